@@ -1,0 +1,60 @@
+/// Bounds how many batches are in flight between the file readers and the sink,
+/// without ever deadlocking the in-order sink.
+///
+/// The sink commits batches in `(file, batch)` order, so batches of later files that
+/// race ahead wait in its reorder buffer. Left alone, that buffer would grow with the
+/// input. The gate caps it: a reader takes a ticket per batch and the sink returns the
+/// ticket once the batch is committed. The reader of the *head* file — the lowest file
+/// not yet committed — is always admitted: its batches are the ones the sink is waiting
+/// for, so refusing them could only deadlock, and they never wait in the buffer.
+///
+/// - Backpressure: `acquire` blocks a non-head reader while `capacity` tickets are out.
+/// - Cancellation: `cancel()` wakes every waiter; `acquire` then returns false.
+final class AdmissionGate: @unchecked Sendable {
+    let capacity: Int
+    private let lock = ConditionLock()
+    private var inFlight = 0
+    private var headFile = 0
+    private var isCancelled = false
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Takes one ticket for a batch of `file`, waiting while the gate is full.
+    /// - Returns: false when cancelled.
+    func acquire(file: Int) -> Bool {
+        lock.withLock {
+            while !isCancelled && file != headFile && inFlight >= capacity {
+                lock.wait()
+            }
+            if isCancelled { return false }
+            inFlight += 1
+            return true
+        }
+    }
+
+    /// Returns `count` tickets (batches committed or dropped).
+    func release(_ count: Int = 1) {
+        guard count > 0 else { return }
+        lock.withLock {
+            inFlight -= count
+            lock.broadcast()
+        }
+    }
+
+    /// The sink has committed every file below `file`.
+    func advanceHead(to file: Int) {
+        lock.withLock {
+            headFile = file
+            lock.broadcast()
+        }
+    }
+
+    func cancel() {
+        lock.withLock {
+            isCancelled = true
+            lock.broadcast()
+        }
+    }
+}

@@ -1,0 +1,86 @@
+/// One step of a pipeline, run by its own pool of worker threads.
+///
+/// Contract (what the runtime guarantees and expects):
+/// - `process` is called concurrently from the stage's `workers` threads, each call
+///   with a different batch; a stage holds no per-batch state between calls.
+/// - Before the call, every record of the batch is indexed (``RecordSlot/tapeStart``
+///   set) when ``needsTape`` is true, so the stage can read records through a
+///   ``JSONView`` (`batch.withView`).
+/// - Dropping a record on purpose (a filter) removes its slot and adds 1 to
+///   ``Batch/filtered``. Failing a record removes its slot and appends a
+///   ``RecordError`` (the record goes to the error report; the batch goes on).
+/// - Rewriting records means replacing ``Batch/bytes`` and the slots' ranges, with
+///   `tapeStart = -1` for records that are no longer indexed (the runtime re-indexes
+///   them for the next stage that needs the tape). Keep slot order: it is output order.
+/// - `process` must not throw for bad records and must not block forever; output is
+///   deterministic: the same batch in gives the same batch out, whatever the thread.
+public protocol Stage: Sendable {
+    /// Whether `process` reads records through the tape (true for nearly every stage).
+    var needsTape: Bool { get }
+    func process(_ batch: inout Batch, context: StageContext)
+}
+
+extension Stage {
+    public var needsTape: Bool { true }
+}
+
+/// What a stage knows about where it runs.
+public struct StageContext: Sendable {
+    /// The stage's configured name (the `stage` field of its error lines).
+    public var stageName: String
+    /// Relative path of each input file, by file index (for the `file` field of error lines).
+    public var filePaths: [String]
+
+    public init(stageName: String, filePaths: [String]) {
+        self.stageName = stageName
+        self.filePaths = filePaths
+    }
+
+    /// An error line for a record of `batch` that this stage failed.
+    public func recordError(_ kind: ErrorKind, _ message: String, batch: Batch, slot: RecordSlot) -> RecordError {
+        let bytes = Array(batch.bytes[slot.start..<slot.end])
+        return RecordError(
+            file: batch.file < filePaths.count ? filePaths[batch.file] : "",
+            stage: stageName, kind: kind, message: message,
+            line: slot.line > 0 ? slot.line : nil, offset: slot.offset,
+            record: slot.tapeStart >= 0 ? .json(bytes) : .raw(bytes, truncated: false))
+    }
+}
+
+/// What a stage decides for one record when it keeps, drops or fails records in place.
+public enum SiftDecision: Sendable {
+    case keep
+    /// Dropped on purpose; counted as filtered.
+    case drop
+    /// Failed; becomes an error line of this kind.
+    case fail(ErrorKind, String)
+}
+
+extension Batch {
+    /// Keeps, drops or fails each record according to `decide`, preserving order.
+    ///
+    /// - Complexity: O(records); no allocation when every record is kept.
+    public mutating func sift(context: StageContext, _ decide: (Int) -> SiftDecision) {
+        var kept: [RecordSlot] = []
+        var changed = false
+        for (i, slot) in records.enumerated() {
+            let decision = decide(i)
+            switch decision {
+            case .keep:
+                if changed { kept.append(slot) }
+            case .drop, .fail:
+                if !changed {
+                    changed = true
+                    kept.reserveCapacity(records.count)
+                    kept.append(contentsOf: records[0..<i])
+                }
+                if case .fail(let kind, let message) = decision {
+                    errors.append(context.recordError(kind, message, batch: self, slot: slot))
+                } else {
+                    filtered += 1
+                }
+            }
+        }
+        if changed { records = kept }
+    }
+}
