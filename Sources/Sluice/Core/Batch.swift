@@ -24,6 +24,9 @@ public struct Batch: Sendable {
     public var errors: [RecordError]
     /// Number of records that stages dropped on purpose (filter and the like).
     public var filtered: Int
+    /// Records the reader framed for this batch (kept slots plus framing errors), set
+    /// when the batch enters the first stage.
+    public var recordsIn: Int
 
     public init(file: Int, index: Int, bytes: [UInt8] = [], records: [RecordSlot] = [], tape: [TapeEntry] = [], errors: [RecordError] = []) {
         self.file = file
@@ -33,6 +36,7 @@ public struct Batch: Sendable {
         self.tape = tape
         self.errors = errors
         self.filtered = 0
+        self.recordsIn = 0
     }
 
     /// True when every slot has been indexed onto the tape.

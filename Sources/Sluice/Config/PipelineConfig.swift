@@ -1,0 +1,234 @@
+import Foundation
+import Yams
+
+/// A pipeline config, checked and ready to run: every value typed, every expression
+/// compiled, every stage built.
+///
+/// Load one with ``PipelineConfig/load(path:)`` or ``PipelineConfig/parse(yaml:file:)``;
+/// both collect every problem in the file before failing with a ``ConfigError``.
+public struct PipelineConfig: Sendable {
+    /// The pipeline's name; output files are named after it.
+    public var name: String
+    public var input: InputConfig
+    /// Records per batch: the unit that crosses queues (default 1024).
+    public var batchSize: Int
+    public var stages: [StageSpec]
+    public var output: OutputConfig
+    public var errors: ErrorsConfig
+    /// The config file's path ("" for inline text).
+    public var sourcePath: String
+}
+
+/// `input:` — where records come from.
+public struct InputConfig: Sendable {
+    /// Directory searched recursively (relative paths resolve against the working directory).
+    public var path: String
+    /// Globs over the path relative to `path` (`**` spans directories); default: every file.
+    public var include: [String]
+    /// Globs of files to leave out, applied after `include`.
+    public var exclude: [String]
+    /// `auto` (by extension, then first byte), `ndjson` or `json`.
+    public var format: InputFormat
+    /// Files read at once (default 2).
+    public var readers: Int
+    /// A record longer than this is an error of kind `limit` (default 16 MiB).
+    public var maxRecordBytes: Int
+    /// Nesting deeper than this is a parse error (default 512).
+    public var maxDepth: Int
+}
+
+/// `output:` — where kept records go.
+public struct OutputConfig: Sendable {
+    /// Output directory (relative paths resolve against the working directory).
+    public var path: String
+    /// `ndjson` (one record per line).
+    public var format: String
+    /// `none` or `gzip` (default `none`).
+    public var compression: Compression
+    /// Gzip level 1–9 (default 6).
+    public var level: Int
+    /// `merged`: one output file per run.
+    public var layout: String
+
+    public enum Compression: String, Sendable { case none, gzip }
+}
+
+/// `errors:` — the error report and the run's failure threshold.
+public struct ErrorsConfig: Sendable {
+    /// Error report path, relative to the output directory (default `errors.ndjson`).
+    public var path: String
+    /// Failed records / records read above which the run exits 1 (default: no limit).
+    public var maxErrorRate: Double?
+    /// Error lines above which the run exits 1 (default: no limit).
+    public var maxErrors: Int?
+}
+
+/// One configured stage: its name, sizing and the built stage.
+public struct StageSpec: Sendable {
+    public var name: String
+    /// The stage kind (`filter`, `validate`, `select`, ...).
+    public var kind: String
+    /// Worker threads (default 2).
+    public var workers: Int
+    /// Capacity of the stage's input queue, in batches (default 8).
+    public var queue: Int
+    public var stage: any Stage
+
+    public init(name: String, kind: String, workers: Int, queue: Int, stage: any Stage) {
+        self.name = name
+        self.kind = kind
+        self.workers = workers
+        self.queue = queue
+        self.stage = stage
+    }
+}
+
+extension PipelineConfig {
+    static let topKeys = ["name", "input", "batch_size", "stages", "output", "errors"]
+    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth"]
+    static let outputKeys = ["path", "format", "compression", "level", "layout"]
+    static let errorsKeys = ["path", "max_error_rate", "max_errors"]
+    static let stageCommonKeys = ["name", "workers", "queue"]
+
+    /// Reads and checks the config file at `path`.
+    /// - Throws: ``ConfigError`` with every problem found, each with line and column.
+    public static func load(path: String) throws(ConfigError) -> PipelineConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: "cannot read config: \(error.localizedDescription)")])
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Checks config text; `file` names it in messages.
+    public static func parse(yaml: String, file: String = "") throws(ConfigError) -> PipelineConfig {
+        let diagnostics = ConfigDiagnostics(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigError(problems: [yamlProblem(error, file: file)])
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: 0, column: 0, message: "invalid YAML: \(error)")])
+        }
+        guard let root else {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: 1, column: 1, message: "the config is empty")])
+        }
+        let config = build(ConfigNode(node: root, path: "", diagnostics: diagnostics), file: file)
+        if !diagnostics.problems.isEmpty || config == nil {
+            var problems = diagnostics.problems
+            if problems.isEmpty { problems = [ConfigProblem(file: file, line: 0, column: 0, message: "invalid config")] }
+            throw ConfigError(problems: problems)
+        }
+        return config!
+    }
+
+    private static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+        default:
+            return ConfigProblem(file: file, line: 0, column: 0, message: "invalid YAML: \(error)")
+        }
+    }
+
+    private static func build(_ root: ConfigNode, file: String) -> PipelineConfig? {
+        guard let top = root.mapping(allowed: topKeys) else { return nil }
+        func require(_ key: String) -> ConfigNode? {
+            if let node = top[key] { return node }
+            root.diagnostics.report("missing required key '\(key)'", at: root.mark)
+            return nil
+        }
+        let name = require("name")?.string()
+        if let name, name.isEmpty || name.contains("/") {
+            top["name"]?.report("must be a non-empty name without '/'")
+        }
+        let batchSize = top["batch_size"].map { $0.int(in: 1...1_000_000) } ?? 1024
+        let input = require("input").flatMap(buildInput)
+        let output = require("output").flatMap(buildOutput)
+        let errors = top["errors"].map(buildErrors) ?? ErrorsConfig(path: "errors.ndjson", maxErrorRate: nil, maxErrors: nil)
+
+        var stages: [StageSpec] = []
+        if let list = top["stages"], !list.isNull, let items = list.sequence() {
+            var names: Set<String> = []
+            for (i, item) in items.enumerated() {
+                if let spec = buildStage(item, index: i) {
+                    if !names.insert(spec.name).inserted {
+                        item.report("duplicate stage name '\(spec.name)'")
+                    }
+                    stages.append(spec)
+                }
+            }
+        }
+        guard let name, let batchSize, let input, let output, let errors else { return nil }
+        return PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors, sourcePath: file)
+    }
+
+    private static func buildInput(_ node: ConfigNode) -> InputConfig? {
+        guard let map = node.mapping(allowed: inputKeys) else { return nil }
+        guard let pathNode = map["path"] else {
+            node.report("missing required key 'path'")
+            return nil
+        }
+        let path = pathNode.string()
+        let include = map["include"].map { $0.stringList() } ?? []
+        let exclude = map["exclude"].map { $0.stringList() } ?? []
+        let formatName = map["format"].map { $0.choice(["auto", "ndjson", "json"]) } ?? "auto"
+        let readers = map["readers"].map { $0.int(in: 1...256) } ?? 2
+        let maxRecord = map["max_record_bytes"].map { $0.byteSize(in: 16...(1 << 30)) } ?? (16 << 20)
+        let maxDepth = map["max_depth"].map { $0.int(in: 1...100_000) } ?? 512
+        guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
+              let readers, let maxRecord, let maxDepth else { return nil }
+        return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
+                           maxRecordBytes: maxRecord, maxDepth: maxDepth)
+    }
+
+    private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {
+        guard let map = node.mapping(allowed: outputKeys) else { return nil }
+        guard let pathNode = map["path"] else {
+            node.report("missing required key 'path'")
+            return nil
+        }
+        let path = pathNode.string()
+        let format = map["format"].map { $0.choice(["ndjson"]) } ?? "ndjson"
+        let compression = map["compression"].map { $0.choice(["none", "gzip"]) } ?? "none"
+        let level = map["level"].map { $0.int(in: 1...9) } ?? 6
+        let layout = map["layout"].map { $0.choice(["merged"]) } ?? "merged"
+        guard let path, let format, let compression, let level, let layout else { return nil }
+        return OutputConfig(path: path, format: format, compression: OutputConfig.Compression(rawValue: compression)!, level: level, layout: layout)
+    }
+
+    private static func buildErrors(_ node: ConfigNode) -> ErrorsConfig? {
+        guard let map = node.mapping(allowed: errorsKeys) else { return nil }
+        let path = map["path"].map { $0.string() } ?? "errors.ndjson"
+        var rate: Double?? = .some(nil)
+        if let n = map["max_error_rate"] { rate = n.double(in: 0...1).map { .some($0) } }
+        var count: Int?? = .some(nil)
+        if let n = map["max_errors"] { count = n.int(in: 0...Int.max).map { .some($0) } }
+        guard let path, let rate, let count else { return nil }
+        if path.isEmpty || path.hasSuffix("/") { map["path"]?.report("must name a file") }
+        return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count)
+    }
+
+    private static func buildStage(_ node: ConfigNode, index: Int) -> StageSpec? {
+        let kindNames = StageRegistry.kinds.map(\.name)
+        guard let map = node.mapping(allowed: stageCommonKeys + kindNames) else { return nil }
+        let kinds = kindNames.filter { map[$0] != nil }
+        let name = map["name"].map { $0.string() } ?? "\(kinds.first ?? "stage")-\(index + 1)"
+        let workers = map["workers"].map { $0.int(in: 1...256) } ?? 2
+        let queue = map["queue"].map { $0.int(in: 1...65_536) } ?? 8
+        guard kinds.count == 1, let kindName = kinds.first, let kind = StageRegistry.kind(named: kindName) else {
+            if kinds.isEmpty {
+                node.report("a stage needs one of: \(kindNames.joined(separator: ", "))")
+            } else {
+                node.report("a stage has exactly one kind, found \(kinds.joined(separator: " and "))")
+            }
+            return nil
+        }
+        guard let name, let workers, let queue else { return nil }
+        guard let stage = kind.make(map[kindName]!, name) else { return nil }
+        return StageSpec(name: name, kind: kindName, workers: workers, queue: queue, stage: stage)
+    }
+}

@@ -1,0 +1,71 @@
+/// The pure state machine behind in-order commits: batches arrive in any order and
+/// leave in `(file, batch)` order, file by file.
+///
+/// It knows nothing of threads or I/O: the sink feeds it arrivals and file endings and
+/// performs the actions it returns. That keeps the ordering logic testable without
+/// threads (as in swift-async-algorithms' channel state machines).
+///
+/// ```swift
+/// var window = ReorderWindow<String>(fileCount: 2)
+/// window.insert("b", file: 0, batch: 1)
+/// window.insert("a", file: 0, batch: 0)
+/// window.finishFile(0, batches: 2, failure: nil)
+/// while let action = window.next() { ... }   // .commit("a"), .commit("b"), .fileDone(0, nil)
+/// ```
+struct ReorderWindow<Item> {
+    enum Action {
+        /// Write this batch now: it is the next one in sequence.
+        case commit(Item)
+        /// Every batch of `file` has been committed; `failure` tells whether the file
+        /// failed (its committed batches must then be rolled back).
+        case fileDone(file: Int, failure: RecordError?)
+    }
+
+    private struct Key: Hashable {
+        let file: Int
+        let batch: Int
+    }
+
+    let fileCount: Int
+    private(set) var headFile = 0
+    private var nextBatch = 0
+    private var pending: [Key: Item] = [:]
+    private var endings: [Int: (batches: Int, failure: RecordError?)] = [:]
+
+    init(fileCount: Int) {
+        self.fileCount = fileCount
+    }
+
+    /// Batches held back waiting for an earlier one.
+    var pendingCount: Int { pending.count }
+
+    /// True once every file has been committed.
+    var isFinished: Bool { headFile >= fileCount }
+
+    mutating func insert(_ item: Item, file: Int, batch: Int) {
+        precondition(file >= headFile, "batch of a file already committed")
+        pending[Key(file: file, batch: batch)] = item
+    }
+
+    /// The reader is done with `file`: it emitted `batches` batches.
+    mutating func finishFile(_ file: Int, batches: Int, failure: RecordError?) {
+        endings[file] = (batches, failure)
+    }
+
+    /// The next action, or nil when the sink must wait for more arrivals.
+    mutating func next() -> Action? {
+        guard headFile < fileCount else { return nil }
+        if let item = pending.removeValue(forKey: Key(file: headFile, batch: nextBatch)) {
+            nextBatch += 1
+            return .commit(item)
+        }
+        if let ending = endings[headFile], ending.batches == nextBatch {
+            endings.removeValue(forKey: headFile)
+            let done = headFile
+            headFile += 1
+            nextBatch = 0
+            return .fileDone(file: done, failure: ending.failure)
+        }
+        return nil
+    }
+}

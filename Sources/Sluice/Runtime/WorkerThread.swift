@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A joinable POSIX thread running one closure.
+///
+/// The runtime uses real threads, not tasks of the cooperative pool, so a stage that
+/// blocks (a child process, a slow disk) cannot starve the others; joining every one
+/// of them before a run returns is what guarantees that no thread outlives the run.
+final class WorkerThread: @unchecked Sendable {
+    private final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    private var thread: pthread_t
+    private var isJoined = false
+
+    /// Starts `body` on a new thread with a 4 MiB stack.
+    init(name: String, _ body: @escaping @Sendable () -> Void) {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setstacksize(&attributes, 4 << 20)
+        defer { pthread_attr_destroy(&attributes) }
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        #if canImport(Glibc)
+        var handle = pthread_t()
+        #else
+        var handle: pthread_t?
+        #endif
+        let result = pthread_create(&handle, &attributes, { raw in
+            #if canImport(Glibc)
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            #else
+            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+            #endif
+            box.body()
+            return nil
+        }, context)
+        precondition(result == 0, "pthread_create failed: \(result)")
+        #if canImport(Glibc)
+        thread = handle
+        #else
+        thread = handle!
+        #endif
+        let short = String(name.utf8.prefix(15)) ?? "sluice"
+        _ = pthread_setname_np(thread, short)
+    }
+
+    /// Waits for the thread to finish.
+    func join() {
+        guard !isJoined else { return }
+        isJoined = true
+        pthread_join(thread, nil)
+    }
+}
+
+/// Seconds on a monotonic clock, for busy-time accounting.
+@inline(__always)
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,100 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file written under a temporary name and renamed into place only when complete,
+/// so that no reader ever sees a partial file.
+///
+/// The sink appends to it, remembers offsets, and can roll back to an offset (to drop
+/// the records of an input file that failed midway). `commit()` flushes to disk
+/// (fsync) and renames; `discard()` removes the temporary file.
+final class OutputFile {
+    /// The final path.
+    let path: String
+    /// The temporary path it is written under.
+    let temporaryPath: String
+    private var descriptor: Int32
+    private(set) var size: Int = 0
+
+    /// Creates the temporary file (`.NAME.tmp-RUNID` beside `path`).
+    init(path: String, runID: String) throws(SinkError) {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        self.temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(runID)").path
+        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if descriptor < 0 {
+            throw SinkError.io(path: temporaryPath, operation: "create", errno: errno)
+        }
+    }
+
+    deinit {
+        if descriptor >= 0 {
+            close(descriptor)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Appends `bytes`, retrying short writes.
+    func write(_ bytes: [UInt8]) throws(SinkError) {
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += n
+            }
+        }
+        if failure != 0 { throw SinkError.io(path: temporaryPath, operation: "write", errno: failure) }
+        size += bytes.count
+    }
+
+    /// Cuts the file back to `offset` bytes (dropping what was written after it).
+    func truncate(to offset: Int) throws(SinkError) {
+        guard offset < size else { return }
+        if ftruncate(descriptor, off_t(offset)) != 0 || lseek(descriptor, off_t(offset), SEEK_SET) < 0 {
+            throw SinkError.io(path: temporaryPath, operation: "truncate", errno: errno)
+        }
+        size = offset
+    }
+
+    /// Flushes to disk and renames into place.
+    func commit() throws(SinkError) {
+        if fsync(descriptor) != 0 { throw SinkError.io(path: temporaryPath, operation: "fsync", errno: errno) }
+        close(descriptor)
+        descriptor = -1
+        if rename(temporaryPath, path) != 0 { throw SinkError.io(path: path, operation: "rename", errno: errno) }
+        let directory = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// Closes and removes the temporary file.
+    func discard() {
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+            unlink(temporaryPath)
+        }
+    }
+}
+
+/// Failures of the output side: fatal for the run (exit 1).
+public enum SinkError: Error, Sendable, CustomStringConvertible {
+    /// A system call on an output file failed.
+    case io(path: String, operation: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .io(let path, let operation, let code):
+            return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+        }
+    }
+}

@@ -1,0 +1,151 @@
+/// What reaches the sink: encoded batches from the last stage, and file endings from
+/// the readers.
+enum SinkMessage: Sendable {
+    case batch(EncodedBatch)
+    case fileEnd(FileEnd)
+}
+
+/// A reader finished a file.
+struct FileEnd: Sendable {
+    var file: Int
+    /// Batches it emitted (the sink waits for all of them).
+    var batches: Int
+    /// A file-level fault: the file's records are withheld and this line reported.
+    var failure: RecordError?
+    var fileBytes: Int
+    var decodedBytes: Int
+}
+
+/// A batch ready to write: its output bytes (NDJSON, possibly a gzip member) and its
+/// error-report lines, encoded by a stage worker so the sink only appends bytes.
+struct EncodedBatch: Sendable {
+    var file: Int
+    var index: Int
+    var output: [UInt8]
+    var errorLines: [UInt8]
+    var recordsIn: Int
+    var recordsOut: Int
+    var recordsFailed: Int
+    var recordsFiltered: Int
+}
+
+/// Writes batches to the output and the error report in `(file, batch)` order, and
+/// makes each input file all-or-nothing.
+///
+/// The sink appends a file's batches as they come in sequence; when the file's reader
+/// reports a fault, the sink cuts both files back to where that input file began and
+/// writes the one error line that names the file — a failed file's records never
+/// reach the output, and nothing is buffered per file to achieve that.
+///
+/// - Backpressure: the sink never blocks on its queue's producers; the number of
+///   batches waiting in its reorder buffer is bounded by the ``AdmissionGate``, whose
+///   tickets it returns as batches commit.
+/// - Cancellation: when its queue is cancelled it stops; the run then discards the
+///   temporary files.
+final class ReorderingSink: @unchecked Sendable {
+    struct Result {
+        var filesProcessed = 0
+        var filesFailed = 0
+        var records = RunSummary.Records(in: 0, out: 0, filtered: 0, failed: 0, discarded: 0)
+        var errorLines = 0
+        var fileBytes = 0
+        var decodedBytes = 0
+        var outputBytes = 0
+        /// A fatal write error: the run fails.
+        var fatal: String?
+        var isComplete = false
+    }
+
+    private let files: [InputFile]
+    private let output: OutputFile
+    private let errors: OutputFile
+    private var window: ReorderWindow<EncodedBatch>
+    private(set) var result = Result()
+
+    // Where the head input file began in each output, and what it has added so far.
+    private var fileOutputStart = 0
+    private var fileErrorStart = 0
+    private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0)
+
+    init(files: [InputFile], outputPath: String, errorPath: String, runID: String) throws(SinkError) {
+        self.files = files
+        self.output = try OutputFile(path: outputPath, runID: runID)
+        self.errors = try OutputFile(path: errorPath, runID: runID)
+        self.window = ReorderWindow(fileCount: files.count)
+    }
+
+    /// Drains `queue` until it closes or is cancelled.
+    func run(queue: BoundedQueue<SinkMessage>, gate: AdmissionGate) {
+        gate.advanceHead(to: 0)
+        while !window.isFinished, let message = queue.pop() {
+            switch message {
+            case .batch(let batch):
+                window.insert(batch, file: batch.file, batch: batch.index)
+            case .fileEnd(let end):
+                window.finishFile(end.file, batches: end.batches, failure: end.failure)
+                result.fileBytes += end.fileBytes
+                result.decodedBytes += end.decodedBytes
+            }
+            do {
+                try drain(gate: gate)
+            } catch {
+                result.fatal = "\(error)"
+                queue.cancel()
+                gate.cancel()
+                return
+            }
+        }
+        result.isComplete = window.isFinished
+    }
+
+    private func drain(gate: AdmissionGate) throws(SinkError) {
+        while let action = window.next() {
+            switch action {
+            case .commit(let batch):
+                try output.write(batch.output)
+                try errors.write(batch.errorLines)
+                fileTotals.recordsIn += batch.recordsIn
+                fileTotals.out += batch.recordsOut
+                fileTotals.filtered += batch.recordsFiltered
+                fileTotals.failed += batch.recordsFailed
+                fileTotals.errorLines += batch.recordsFailed
+                gate.release()
+            case .fileDone(let file, let failure):
+                if let failure {
+                    try output.truncate(to: fileOutputStart)
+                    try errors.truncate(to: fileErrorStart)
+                    try errors.write(ErrorLineEncoder.encode(failure, discarded: fileTotals.recordsIn))
+                    result.filesFailed += 1
+                    result.errorLines += 1
+                    result.records.in += fileTotals.recordsIn
+                    result.records.discarded += fileTotals.recordsIn
+                } else {
+                    result.filesProcessed += 1
+                    result.errorLines += fileTotals.errorLines
+                    result.records.in += fileTotals.recordsIn
+                    result.records.out += fileTotals.out
+                    result.records.filtered += fileTotals.filtered
+                    result.records.failed += fileTotals.failed
+                }
+                _ = file
+                fileOutputStart = output.size
+                fileErrorStart = errors.size
+                fileTotals = (0, 0, 0, 0, 0)
+                gate.advanceHead(to: window.headFile)
+            }
+        }
+        result.outputBytes = output.size
+    }
+
+    /// Flushes and renames the output and the error report into place.
+    func commit() throws(SinkError) {
+        try output.commit()
+        try errors.commit()
+    }
+
+    /// Removes the temporary files.
+    func discard() {
+        output.discard()
+        errors.discard()
+    }
+}

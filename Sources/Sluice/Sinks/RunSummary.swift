@@ -1,0 +1,94 @@
+import Foundation
+
+/// The run summary (**contract**): written as JSON to `--summary FILE` and, for every
+/// run, to `<output>/<name>-<run id>.summary.json`.
+public struct RunSummary: Codable, Sendable, Equatable {
+    public var runID: String
+    public var pipeline: String
+    /// ISO-8601 UTC.
+    public var startedAt: String
+    public var endedAt: String
+    public var elapsedSeconds: Double
+    public var files: Files
+    public var records: Records
+    public var bytes: Bytes
+    public var stages: [StageStats]
+    /// Paths written (final names).
+    public var outputs: [String]
+    public var errorReport: String
+    public var exitCode: Int32
+    /// Why the run failed or stopped early, when it did.
+    public var failure: String?
+
+    public struct Files: Codable, Sendable, Equatable {
+        /// Files matched by include/exclude.
+        public var seen: Int
+        /// Files read completely; their records are in the output.
+        public var processed: Int
+        /// Files that failed as a whole (I/O, corrupt gzip, broken JSON array); their
+        /// records were withheld and one error line names each.
+        public var failed: Int
+    }
+
+    public struct Records: Codable, Sendable, Equatable {
+        /// Records read (framed) from processed and failed files.
+        public var `in`: Int
+        /// Records written to the output.
+        public var out: Int
+        /// Records dropped on purpose (filter).
+        public var filtered: Int
+        /// Records that became error lines.
+        public var failed: Int
+        /// Records of failed files, withheld from output and error lines.
+        /// Always `in == out + filtered + failed + discarded`.
+        public var discarded: Int
+    }
+
+    public struct Bytes: Codable, Sendable, Equatable {
+        /// Bytes read from disk.
+        public var read: Int
+        /// Bytes after decompression.
+        public var decoded: Int
+        /// Bytes written to the output files.
+        public var written: Int
+    }
+
+    public struct StageStats: Codable, Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var workers: Int
+        /// Capacity of the stage's input queue, in batches.
+        public var queueCapacity: Int
+        /// Most batches the input queue ever held (never above the capacity).
+        public var queueHighWater: Int
+        public var recordsIn: Int
+        public var recordsOut: Int
+        public var recordsFailed: Int
+        public var recordsFiltered: Int
+        /// Seconds the stage's workers spent processing batches, summed over workers.
+        public var busySeconds: Double
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", pipeline, startedAt = "started_at", endedAt = "ended_at",
+             elapsedSeconds = "elapsed_seconds", files, records, bytes, stages, outputs,
+             errorReport = "error_report", exitCode = "exit_code", failure
+    }
+
+    /// Pretty JSON with sorted keys, ending in a newline.
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        data.append(0x0A)
+        return data
+    }
+}
+
+extension RunSummary.StageStats {
+    enum CodingKeys: String, CodingKey {
+        case name, kind, workers, queueCapacity = "queue_capacity", queueHighWater = "queue_high_water",
+             recordsIn = "records_in", recordsOut = "records_out", recordsFailed = "records_failed",
+             recordsFiltered = "records_filtered", busySeconds = "busy_seconds"
+    }
+}

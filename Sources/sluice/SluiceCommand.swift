@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Sluice
+
+/// `sluice`: the command line. Parsing flags and printing only; the work is in the
+/// `Sluice` library.
+struct SluiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Stream a directory of gzip/plain JSON and NDJSON files through a pipeline of stages.",
+        discussion: """
+            Exit codes: 0 success · 1 error threshold exceeded or fatal I/O · 2 usage or \
+            config error.
+            """,
+        version: "0.1.0",
+        subcommands: [Run.self, Validate.self]
+    )
+}
+
+/// Entry point: maps argument errors to exit code 2 (the documented usage-error code)
+/// instead of ArgumentParser's default 64.
+@main
+enum Main {
+    static func main() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["SLUICE_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .notice
+            return handler
+        }
+        do {
+            var command = try SluiceCommand.parseAsRoot()
+            try command.run()
+        } catch {
+            let code = SluiceCommand.exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((SluiceCommand.fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            SluiceCommand.exit(withError: error)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Loads a config, printing every problem and exiting 2 when it cannot run.
+func loadConfig(_ path: String) throws -> PipelineConfig {
+    do {
+        return try PipelineConfig.load(path: path)
+    } catch {
+        printError(error.description)
+        throw ExitCode(2)
+    }
+}
