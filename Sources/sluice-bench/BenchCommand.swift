@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Sluice
+
+/// `sluice-bench`: benchmarks and the benchmark data generator. Timings come from
+/// here and from `bench/*.sh`, never from tests.
+@main
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice-bench",
+        abstract: "Sluice benchmarks and benchmark data.",
+        subcommands: [Generate.self, JSON.self, Stages.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write N MB (uncompressed) of deterministic gzip NDJSON order records.")
+
+        @Option(help: "Uncompressed megabytes to write in total.")
+        var megabytes: Int = 150
+
+        @Option(help: "Number of files to spread them over.")
+        var files: Int = 16
+
+        @Option(help: "Gzip level of the generated files.")
+        var level: Int = 6
+
+        @Option(help: "Seed of the generator: the same seed writes the same records.")
+        var seed: UInt64 = 42
+
+        @Argument(help: "Directory to write into (created).")
+        var directory: String
+
+        func run() throws {
+            let report = try OrderGenerator(seed: seed).write(megabytes: megabytes, files: files, level: level, to: directory)
+            print(report)
+        }
+    }
+
+    struct JSON: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "JSON index and field-access throughput, one thread.")
+
+        @Option(help: "Megabytes of NDJSON to index.")
+        var megabytes: Int = 200
+
+        func run() {
+            print(runJSONBenchmark(megabytes: megabytes))
+        }
+    }
+
+    struct Stages: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "filter + validate + select records/s, one thread.")
+
+        @Option(help: "Records to push through the stages.")
+        var records: Int = 1_000_000
+
+        func run() {
+            print(runStageBenchmark(records: records))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: bench/orders-bench.yaml over N MB of generated gzip NDJSON,
+# next to `gzip -dc` of the same files in 2 processes. Prints wall time, MB/s of
+# uncompressed input, records/s and peak RSS.
+#
+#   bench/run.sh            # 150 MB and 1500 MB
+#   bench/run.sh 150        # one size
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SWIFT_BACKTRACE=enable=no
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(150 1500)
+
+swift build -c release --product sluice >/dev/null
+swift build -c release --product sluice-bench >/dev/null
+bin=.build/release
+
+for mb in "${sizes[@]}"; do
+  data=data/bench-$mb
+  if [ ! -f "$data/.done" ]; then
+    rm -rf "$data"
+    "$bin/sluice-bench" generate --megabytes "$mb" --files 16 "$data"
+    touch "$data/.done"
+  fi
+  files=($(ls "$data"/*.json.gz))
+  half=$(( ${#files[@]} / 2 ))
+  cat "${files[@]}" > /dev/null   # warm the page cache for both contenders
+
+  start=$(date +%s.%N)
+  ( for f in "${files[@]:0:$half}"; do gzip -dc "$f"; done > /dev/null ) &
+  ( for f in "${files[@]:$half}"; do gzip -dc "$f"; done > /dev/null ) &
+  wait
+  gz=$(python3 -c "print($(date +%s.%N) - $start)")
+
+  out=$(mktemp -d)
+  /usr/bin/time -f '%e %M' -o "$out/time" timeout 3600 "$bin/sluice" run bench/orders-bench.yaml \
+      --input "$data" --output "$out/o" --summary "$out/summary.json" > /dev/null
+  read -r wall rss_kb < "$out/time"
+  python3 - "$out/summary.json" "$wall" "$rss_kb" "$gz" "$mb" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); wall = float(sys.argv[2]); rss = int(sys.argv[3]) / 1024; gz = float(sys.argv[4])
+decoded = s["bytes"]["decoded"] / 1e6; r = s["records"]
+print(f"{sys.argv[5]} MB input: sluice {wall:.2f} s, {decoded / wall:.0f} MB/s, {r['in'] / wall / 1e6:.2f} M records/s, "
+      f"peak RSS {rss:.0f} MB; gzip -dc x2 {gz:.2f} s; ratio {wall / gz:.2f}x "
+      f"(records in {r['in']}, out {r['out']}, filtered {r['filtered']}, failed {r['failed']})")
+for st in s["stages"]:
+    print(f"  stage {st['name']}: busy {st['busy_seconds']:.2f} s, queue high water {st['queue_high_water']}/{st['queue_capacity']}")
+PY
+  rm -rf "$out"
+done
