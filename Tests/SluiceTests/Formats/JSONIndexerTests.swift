@@ -120,3 +120,14 @@ import Testing
         #expect(syntaxError(exact, maxDepth: 4) != nil)
     }
 }
+
+@Suite struct JSONTruncationTests {
+    @Test func everyTruncationIsRejected() {
+        let text = Array(#"{"a":[1,-2.5e3,"x\u00e9y\n",{"k":null}],"b":true,"c":"café 😀 plain ascii run"}"#.utf8)
+        #expect(syntaxError(text) == nil)
+        for cut in 0..<text.count {
+            let error = syntaxError(Array(text[..<cut]))
+            #expect(error != nil && error!.offset <= cut, "prefix of \(cut) bytes")
+        }
+    }
+}
