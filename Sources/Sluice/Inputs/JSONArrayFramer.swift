@@ -8,8 +8,8 @@
 /// here: the JSON parser reports bad records later, at indexing.
 ///
 /// Each record carries the line and decoded offset where its element starts. An element
-/// longer than `maxRecordBytes` becomes a `limit` error and is skipped (scanned, not
-/// buffered). Broken structure between elements — a missing comma, a trailing comma,
+/// longer than `maxRecordBytes` becomes a `limit` error and is skipped (scanned; no more
+/// than `max(maxRecordBytes, 1024)` bytes of it are buffered). Broken structure between elements — a missing comma, a trailing comma,
 /// data after the closing `]` — or an input that ends inside the array stops the file
 /// with an ``InputFault/parse(message:offset:line:)``.
 struct JSONArrayFramer: RecordFramer {
@@ -192,7 +192,14 @@ struct JSONArrayFramer: RecordFramer {
     private mutating func appendElementBytes(_ chunk: UnsafeBufferPointer<UInt8>, from: Int, to: Int, emit: (Batch) throws -> Void) throws(InputFault) {
         guard !isSkipping, to > from else { return }
         assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[from..<to]))
-        if assembler.batch.bytes.count - elementStart > maxRecordBytes {
+        // Keep enough of an oversized element to show its first bytes in the error.
+        if assembler.batch.bytes.count - elementStart > max(maxRecordBytes, BatchAssembler.shownPrefix) {
+            try rejectElement(emit: emit)
+        }
+    }
+
+    private mutating func rejectElement(emit: (Batch) throws -> Void) throws(InputFault) {
+        do {
             let end = min(assembler.batch.bytes.count, elementStart + BatchAssembler.shownPrefix)
             let shown = Array(assembler.batch.bytes[elementStart..<end])
             assembler.batch.bytes.removeSubrange(elementStart...)
@@ -204,6 +211,11 @@ struct JSONArrayFramer: RecordFramer {
     private mutating func finishElement(emit: (Batch) throws -> Void) throws(InputFault) {
         phase = .afterElement
         if isSkipping {
+            isSkipping = false
+            return
+        }
+        if assembler.batch.bytes.count - elementStart > maxRecordBytes {
+            try rejectElement(emit: emit)
             isSkipping = false
             return
         }

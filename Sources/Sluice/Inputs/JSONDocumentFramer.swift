@@ -36,23 +36,31 @@ struct JSONDocumentFramer: RecordFramer {
             recordOffset = offset + start
         }
         assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start...]))
-        if assembler.batch.bytes.count > maxRecordBytes {
+        if assembler.batch.bytes.count > max(maxRecordBytes, BatchAssembler.shownPrefix) {
             // Trailing whitespace does not count against the limit; a little of it is tolerated.
             var end = assembler.batch.bytes.count
             while end > 0 && isJSONSpace(assembler.batch.bytes[end - 1]) { end -= 1 }
             if end > maxRecordBytes || assembler.batch.bytes.count > maxRecordBytes + 65536 {
-                let shown = Array(assembler.batch.bytes.prefix(BatchAssembler.shownPrefix))
-                assembler.batch.bytes.removeAll()
-                isSkipping = true
-                try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: recordLine, offset: recordOffset, emit: emit)
+                try reject(emit: emit)
             }
         }
+    }
+
+    private mutating func reject(emit: (Batch) throws -> Void) throws(InputFault) {
+        let shown = Array(assembler.batch.bytes.prefix(BatchAssembler.shownPrefix))
+        assembler.batch.bytes.removeAll()
+        isSkipping = true
+        try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: recordLine, offset: recordOffset, emit: emit)
     }
 
     mutating func finish(emit: (Batch) throws -> Void) throws(InputFault) {
         if hasStarted && !isSkipping {
             while let last = assembler.batch.bytes.last, isJSONSpace(last) { assembler.batch.bytes.removeLast() }
-            try assembler.commit(start: 0, line: recordLine, offset: recordOffset, emit: emit)
+            if assembler.batch.bytes.count > maxRecordBytes {
+                try reject(emit: emit)
+            } else {
+                try assembler.commit(start: 0, line: recordLine, offset: recordOffset, emit: emit)
+            }
         }
         try assembler.flush(emit: emit)
     }

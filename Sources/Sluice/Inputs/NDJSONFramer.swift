@@ -30,7 +30,8 @@ func isJSONSpace(_ byte: UInt8) -> Bool {
 ///
 /// A line longer than `maxRecordBytes` becomes a `limit` error (showing its first 1024
 /// bytes) and the rest of it is skipped without being buffered, up to the next newline.
-/// While a line is still open, its length is checked with one byte of slack for a CR.
+/// While a line is still open, at most `max(maxRecordBytes + 1, 1024)` bytes of it are
+/// buffered (one byte of slack for a CR).
 struct NDJSONFramer: RecordFramer {
     private(set) var assembler: BatchAssembler
     private let maxRecordBytes: Int
@@ -111,7 +112,8 @@ struct NDJSONFramer: RecordFramer {
             openOffset = offset + start
         }
         assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: to - start))
-        if assembler.batch.bytes.count - openStart > maxRecordBytes + 1 {
+        // Keep enough of an oversized line to show its first bytes in the error.
+        if assembler.batch.bytes.count - openStart > max(maxRecordBytes + 1, BatchAssembler.shownPrefix) {
             try rejectOpenRecord(emit: emit)
             isSkipping = true
         }
