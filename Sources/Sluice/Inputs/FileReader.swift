@@ -1,0 +1,116 @@
+/// Reads one input file into batches of framed records.
+///
+/// The file is read in chunks, gunzipped when it starts with the gzip magic bytes, and cut
+/// into records by format (see ``FormatSniffer``, ``NDJSONFramer``, ``JSONArrayFramer``,
+/// ``JSONDocumentFramer``). Records are not parsed: a batch holds each record's bytes and
+/// source position, and parse errors surface later, when the batch is indexed.
+///
+/// ```swift
+/// let outcome = FileReader.read(file, fileIndex: 3, options: ReadOptions()) { batch in
+///     try queue.push(batch)   // blocks when the queue is full: backpressure
+/// }
+/// if let failure = outcome.failure { errors.append(failure) }
+/// ```
+///
+/// Memory stays bounded by the options: one read chunk, one inflate chunk, and the batch
+/// being filled (at most `maxBatchBytes` plus one record of at most `maxRecordBytes`).
+public enum FileReader {
+    /// Reads `file` to the end, calling `emit` with each full batch, in order.
+    ///
+    /// Batches carry `file = fileIndex` and `index = 0, 1, 2, …`; the last one may be short,
+    /// and a file without records (or record errors) emits none. Records longer than
+    /// `maxRecordBytes` become `limit` errors in the `errors` of the batch being filled.
+    ///
+    /// - Parameters:
+    ///   - file: the file to read; one with a ``InputFile/problem`` fails at once.
+    ///   - fileIndex: the file's position in the run's sorted file list.
+    ///   - options: format, batch and size limits, read chunk size.
+    ///   - emit: receives each batch; if it throws, reading stops and the outcome says
+    ///     `cancelled`.
+    /// - Returns: counts, and the file-level ``FileReadOutcome/failure`` that stopped the file
+    ///   early (kind `io` for open, read and gzip errors, with the offset in the file; kind
+    ///   `parse` for a broken or truncated JSON array, with the decoded offset). Batches
+    ///   emitted before a failure stay emitted.
+    /// - Complexity: O(n) in the decoded size; no per-record allocation.
+    public static func read(_ file: InputFile, fileIndex: Int, options: ReadOptions, emit: (Batch) throws -> Void) -> FileReadOutcome {
+        var outcome = FileReadOutcome()
+        if let problem = file.problem {
+            outcome.failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: problem)
+            return outcome
+        }
+        var input: DecodedInput?
+        do throws(InputFault) {
+            let opened = try DecodedInput(path: file.path, chunkSize: options.chunkSize)
+            input = opened
+            try frame(opened, file: file, fileIndex: fileIndex, options: options, outcome: &outcome, emit: emit)
+        } catch {
+            switch error {
+            case .cancelled:
+                outcome.cancelled = true
+            case .io(let message, let offset):
+                outcome.failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: message, offset: offset)
+            case .parse(let message, let offset, let line):
+                outcome.failure = RecordError(file: file.relativePath, stage: "input", kind: .parse, message: message, line: line, offset: offset)
+            }
+        }
+        outcome.fileBytes = input?.fileBytes ?? 0
+        outcome.decodedBytes = input?.decodedBytes ?? 0
+        return outcome
+    }
+
+    private static func frame(_ input: DecodedInput, file: InputFile, fileIndex: Int, options: ReadOptions,
+                              outcome: inout FileReadOutcome, emit: (Batch) throws -> Void) throws(InputFault) {
+        let named = FormatSniffer.framing(forName: file.relativePath, format: options.format)
+        if named == .xml { throw .io(message: "xml input is not supported yet", offset: nil) }
+
+        // Collect just enough of the start to skip a BOM and, if needed, sniff the format.
+        var head: [UInt8] = []
+        var isComplete = false
+        var bom: Int?
+        var framing = named
+        while true {
+            bom = bom ?? FormatSniffer.bomLength(head, isComplete: isComplete)
+            if let bom, framing == nil {
+                framing = FormatSniffer.framing(forHead: head[bom...], format: options.format,
+                                                isComplete: isComplete, lineLimit: options.maxRecordBytes)
+            }
+            if bom != nil && framing != nil { break }
+            guard let chunk = try input.next() else {
+                isComplete = true
+                continue
+            }
+            head.append(contentsOf: chunk)
+        }
+        let start = bom ?? 0
+        let assembler = BatchAssembler(fileIndex: fileIndex, file: file.relativePath, options: options)
+        switch framing ?? .ndjson {
+        case .ndjson:
+            var framer = NDJSONFramer(assembler: assembler, maxRecordBytes: options.maxRecordBytes, startOffset: start)
+            try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
+        case .jsonArray:
+            var framer = JSONArrayFramer(assembler: assembler, maxRecordBytes: options.maxRecordBytes, startOffset: start)
+            try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
+        case .jsonDocument:
+            var framer = JSONDocumentFramer(assembler: assembler, maxRecordBytes: options.maxRecordBytes, startOffset: start)
+            try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
+        case .xml:
+            throw .io(message: "xml input is not supported yet", offset: nil)
+        }
+    }
+
+    private static func run<Framer: RecordFramer>(_ framer: inout Framer, head: ArraySlice<UInt8>, input: DecodedInput,
+                                                  outcome: inout FileReadOutcome, emit: (Batch) throws -> Void) throws(InputFault) {
+        // Keep the counts current even when a fault or cancellation ends the file early.
+        defer {
+            outcome.batches = framer.assembler.emittedBatches
+            outcome.records = framer.assembler.emittedRecords
+        }
+        try head.withUnsafeBufferPointer { (buffer) throws(InputFault) in
+            try framer.consume(buffer, emit: emit)
+        }
+        while let chunk = try input.next() {
+            try framer.consume(chunk, emit: emit)
+        }
+        try framer.finish(emit: emit)
+    }
+}

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Receives a file's decoded bytes chunk by chunk and frames them into records.
+protocol RecordFramer {
+    var assembler: BatchAssembler { get }
+    /// Frames the records in `chunk`; a record left open at its end continues in the next chunk.
+    mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault)
+    /// Ends the input: closes an open record, checks the structure, emits the last batch.
+    mutating func finish(emit: (Batch) throws -> Void) throws(InputFault)
+}
+
+/// True for the bytes trimmed around NDJSON lines and skipped between JSON values.
+@inline(__always)
+func isJSONSpace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+}
+
+/// Frames newline-delimited JSON: one record per line.
+///
+/// Lines end with LF; a CR before it is dropped, and so is other whitespace around the
+/// record (a record's `offset` is that of its first non-blank byte). Blank and
+/// whitespace-only lines are skipped but still counted, so `line` is the 1-based line
+/// number in the decoded file. Lines are found with `memchr`; a line wholly inside one
+/// chunk is copied into the batch once, in bulk, and a line spanning chunks is
+/// appended piece by piece to the batch buffer.
+///
+/// A line longer than `maxRecordBytes` becomes a `limit` error (showing its first 1024
+/// bytes) and the rest of it is skipped without being buffered, up to the next newline.
+/// While a line is still open, at most `max(maxRecordBytes + 1, 1024)` bytes of it are
+/// buffered (one byte of slack for a CR).
+struct NDJSONFramer: RecordFramer {
+    private(set) var assembler: BatchAssembler
+    private let maxRecordBytes: Int
+    /// Decoded offset of the next chunk's first byte.
+    private var offset: Int
+    /// 1-based number of the current line.
+    private var line = 1
+    /// Start in the batch buffer of a record whose line is still open, or -1.
+    private var openStart = -1
+    private var openOffset = 0
+    /// True while skipping the rest of an oversized line.
+    private var isSkipping = false
+
+    /// - Parameter startOffset: decoded offset of the first byte passed in (3 after a BOM).
+    init(assembler: BatchAssembler, maxRecordBytes: Int, startOffset: Int = 0) {
+        self.assembler = assembler
+        self.maxRecordBytes = maxRecordBytes
+        self.offset = startOffset
+    }
+
+    mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard let base = chunk.baseAddress else { return }
+        let count = chunk.count
+        var i = 0
+        while i < count {
+            guard let found = memchr(base + i, 0x0A, count - i) else {
+                try openLine(base, from: i, to: count, emit: emit)
+                break
+            }
+            let newline = Int(bitPattern: found) - Int(bitPattern: base)
+            try endLine(base, from: i, to: newline, emit: emit)
+            line += 1
+            i = newline + 1
+        }
+        offset += count
+    }
+
+    mutating func finish(emit: (Batch) throws -> Void) throws(InputFault) {
+        if openStart >= 0 { try closeOpenRecord(emit: emit) }
+        try assembler.flush(emit: emit)
+    }
+
+    /// Bytes `from..<to` are the whole rest of a line (its newline is at `to`).
+    private mutating func endLine(_ base: UnsafePointer<UInt8>, from: Int, to: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+        if isSkipping {
+            isSkipping = false
+            return
+        }
+        if openStart >= 0 {
+            assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + from, count: to - from))
+            try closeOpenRecord(emit: emit)
+            return
+        }
+        var start = from
+        var end = to
+        while start < end && isJSONSpace(base[start]) { start += 1 }
+        while end > start && isJSONSpace(base[end - 1]) { end -= 1 }
+        if start == end { return }
+        let length = end - start
+        if length > maxRecordBytes {
+            let shown = Array(UnsafeBufferPointer(start: base + start, count: min(length, BatchAssembler.shownPrefix)))
+            try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: line, offset: offset + start, emit: emit)
+            return
+        }
+        let recordStart = assembler.batch.bytes.count
+        assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: length))
+        try assembler.commit(start: recordStart, line: line, offset: offset + start, emit: emit)
+    }
+
+    /// Bytes `from..<to` end the chunk without ending the line.
+    private mutating func openLine(_ base: UnsafePointer<UInt8>, from: Int, to: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+        if isSkipping { return }
+        var start = from
+        if openStart < 0 {
+            while start < to && isJSONSpace(base[start]) { start += 1 }
+            if start == to { return }
+            openStart = assembler.batch.bytes.count
+            openOffset = offset + start
+        }
+        assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: to - start))
+        // Keep enough of an oversized line to show its first bytes in the error.
+        if assembler.batch.bytes.count - openStart > max(maxRecordBytes + 1, BatchAssembler.shownPrefix) {
+            try rejectOpenRecord(emit: emit)
+            isSkipping = true
+        }
+    }
+
+    private mutating func closeOpenRecord(emit: (Batch) throws -> Void) throws(InputFault) {
+        while assembler.batch.bytes.count > openStart, let last = assembler.batch.bytes.last, isJSONSpace(last) {
+            assembler.batch.bytes.removeLast()
+        }
+        if assembler.batch.bytes.count - openStart > maxRecordBytes {
+            try rejectOpenRecord(emit: emit)
+            return
+        }
+        let start = openStart
+        openStart = -1
+        try assembler.commit(start: start, line: line, offset: openOffset, emit: emit)
+    }
+
+    /// Drops the open record from the buffer and reports it as too long.
+    private mutating func rejectOpenRecord(emit: (Batch) throws -> Void) throws(InputFault) {
+        let start = openStart
+        openStart = -1
+        let end = min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)
+        let shown = Array(assembler.batch.bytes[start..<end])
+        assembler.batch.bytes.removeSubrange(start...)
+        try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: line, offset: openOffset, emit: emit)
+    }
+}

@@ -1,0 +1,59 @@
+/// How the records of an input file are delimited (the `input.format` key).
+public enum InputFormat: String, Sendable, CaseIterable {
+    /// Decided per file: by extension (ignoring `.gz`), else by the first byte (see ``FileReader``).
+    case auto
+    /// One JSON value per line.
+    case ndjson
+    /// A top-level JSON array (one record per element) or a single JSON value.
+    case json
+    /// XML records (not supported yet).
+    case xml
+}
+
+/// Settings for framing one file into batches.
+public struct ReadOptions: Sendable {
+    /// How records are delimited.
+    public var format: InputFormat
+    /// Records per batch (`batch_size`); the last batch of a file may be shorter.
+    public var batchSize: Int
+    /// Largest record, in bytes (`max_record_bytes`); longer ones become `limit` errors.
+    public var maxRecordBytes: Int
+    /// A batch is closed early once its byte buffer passes this size.
+    public var maxBatchBytes: Int
+    /// Bytes per `read(2)` call, and per inflated chunk.
+    public var chunkSize: Int
+
+    public init(format: InputFormat = .auto, batchSize: Int = 1024, maxRecordBytes: Int = 16 << 20,
+                maxBatchBytes: Int = 4 << 20, chunkSize: Int = 256 << 10) {
+        self.format = format
+        self.batchSize = max(1, batchSize)
+        self.maxRecordBytes = max(1, maxRecordBytes)
+        self.maxBatchBytes = max(1, maxBatchBytes)
+        self.chunkSize = max(2, chunkSize)
+    }
+}
+
+/// What reading one file did.
+public struct FileReadOutcome: Sendable, Equatable {
+    /// Batches passed to `emit`.
+    public var batches: Int
+    /// Records in those batches.
+    public var records: Int
+    /// Bytes read from disk.
+    public var fileBytes: Int
+    /// Bytes after gunzip (equal to ``fileBytes`` for plain files).
+    public var decodedBytes: Int
+    /// The file-level fault that stopped the file, or nil when it was read to the end.
+    public var failure: RecordError?
+    /// True when `emit` threw and reading stopped.
+    public var cancelled: Bool
+
+    public init(batches: Int = 0, records: Int = 0, fileBytes: Int = 0, decodedBytes: Int = 0, failure: RecordError? = nil, cancelled: Bool = false) {
+        self.batches = batches
+        self.records = records
+        self.fileBytes = fileBytes
+        self.decodedBytes = decodedBytes
+        self.failure = failure
+        self.cancelled = cancelled
+    }
+}
