@@ -1,0 +1,125 @@
+/// Converting number nodes.
+extension JSONView {
+    /// The value of number node `i`, or nil when it is not a number.
+    ///
+    /// An integer literal that fits `Int64` is `.int`; `-0` is `.double(-0.0)` (its sign
+    /// would be lost as an integer); a larger integer, a fraction or an exponent is
+    /// `.double`, correctly rounded, infinite past the `Double` range (`1e400`).
+    public func number(_ i: Int) -> JSONNumber? {
+        let e = tape[i]
+        guard e.kind == .number else { return nil }
+        let start = Int(e.start)
+        let end = Int(e.end)
+        if e.flags & TapeEntry.isInteger != 0, let value = integer(start, end) {
+            return value
+        }
+        return .double(double(start, end))
+    }
+
+    /// The value of number node `i` as a `Double`, or nil when it is not a number.
+    public func double(_ i: Int) -> Double? {
+        number(i)?.doubleValue
+    }
+
+    /// Decodes a validated integer literal; nil when it does not fit `Int64`.
+    @inline(__always)
+    private func integer(_ start: Int, _ end: Int) -> JSONNumber? {
+        var j = start
+        let negative = bytes[j] == UInt8(ascii: "-")
+        if negative { j += 1 }
+        if end - j <= 18 {
+            // At most 18 digits cannot overflow.
+            var value: Int64 = 0
+            while j < end {
+                value = value &* 10 &+ Int64(bytes[j] &- UInt8(ascii: "0"))
+                j += 1
+            }
+            if negative && value == 0 { return .double(-0.0) }
+            return .int(negative ? -value : value)
+        }
+        var magnitude: UInt64 = 0
+        while j < end {
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(bytes[j] &- UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            magnitude = sum
+            j += 1
+        }
+        if negative {
+            if magnitude == 0 { return .double(-0.0) }
+            return magnitude <= UInt64(Int64.max) + 1 ? .int(Int64(bitPattern: 0 &- magnitude)) : nil
+        }
+        return magnitude <= UInt64(Int64.max) ? .int(Int64(magnitude)) : nil
+    }
+
+    /// Decodes a validated number literal as a correctly rounded `Double`.
+    ///
+    /// Up to 19 significant digits with a decimal exponent within ±22 take Clinger's fast
+    /// path (both operands exact, so one rounding); anything else goes to the C library.
+    private func double(_ start: Int, _ end: Int) -> Double {
+        var j = start
+        let negative = bytes[j] == UInt8(ascii: "-")
+        if negative { j += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0  // significant digits in `mantissa`
+        var scale = 0  // power of ten to apply to `mantissa`
+        var exact = true
+        while j < end, bytes[j] &- UInt8(ascii: "0") < 10 {
+            accumulate(bytes[j], &mantissa, &digits, &exact, &scale, fraction: false)
+            j += 1
+        }
+        if j < end && bytes[j] == UInt8(ascii: ".") {
+            j += 1
+            while j < end, bytes[j] &- UInt8(ascii: "0") < 10 {
+                accumulate(bytes[j], &mantissa, &digits, &exact, &scale, fraction: true)
+                j += 1
+            }
+        }
+        if j < end {  // exponent
+            j += 1
+            var exponentNegative = false
+            if bytes[j] == UInt8(ascii: "+") || bytes[j] == UInt8(ascii: "-") {
+                exponentNegative = bytes[j] == UInt8(ascii: "-")
+                j += 1
+            }
+            var exponent = 0
+            while j < end {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[j] &- UInt8(ascii: "0")) }
+                j += 1
+            }
+            scale += exponentNegative ? -exponent : exponent
+        }
+        if exact && mantissa <= 1 << 53 && scale >= -22 && scale <= 22 {
+            var value = Double(mantissa)
+            value = scale < 0 ? value / JSONView.powersOfTen[-scale] : value * JSONView.powersOfTen[scale]
+            return negative ? -value : value
+        }
+        if mantissa == 0 { return negative ? -0.0 : 0.0 }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        if let value = Double(text) { return value }
+        // Out of range for the C library: past the top is infinite, past the bottom zero.
+        return scale > 0 ? (negative ? -.infinity : .infinity) : (negative ? -0.0 : 0.0)
+    }
+
+    @inline(__always)
+    private func accumulate(_ c: UInt8, _ mantissa: inout UInt64, _ digits: inout Int, _ exact: inout Bool, _ scale: inout Int, fraction: Bool) {
+        let d = UInt64(c &- UInt8(ascii: "0"))
+        if digits == 0 && d == 0 {
+            if fraction { scale -= 1 }
+            return
+        }
+        if digits < 19 {
+            mantissa = mantissa * 10 + d
+            digits += 1
+            if fraction { scale -= 1 }
+        } else {
+            exact = false
+            if !fraction { scale += 1 }
+        }
+    }
+
+    private static let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+}
