@@ -1,0 +1,75 @@
+/// A function callable from expressions, as one row of ``all``.
+///
+/// A function receives its call node and evaluates the arguments itself, so functions
+/// that need not evaluate every argument (a future `coalesce` or `if`) can skip some, and
+/// a call allocates nothing. To add a function, add a row to ``all``: the compiler checks
+/// names and argument counts against this table, and docs can be generated from it.
+struct ExpressionFunction: Sendable {
+    /// The name used in expressions.
+    let name: String
+    /// How many arguments the function takes.
+    let arity: ClosedRange<Int>
+    /// The call as documented, e.g. `len(x)`.
+    let signature: String
+    /// One-paragraph user documentation.
+    let summary: String
+    /// What the compiler may assume about the result.
+    let resultType: StaticType
+    /// Argument types that are certainly wrong (checked at compile time when an argument's
+    /// type is known).
+    let rejectedArgumentTypes: [StaticType]
+    let evaluate: @Sendable (_ call: CallNode, _ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue
+
+    static func named(_ name: String) -> ExpressionFunction? {
+        all.first { $0.name == name }
+    }
+
+    /// Every function, in documentation order.
+    static let all: [ExpressionFunction] = [
+        ExpressionFunction(
+            name: "len", arity: 1...1, signature: "len(x)",
+            summary: """
+                The length of a string in Unicode scalars (code points: "héllo" is 5, an emoji \
+                made of several code points counts each), or the number of elements of an \
+                array or members of an object. Any other value, null included, is an error.
+                """,
+            resultType: .number, rejectedArgumentTypes: [.null, .bool, .number],
+            evaluate: { (call, context) throws(EvaluationError) in
+                let value = try call.arguments[0].evaluate(context)
+                let view = context.view
+                if case .node(let i) = value, view.kind(i) == .array || view.kind(i) == .object {
+                    return .int(Int64(view.count(i)))
+                }
+                // UTF-8 has exactly one non-continuation byte per scalar.
+                if let count = value.withStringBytes(in: view, { bytes in bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) } }) {
+                    return .int(Int64(count))
+                }
+                throw EvaluationError("len() needs a string, array or object, got \(value.type(in: view).rawValue) in '\(call.text)'")
+            }),
+        ExpressionFunction(
+            name: "round", arity: 1...1, signature: "round(x)",
+            summary: """
+                The number rounded to the nearest integer, halves away from zero \
+                (`round(2.5)` is 3, `round(-2.5)` is -3), as an int. A result beyond the \
+                64-bit integer range, or an argument that is not a number (null included), \
+                is an error.
+                """,
+            resultType: .number, rejectedArgumentTypes: [.null, .bool, .string],
+            evaluate: { (call, context) throws(EvaluationError) in
+                let value = try call.arguments[0].evaluate(context)
+                switch value.number(in: context.view) {
+                case .int(let v)?:
+                    return .int(v)
+                case .double(let v)?:
+                    let rounded = v.rounded(.toNearestOrAwayFromZero)
+                    // 2^63 is the first double that does not fit; -2^63 fits.
+                    guard rounded >= -9_223_372_036_854_775_808.0, rounded < 9_223_372_036_854_775_808.0 else {
+                        throw EvaluationError("round() result is beyond the 64-bit integer range in '\(call.text)'")
+                    }
+                    return .int(Int64(rounded))
+                case nil:
+                    throw EvaluationError("round() needs a number, got \(value.type(in: context.view).rawValue) in '\(call.text)'")
+                }
+            }),
+    ]
+}

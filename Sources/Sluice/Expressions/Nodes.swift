@@ -1,0 +1,189 @@
+/// What the compiler knows about a node's result before any record is seen.
+enum StaticType: Equatable {
+    /// Depends on the record (a field, or an operator over fields).
+    case unknown
+    /// Always null, bool (or null), a number, or a string.
+    case null, bool, number, string
+
+    var name: String {
+        switch self {
+        case .unknown: return "value"
+        case .null: return "null"
+        case .bool: return "bool"
+        case .number: return "number"
+        case .string: return "string"
+        }
+    }
+}
+
+/// One node of a compiled expression.
+///
+/// Compiled trees are built once at config load and shared by every worker thread; nodes
+/// are immutable after construction (every stored property is a `let`), which is why the
+/// unchecked `Sendable` is sound. Subclasses override ``evaluate(_:)``.
+class Node: @unchecked Sendable {
+    /// The node's source text, for error messages.
+    let text: String
+    let column: Int
+    let staticType: StaticType
+
+    init(text: String, column: Int, staticType: StaticType) {
+        self.text = text
+        self.column = column
+        self.staticType = staticType
+    }
+
+    func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        fatalError("Node.evaluate must be overridden")
+    }
+
+    /// Whether the node is a constant (its value does not depend on the record).
+    var isConstant: Bool { false }
+}
+
+final class LiteralNode: Node, @unchecked Sendable {
+    let value: ExpressionValue
+
+    init(value: ExpressionValue, text: String, column: Int) {
+        self.value = value
+        let type: StaticType
+        switch value {
+        case .null: type = .null
+        case .bool: type = .bool
+        case .int, .double: type = .number
+        case .string: type = .string
+        case .node: type = .unknown
+        }
+        super.init(text: text, column: column, staticType: type)
+    }
+
+    override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue { value }
+    override var isConstant: Bool { true }
+}
+
+final class PathNode: Node, @unchecked Sendable {
+    let path: FieldPath
+
+    init(path: FieldPath, text: String, column: Int) {
+        self.path = path
+        super.init(text: text, column: column, staticType: .unknown)
+    }
+
+    @inline(__always)
+    func resolve(_ context: EvaluationContext) -> Int? {
+        path.resolve(in: context.view, root: context.root)
+    }
+
+    override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        guard let node = resolve(context) else { return .null }
+        switch context.view.kind(node) {
+        case .null: return .null
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        default: return .node(node)
+        }
+    }
+}
+
+/// `!x`: three-valued (`!null` is null).
+final class NotNode: Node, @unchecked Sendable {
+    let operand: Node
+
+    init(operand: Node, text: String, column: Int) {
+        self.operand = operand
+        super.init(text: text, column: column, staticType: .bool)
+    }
+
+    override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        switch try operand.evaluate(context) {
+        case .bool(let b): return .bool(!b)
+        case .null: return .null
+        case let other:
+            throw EvaluationError("'!' needs a bool, got \(other.type(in: context.view).rawValue) in '\(text)'")
+        }
+    }
+
+    override var isConstant: Bool { operand.isConstant }
+}
+
+/// `-x`.
+final class NegateNode: Node, @unchecked Sendable {
+    let operand: Node
+
+    init(operand: Node, text: String, column: Int) {
+        self.operand = operand
+        super.init(text: text, column: column, staticType: .number)
+    }
+
+    override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        let value = try operand.evaluate(context)
+        switch value.number(in: context.view) {
+        case .int(let v)?:
+            let (negated, overflow) = Int64(0).subtractingReportingOverflow(v)
+            if overflow { throw EvaluationError("integer overflow in '\(text)'") }
+            return .int(negated)
+        case .double(let v)?:
+            guard v.isFinite else { throw EvaluationError("number out of range in '\(text)'") }
+            return .double(-v)
+        case nil:
+            throw EvaluationError("'-' needs a number, got \(value.type(in: context.view).rawValue) in '\(text)'")
+        }
+    }
+
+    override var isConstant: Bool { operand.isConstant }
+}
+
+/// `a && b` and `a || b`: short-circuit, three-valued (Kleene) logic with null as unknown.
+final class LogicNode: Node, @unchecked Sendable {
+    let isAnd: Bool
+    let left: Node
+    let right: Node
+
+    init(isAnd: Bool, left: Node, right: Node, text: String, column: Int) {
+        self.isAnd = isAnd
+        self.left = left
+        self.right = right
+        super.init(text: text, column: column, staticType: .bool)
+    }
+
+    @inline(__always)
+    private func truth(_ value: ExpressionValue, _ context: EvaluationContext) throws(EvaluationError) -> Bool? {
+        switch value {
+        case .bool(let b): return b
+        case .null: return nil
+        default:
+            throw EvaluationError("'\(isAnd ? "&&" : "||")' needs bools, got \(value.type(in: context.view).rawValue) in '\(text)'")
+        }
+    }
+
+    override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        // `&&` is decided by a false operand, `||` by a true one.
+        let decisive = !isAnd
+        let l = try truth(try left.evaluate(context), context)
+        if l == decisive { return .bool(decisive) }
+        let r = try truth(try right.evaluate(context), context)
+        if r == decisive { return .bool(decisive) }
+        if l == nil || r == nil { return .null }
+        return .bool(!decisive)
+    }
+
+    override var isConstant: Bool { left.isConstant && right.isConstant }
+}
+
+/// A call of a function from ``ExpressionFunction/all``.
+final class CallNode: Node, @unchecked Sendable {
+    let function: ExpressionFunction
+    let arguments: [Node]
+
+    init(function: ExpressionFunction, arguments: [Node], text: String, column: Int) {
+        self.function = function
+        self.arguments = arguments
+        super.init(text: text, column: column, staticType: function.resultType)
+    }
+
+    override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        try function.evaluate(self, context)
+    }
+
+    override var isConstant: Bool { arguments.allSatisfy(\.isConstant) }
+}

@@ -1,0 +1,72 @@
+/// Keeps the records for which a condition is true; drops the rest.
+///
+/// A record is kept when the condition evaluates to `true`, and dropped (counted as
+/// filtered, not an error) when it is `false` or `null` — so `total > 100` drops records
+/// without a `total`. A condition that evaluates to anything else (a number, a string,
+/// an array, an object) fails the record with kind `transform`, e.g. "filter expression
+/// returned a string", and so does an evaluation error such as a division by zero.
+///
+/// ```yaml
+/// - name: drop-cancelled
+///   filter: 'status != "cancelled"'
+/// ```
+public struct FilterStage: Stage {
+    /// Configuration of `filter`.
+    public struct Config: Sendable, Equatable {
+        /// The condition, an expression over the record (see ``CompiledExpression``),
+        /// e.g. `status != "cancelled" && total > 0`. Records for which it is true are kept.
+        public var condition: String
+
+        public init(condition: String) {
+            self.condition = condition
+        }
+    }
+
+    public static let kind = "filter"
+
+    /// The compiled condition.
+    public let condition: CompiledExpression
+
+    /// Builds the stage, compiling its condition.
+    ///
+    /// - Throws: ``StageConfigError`` (key path `["filter"]`) when the condition does not
+    ///   compile, or can never be a bool (`len(items)`, `"yes"`).
+    public static func make(config: Config) throws(StageConfigError) -> FilterStage {
+        let condition: CompiledExpression
+        do {
+            condition = try CompiledExpression(config.condition)
+        } catch {
+            throw StageConfigError(problems: [StageConfigProblem(keyPath: [kind], error)])
+        }
+        switch condition.staticType {
+        case .number, .string, .null:
+            throw StageConfigError(problems: [StageConfigProblem(
+                keyPath: [kind],
+                message: "a filter needs a condition that is true or false, but '\(config.condition)' is always a \(condition.staticType.name)",
+                column: 1)])
+        case .bool, .unknown:
+            return FilterStage(condition: condition)
+        }
+    }
+
+    public func process(_ batch: inout Batch, context: StageContext) {
+        // A second handle on the buffers (no copy) lets the view read while `sift` writes.
+        let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
+        let slots = batch.records
+        snapshot.withView { view in
+            batch.sift(context: context) { i in
+                let root = Int(slots[i].tapeStart)
+                guard root >= 0 else { return .fail(.transform, "record was not indexed before the filter stage") }
+                do throws(EvaluationError) {
+                    switch try condition.evaluate(record: root, in: view) {
+                    case .bool(true): return .keep
+                    case .bool(false), .null: return .drop
+                    case let other: return .fail(.transform, "filter expression returned \(other.type(in: view).withArticle)")
+                    }
+                } catch {
+                    return .fail(.transform, error.message)
+                }
+            }
+        }
+    }
+}

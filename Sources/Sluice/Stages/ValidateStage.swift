@@ -1,0 +1,163 @@
+/// Checks that records have the fields and field types the config demands.
+///
+/// A record that breaks any rule fails with kind `validation`; the message names every
+/// rule it broke, in config order (required fields first), separated by `; `:
+/// `missing required field 'total'; field 'id' must be int, got string`.
+///
+/// ```yaml
+/// - name: check
+///   validate:
+///     required: [id, total, customer.id]
+///     types: { id: int, total: number, items: array }
+/// ```
+public struct ValidateStage: Stage {
+    /// Configuration of `validate`.
+    public struct Config: Sendable, Equatable {
+        /// Field paths that must be present and not `null` (`id`, `customer.id`,
+        /// `items[0].sku`).
+        public var required: [String]
+        /// The type each field must have when it is present and not `null`, in config
+        /// order. A missing or null field passes its type rule (list it in `required` to
+        /// demand it), except that type `null` rejects every non-null value.
+        public var types: [TypeRule]
+
+        public init(required: [String] = [], types: [TypeRule] = []) {
+            self.required = required
+            self.types = types
+        }
+    }
+
+    /// One entry of `types`: a field path and a type name.
+    public struct TypeRule: Sendable, Equatable {
+        /// The field path (`total`, `customer.id`).
+        public var field: String
+        /// One of `string`, `int`, `number`, `bool`, `object`, `array`, `null`.
+        public var type: String
+
+        public init(field: String, type: String) {
+            self.field = field
+            self.type = type
+        }
+    }
+
+    /// The types a `types` rule can demand.
+    public enum FieldType: String, Sendable, CaseIterable {
+        /// A JSON string.
+        case string
+        /// An integer literal: a number written without `.`, `e` or `E`, of any size.
+        /// `3.0` and `3e0` are not ints (they are numbers).
+        case int
+        /// Any JSON number, integer or not.
+        case number
+        /// `true` or `false`.
+        case bool
+        case object
+        case array
+        /// Only `null` (or a missing field).
+        case null
+
+        func accepts(_ entry: TapeEntry) -> Bool {
+            switch self {
+            case .string: return entry.kind == .string
+            case .int: return entry.kind == .number && entry.flags & TapeEntry.isInteger != 0
+            case .number: return entry.kind == .number
+            case .bool: return entry.kind == .true || entry.kind == .false
+            case .object: return entry.kind == .object
+            case .array: return entry.kind == .array
+            case .null: return entry.kind == .null
+            }
+        }
+    }
+
+    public static let kind = "validate"
+
+    struct CompiledRule: Sendable {
+        let path: FieldPath
+        /// The path as the config wrote it, for messages.
+        let name: String
+        let type: FieldType?
+    }
+
+    let required: [CompiledRule]
+    let types: [CompiledRule]
+
+    /// Builds the stage, parsing every field path and type name.
+    ///
+    /// - Throws: ``StageConfigError`` listing every bad path (with its column), unknown
+    ///   type name (with a suggestion), or an empty rule set.
+    public static func make(config: Config) throws(StageConfigError) -> ValidateStage {
+        var problems: [StageConfigProblem] = []
+        var required: [CompiledRule] = []
+        var types: [CompiledRule] = []
+        for (i, field) in config.required.enumerated() {
+            do {
+                required.append(CompiledRule(path: try FieldPath(parsing: field), name: field, type: nil))
+            } catch {
+                problems.append(StageConfigProblem(keyPath: [kind, "required", String(i)], error))
+            }
+        }
+        for rule in config.types {
+            let keyPath = [kind, "types", rule.field]
+            var path: FieldPath?
+            do {
+                path = try FieldPath(parsing: rule.field)
+            } catch {
+                problems.append(StageConfigProblem(keyPath: keyPath, error))
+            }
+            guard let type = FieldType(rawValue: rule.type) else {
+                let names = FieldType.allCases.map(\.rawValue)
+                var message = "unknown type '\(rule.type)' (expected one of \(names.joined(separator: ", ")))"
+                if let guess = ExpressionCompiler.closest(to: rule.type, among: names) ?? ["integer": "int", "float": "number", "double": "number", "boolean": "bool", "str": "string", "list": "array", "map": "object"][rule.type] {
+                    message += "; did you mean '\(guess)'?"
+                }
+                problems.append(StageConfigProblem(keyPath: keyPath, message: message))
+                continue
+            }
+            if let path { types.append(CompiledRule(path: path, name: rule.field, type: type)) }
+        }
+        if config.required.isEmpty && config.types.isEmpty {
+            problems.append(StageConfigProblem(keyPath: [kind], message: "validate needs at least one rule in 'required' or 'types'"))
+        }
+        guard problems.isEmpty else { throw StageConfigError(problems: problems) }
+        return ValidateStage(required: required, types: types)
+    }
+
+    public func process(_ batch: inout Batch, context: StageContext) {
+        let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
+        let slots = batch.records
+        snapshot.withView { view in
+            batch.sift(context: context) { i in
+                let root = Int(slots[i].tapeStart)
+                guard root >= 0 else { return .fail(.validation, "record was not indexed before the validate stage") }
+                if let failures = failures(root: root, view: view) {
+                    return .fail(.validation, failures)
+                }
+                return .keep
+            }
+        }
+    }
+
+    /// Every broken rule of one record, joined; nil when the record passes.
+    ///
+    /// Allocates only for a failing record.
+    func failures(root: Int, view: JSONView) -> String? {
+        var message: String?
+        func fail(_ text: String) {
+            if message == nil { message = text } else { message! += "; " + text }
+        }
+        for rule in required {
+            guard let node = rule.path.resolve(in: view, root: root) else {
+                fail("missing required field '\(rule.name)'")
+                continue
+            }
+            if view.kind(node) == .null { fail("required field '\(rule.name)' is null") }
+        }
+        for rule in types {
+            guard let type = rule.type, let node = rule.path.resolve(in: view, root: root) else { continue }
+            let entry = view.tape[node]
+            if entry.kind == .null || type.accepts(entry) { continue }
+            fail("field '\(rule.name)' must be \(type.rawValue), got \(ValueType(node: node, in: view).rawValue)")
+        }
+        return message
+    }
+}
