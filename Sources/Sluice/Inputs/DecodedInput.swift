@@ -11,8 +11,9 @@ import Darwin
 /// multi-member file, see ``GzipInflater``); otherwise they pass through untouched. The
 /// file name plays no part in this.
 ///
-/// The file is opened with `O_NONBLOCK` and checked with `fstat` before any read, so a
-/// FIFO or a device that slipped past the scanner is refused instead of blocking.
+/// The path is checked with `stat` before it is opened, and the descriptor again with
+/// `fstat` (it is opened with `O_NONBLOCK` as a belt), so a FIFO or a device that slipped
+/// past the scanner, or replaced a file since, is refused instead of blocking.
 ///
 /// Not thread-safe: one reader owns one instance.
 final class DecodedInput {
@@ -37,6 +38,11 @@ final class DecodedInput {
     ///   or is not a regular file.
     init(path: String, chunkSize: Int) throws(InputFault) {
         let chunkSize = max(2, chunkSize)
+        // stat before open: opening a FIFO, even non-blocking, would disturb its writer.
+        var before = stat()
+        if stat(path, &before) == 0, before.st_mode & mode_t(S_IFMT) != mode_t(S_IFREG) {
+            throw .io(message: "not a regular file", offset: nil)
+        }
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             throw .io(message: "cannot open: " + DirectoryScanner.describe(errno), offset: nil)

@@ -21,7 +21,8 @@ import Darwin
 ///
 /// A path is kept when it matches at least one `include` pattern (every path, when the
 /// list is empty) and no `exclude` pattern. An unreadable directory or a directory link
-/// loop is reported unless an `exclude` pattern matches its own relative path.
+/// loop is reported unless an `exclude` pattern matches its own relative path. A directory
+/// whose every descendant is excluded (`tmp/**`) is not entered at all.
 ///
 /// - Complexity: one `stat` per entry (two for symbolic links), plus O(n log n) for sorting.
 public struct DirectoryScanner: Sendable {
@@ -111,6 +112,8 @@ public struct DirectoryScanner: Sendable {
                 let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
                 found.append(InputFile(relativePath: rel, path: path, size: Int(info.st_size), mtime: mtime))
             case S_IFDIR:
+                // Skip directories that an exclude pattern empties anyway (`tmp/**`).
+                if excludeGlobs.contains(where: { $0.matchesEverything(under: rel) }) { continue }
                 let id = FileID(info)
                 if ancestors.contains(id) {
                     if !excluded(rel) { found.append(problem(rel, path, "symbolic link loop: leads back to an enclosing directory")) }

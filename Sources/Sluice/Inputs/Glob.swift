@@ -59,6 +59,17 @@ struct Glob: Sendable {
         return false
     }
 
+    /// True when the pattern matches every path below the directory `path` (the pattern
+    /// ends in `/**` and the rest matches `path`), so a scan can skip that directory.
+    func matchesEverything(under path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.unicodeScalars) }
+        for segments in alternatives {
+            guard case .globstar? = segments.last else { continue }
+            if Glob.match(Array(segments.dropLast()), 0, parts, 0) { return true }
+        }
+        return false
+    }
+
     // MARK: Compilation
 
     /// Expands the first top-level `{...}` group, recursively, into plain patterns.

@@ -35,6 +35,15 @@ extension InputsTests {
             #expect(try Glob(pattern).matches(path) == expected)
         }
 
+        @Test func everythingUnderADirectory() throws {
+            #expect(try Glob("tmp/**").matchesEverything(under: "tmp"))
+            #expect(try Glob("**/cache/**").matchesEverything(under: "a/b/cache"))
+            #expect(try Glob("{x,tmp}/**").matchesEverything(under: "tmp"))
+            #expect(try !Glob("tmp/*").matchesEverything(under: "tmp"))
+            #expect(try !Glob("tmp/**/*.json").matchesEverything(under: "tmp"))
+            #expect(try !Glob("tmp/**").matchesEverything(under: "other"))
+        }
+
         @Test(arguments: ["", "[abc", "{a,b", "a\\"])
         func malformedPatternsThrow(pattern: String) {
             #expect(throws: InputError.self) { try Glob(pattern) }
