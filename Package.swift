@@ -17,9 +17,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
         .target(
             name: "Sluice",
             dependencies: [
+                "CSystem",
                 "CZlib",
                 "CLibXML2",
                 .product(name: "Logging", package: "swift-log"),

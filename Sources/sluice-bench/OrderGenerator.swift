@@ -63,7 +63,9 @@ struct OrderGenerator {
         var compressed = 0
         for f in 0..<files {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(String(format: "orders-%04d.json.gz", f)).path
-            FileManager.default.createFile(atPath: path, contents: nil)
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             var written = 0
             var chunk: [UInt8] = []

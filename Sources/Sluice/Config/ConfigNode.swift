@@ -25,12 +25,12 @@ public final class ConfigDiagnostics: @unchecked Sendable {
 /// Every reader returns nil (and records a problem) when the value has the wrong type,
 /// so the caller can go on and find the next problem.
 public struct ConfigNode {
-    let node: Node
+    let node: Yams.Node
     /// Where this node sits, for messages: `stages[1].workers`.
     public let path: String
     let diagnostics: ConfigDiagnostics
 
-    init(node: Node, path: String, diagnostics: ConfigDiagnostics) {
+    init(node: Yams.Node, path: String, diagnostics: ConfigDiagnostics) {
         self.node = node
         self.path = path
         self.diagnostics = diagnostics
@@ -52,7 +52,7 @@ public struct ConfigNode {
         diagnostics.report("\(path): \(message)", line: mark?.line ?? 0, column: col + max(0, column - 1))
     }
 
-    private func typeName(_ node: Node) -> String {
+    private func typeName(_ node: Yams.Node) -> String {
         switch node {
         case .scalar(let s): return s.string.isEmpty || s.tag == Tag(.null) ? "null" : "scalar '\(s.string)'"
         case .mapping: return "mapping"

@@ -105,7 +105,7 @@ extension PipelineConfig {
     /// Checks config text; `file` names it in messages.
     public static func parse(yaml: String, file: String = "") throws(ConfigError) -> PipelineConfig {
         let diagnostics = ConfigDiagnostics(file: file)
-        let root: Node?
+        let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
@@ -179,6 +179,13 @@ extension PipelineConfig {
         let readers = map["readers"].map { $0.int(in: 1...256) } ?? 2
         let maxRecord = map["max_record_bytes"].map { $0.byteSize(in: 16...(1 << 30)) } ?? (16 << 20)
         let maxDepth = map["max_depth"].map { $0.int(in: 1...100_000) } ?? 512
+        if let include, let exclude {
+            do {
+                _ = try DirectoryScanner(root: "", include: include, exclude: exclude)
+            } catch {
+                (map["include"] ?? map["exclude"] ?? node).report("\(error)")
+            }
+        }
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
               let readers, let maxRecord, let maxDepth else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,

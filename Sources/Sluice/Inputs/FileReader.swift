@@ -105,12 +105,21 @@ public enum FileReader {
             outcome.batches = framer.assembler.emittedBatches
             outcome.records = framer.assembler.emittedRecords
         }
-        try head.withUnsafeBufferPointer { (buffer) throws(InputFault) in
-            try framer.consume(buffer, emit: emit)
+        do throws(InputFault) {
+            try head.withUnsafeBufferPointer { (buffer) throws(InputFault) in
+                try framer.consume(buffer, emit: emit)
+            }
+            while let chunk = try input.next() {
+                try framer.consume(chunk, emit: emit)
+            }
+            try framer.finish(emit: emit)
+        } catch {
+            // A file-level fault: still hand over the records framed so far. The sink
+            // withholds every record of a failed file, and counting them lets the
+            // file's error line say how many records were discarded.
+            if case .cancelled = error { throw error }
+            try framer.flushFramed(emit: emit)
+            throw error
         }
-        while let chunk = try input.next() {
-            try framer.consume(chunk, emit: emit)
-        }
-        try framer.finish(emit: emit)
     }
 }

@@ -113,6 +113,10 @@ struct JSONArrayFramer: RecordFramer {
         offset += count
     }
 
+    mutating func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
+        try assembler.flush(emit: emit)
+    }
+
     mutating func finish(emit: (Batch) throws -> Void) throws(InputFault) {
         if phase != .afterArray {
             let what = phase == .beforeArray ? "the input holds no JSON array" : "the JSON array is truncated: the input ends before its closing ']'"

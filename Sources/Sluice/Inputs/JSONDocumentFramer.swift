@@ -53,6 +53,10 @@ struct JSONDocumentFramer: RecordFramer {
         try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: recordLine, offset: recordOffset, emit: emit)
     }
 
+    mutating func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
+        try assembler.flush(emit: emit)
+    }
+
     mutating func finish(emit: (Batch) throws -> Void) throws(InputFault) {
         if hasStarted && !isSkipping {
             while let last = assembler.batch.bytes.last, isJSONSpace(last) { assembler.batch.bytes.removeLast() }

@@ -11,6 +11,8 @@ protocol RecordFramer {
     mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault)
     /// Ends the input: closes an open record, checks the structure, emits the last batch.
     mutating func finish(emit: (Batch) throws -> Void) throws(InputFault)
+    /// Emits the records framed so far without closing an open record (after a fault).
+    mutating func flushFramed(emit: (Batch) throws -> Void) throws(InputFault)
 }
 
 /// True for the bytes trimmed around NDJSON lines and skipped between JSON values.
@@ -67,6 +69,10 @@ struct NDJSONFramer: RecordFramer {
             i = newline + 1
         }
         offset += count
+    }
+
+    mutating func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
+        try assembler.flush(emit: emit)
     }
 
     mutating func finish(emit: (Batch) throws -> Void) throws(InputFault) {

@@ -119,7 +119,7 @@ public final class PipelineRun: @unchecked Sendable {
         }
         let files: [InputFile]
         do {
-            files = try DirectoryScanner.scan(root: inputRoot, include: config.input.include, exclude: config.input.exclude)
+            files = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
         } catch {
             return finish(1, "\(error)")
         }

@@ -1,3 +1,4 @@
+import CSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,7 +13,11 @@ import Darwin
 final class WorkerThread: @unchecked Sendable {
     private final class Box {
         let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
+        let name: String
+        init(_ body: @escaping () -> Void, name: String) {
+            self.body = body
+            self.name = name
+        }
     }
 
     private var thread: pthread_t
@@ -24,7 +29,7 @@ final class WorkerThread: @unchecked Sendable {
         pthread_attr_init(&attributes)
         pthread_attr_setstacksize(&attributes, 4 << 20)
         defer { pthread_attr_destroy(&attributes) }
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        let context = Unmanaged.passRetained(Box(body, name: String(name.utf8.prefix(15)) ?? "sluice")).toOpaque()
         #if canImport(Glibc)
         var handle = pthread_t()
         #else
@@ -36,6 +41,7 @@ final class WorkerThread: @unchecked Sendable {
             #else
             let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
             #endif
+            sluice_set_thread_name(box.name)
             box.body()
             return nil
         }, context)
@@ -45,8 +51,6 @@ final class WorkerThread: @unchecked Sendable {
         #else
         thread = handle!
         #endif
-        let short = String(name.utf8.prefix(15)) ?? "sluice"
-        _ = pthread_setname_np(thread, short)
     }
 
     /// Waits for the thread to finish.

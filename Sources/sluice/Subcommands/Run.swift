@@ -36,7 +36,8 @@ extension SluiceCommand {
             let result = run.run()
             let r = result.records
             if let output = result.outputs.first {
-                print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(result.files.failed) files failed → \(output) (errors: \(result.errorReport))")
+                let failedFiles = result.files.failed == 1 ? "1 file" : "\(result.files.failed) files"
+                print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(output) (errors: \(result.errorReport))")
             }
             if let failure = result.failure {
                 printError("sluice: \(failure)")

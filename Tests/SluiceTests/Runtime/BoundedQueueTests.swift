@@ -1,0 +1,118 @@
+import Testing
+@testable import Sluice
+
+@Suite struct BoundedQueueTests {
+    @Test func deliversInOrderAndDrainsAfterClose() {
+        let queue = BoundedQueue<Int>(capacity: 3)
+        #expect(queue.push(1))
+        #expect(queue.push(2))
+        queue.close()
+        #expect(queue.pop() == 1)
+        #expect(queue.pop() == 2)
+        #expect(queue.pop() == nil)
+        #expect(queue.highWaterMark == 2)
+    }
+
+    @Test func fullQueueBlocksProducerUntilConsumed() {
+        let queue = BoundedQueue<Int>(capacity: 2)
+        let producer = WorkerThread(name: "producer") {
+            for i in 0..<100 { queue.push(i) }
+            queue.close()
+        }
+        var received: [Int] = []
+        while let item = queue.pop() { received.append(item) }
+        producer.join()
+        #expect(received == Array(0..<100))
+        #expect(queue.highWaterMark <= 2)
+    }
+
+    @Test func cancelWakesBlockedProducerAndConsumer() {
+        let full = BoundedQueue<Int>(capacity: 1)
+        full.push(0)
+        let empty = BoundedQueue<Int>(capacity: 1)
+        let results = ResultBox()
+        let producer = WorkerThread(name: "p") { results.set("push", full.push(1)) }
+        let consumer = WorkerThread(name: "c") { results.set("pop", empty.pop() != nil) }
+        full.cancel()
+        empty.cancel()
+        producer.join()
+        consumer.join()
+        #expect(results.get("push") == false)
+        #expect(results.get("pop") == false)
+    }
+}
+
+final class ResultBox: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var values: [String: Bool] = [:]
+    func set(_ key: String, _ value: Bool) { lock.withLock { values[key] = value } }
+    func get(_ key: String) -> Bool? { lock.withLock { values[key] } }
+}
+
+@Suite struct AdmissionGateTests {
+    @Test func headFileIsAdmittedPastCapacity() {
+        let gate = AdmissionGate(capacity: 1)
+        #expect(gate.acquire(file: 0))
+        #expect(gate.acquire(file: 0))  // the head file never waits
+        let admitted = ResultBox()
+        let reader = WorkerThread(name: "r") { admitted.set("file1", gate.acquire(file: 1)) }
+        gate.release(2)
+        reader.join()
+        #expect(admitted.get("file1") == true)
+    }
+
+    @Test func advancingTheHeadAdmitsTheWaitingReader() {
+        let gate = AdmissionGate(capacity: 1)
+        #expect(gate.acquire(file: 1))
+        let admitted = ResultBox()
+        let reader = WorkerThread(name: "r") { admitted.set("file2", gate.acquire(file: 2)) }
+        gate.advanceHead(to: 2)
+        reader.join()
+        #expect(admitted.get("file2") == true)
+    }
+
+    @Test func cancelReleasesWaiters() {
+        let gate = AdmissionGate(capacity: 1)
+        #expect(gate.acquire(file: 3))
+        let admitted = ResultBox()
+        let reader = WorkerThread(name: "r") { admitted.set("x", gate.acquire(file: 4)) }
+        gate.cancel()
+        reader.join()
+        #expect(admitted.get("x") == false)
+    }
+}
+
+@Suite struct ReorderWindowTests {
+    private func drain(_ window: inout ReorderWindow<String>) -> [String] {
+        var actions: [String] = []
+        while let action = window.next() {
+            switch action {
+            case .commit(let item): actions.append(item)
+            case .fileDone(let file, let failure): actions.append("done\(file)\(failure == nil ? "" : "!")")
+            }
+        }
+        return actions
+    }
+
+    @Test func commitsInFileThenBatchOrder() {
+        var window = ReorderWindow<String>(fileCount: 2)
+        window.insert("1.0", file: 1, batch: 0)
+        window.finishFile(1, batches: 1, failure: nil)
+        window.insert("0.1", file: 0, batch: 1)
+        #expect(drain(&window) == [])
+        window.insert("0.0", file: 0, batch: 0)
+        #expect(drain(&window) == ["0.0", "0.1"])
+        window.finishFile(0, batches: 2, failure: nil)
+        #expect(drain(&window) == ["done0", "1.0", "done1"])
+        #expect(window.isFinished)
+    }
+
+    @Test func fileWithoutBatchesAndFailedFile() {
+        var window = ReorderWindow<String>(fileCount: 2)
+        window.finishFile(0, batches: 0, failure: nil)
+        window.finishFile(1, batches: 1, failure: RecordError(file: "b", stage: "input", kind: .io, message: "x"))
+        #expect(drain(&window) == ["done0"])
+        window.insert("1.0", file: 1, batch: 0)
+        #expect(drain(&window) == ["1.0", "done1!"])
+    }
+}
