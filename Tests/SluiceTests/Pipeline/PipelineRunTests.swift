@@ -119,6 +119,29 @@ import Testing
         #expect(fileLines.first?.contains("\"discarded\":") == true)
     }
 
+    @Test func fifosLinkLoopsAndOversizedRecordsBecomeErrorLinesNotHangs() throws {
+        let input = try Self.makeInput(files: 2, recordsPerFile: 100)
+        defer { TestSupport.cleanup(input) }
+        #expect(mkfifo(input.appendingPathComponent("pipe.ndjson").path, 0o644) == 0)
+        try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("sub/loop").path, withDestinationPath: "..")
+        let long = "{\"id\": 1, \"pad\": \"" + String(repeating: "x", count: 5000) + "\"}\n"
+        try TestSupport.write("{\"id\": 0, \"total\": 1}\n" + long + "{\"id\": 2, \"total\": 1}\n", to: input.appendingPathComponent("z-long.ndjson"))
+        let out = TestSupport.temporaryDirectory("sluice-out")
+        defer { TestSupport.cleanup(out) }
+        var config = try Self.ordersConfig(workers: 1, queue: 1, gzip: false)
+        config.input.maxRecordBytes = 1024
+        config.stages = []
+        let summary = TestSupport.run(config, input: input, output: out)
+        #expect(summary.exitCode == 0)
+        let report = String(decoding: TestSupport.read(out.appendingPathComponent("errors.ndjson")), as: UTF8.self)
+        let lines = report.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("\"file\":\"pipe.ndjson\"") && $0.contains("\"kind\":\"io\"") }, "\(report)")
+        #expect(lines.contains { $0.contains("\"file\":\"sub/loop\"") && $0.contains("\"kind\":\"io\"") }, "\(report)")
+        #expect(lines.contains { $0.contains("\"file\":\"z-long.ndjson\"") && $0.contains("\"kind\":\"limit\"") && $0.contains("\"line\":2") }, "\(report)")
+        let output = String(decoding: TestSupport.read(out.appendingPathComponent("orders-test.ndjson")), as: UTF8.self)
+        #expect(output.hasSuffix("{\"id\": 0, \"total\": 1}\n{\"id\": 2, \"total\": 1}\n"))
+    }
+
     @Test func errorThresholdMakesTheRunExitOne() throws {
         let input = try Self.makeInput(files: 1, recordsPerFile: 500)
         defer { TestSupport.cleanup(input) }
