@@ -98,18 +98,21 @@ struct ExpressionCompiler {
     }
 
     mutating func compile(_ syntax: Syntax) throws(ExpressionError) -> Node {
-        let node = try build(syntax)
-        return try fold(node)
+        try fold(try build(syntax, lazily: false), lazily: false)
     }
 
-    /// Evaluates a constant subtree now: a constant that cannot be evaluated is a config
-    /// error, and the record loop does not redo the work.
-    private func fold(_ node: Node) throws(ExpressionError) -> Node {
+    /// Evaluates a constant subtree now, so the record loop does not redo the work.
+    ///
+    /// A constant that cannot be evaluated is a config error when it is always evaluated;
+    /// when it may be skipped (`lazily`: the right side of `&&` / `||`, as in
+    /// `false && 1 / 0 == 1`) it is left for evaluation, which short-circuits past it.
+    private func fold(_ node: Node, lazily: Bool) throws(ExpressionError) -> Node {
         guard node.isConstant, !(node is LiteralNode) else { return node }
         let value: ExpressionValue
         do {
             value = try ExpressionCompiler.evaluateConstant(node)
         } catch {
+            if lazily { return node }
             throw ExpressionError(error.message, column: node.column)
         }
         return LiteralNode(value: value, text: node.text, column: node.column)
@@ -120,7 +123,7 @@ struct ExpressionCompiler {
         return try node.evaluate(EvaluationContext(view: view, root: 0))
     }
 
-    private func build(_ syntax: Syntax) throws(ExpressionError) -> Node {
+    private func build(_ syntax: Syntax, lazily: Bool) throws(ExpressionError) -> Node {
         let text = text(syntax)
         let column = syntax.column
         switch syntax.kind {
@@ -139,7 +142,7 @@ struct ExpressionCompiler {
             return PathNode(path: path, text: text, column: column)
 
         case .unary(let symbol, let operandSyntax):
-            let operand = try fold(try build(operandSyntax))
+            let operand = try fold(try build(operandSyntax, lazily: lazily), lazily: lazily)
             if symbol == .not {
                 try reject(operand, ifOneOf: [.number, .string], operator: "!", needs: "a bool")
                 return NotNode(operand: operand, text: text, column: column)
@@ -148,8 +151,10 @@ struct ExpressionCompiler {
             return NegateNode(operand: operand, text: text, column: column)
 
         case .binary(let symbol, let leftSyntax, let rightSyntax):
-            let left = try fold(try build(leftSyntax))
-            let right = try fold(try build(rightSyntax))
+            let left = try fold(try build(leftSyntax, lazily: lazily), lazily: lazily)
+            // The right side of `&&` / `||` is not evaluated when the left decides.
+            let rightIsLazy = lazily || symbol == .and || symbol == .or
+            let right = try fold(try build(rightSyntax, lazily: rightIsLazy), lazily: rightIsLazy)
             switch symbol {
             case .and, .or:
                 for operand in [left, right] {
@@ -189,6 +194,10 @@ struct ExpressionCompiler {
                         try reject(operand, ifOneOf: [.null, .bool, .string], operator: op.rawValue, needs: "numbers")
                     }
                 }
+                if !lazily, op == .divide || op == .remainder, let divisor = right as? LiteralNode,
+                   divisor.value == .int(0) || divisor.value == .double(0) {
+                    throw ExpressionError("division by zero in '\(text)'", column: column)
+                }
                 return ArithmeticNode(op: op, left: left, right: right, text: text, column: column)
             default:
                 throw ExpressionError("unexpected '\(symbol.rawValue)'", column: column)
@@ -208,7 +217,7 @@ struct ExpressionCompiler {
             }
             var arguments: [Node] = []
             for argument in argumentSyntax {
-                let node = try fold(try build(argument))
+                let node = try fold(try build(argument, lazily: lazily), lazily: lazily)
                 if function.rejectedArgumentTypes.contains(node.staticType) {
                     throw ExpressionError("\(name)() does not take a \(node.staticType.name)", column: node.column)
                 }

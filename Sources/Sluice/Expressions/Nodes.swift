@@ -62,16 +62,17 @@ final class LiteralNode: Node, @unchecked Sendable {
 }
 
 final class PathNode: Node, @unchecked Sendable {
-    let path: FieldPath
+    let lookup: PathLookup
+    var path: FieldPath { lookup.path }
 
     init(path: FieldPath, text: String, column: Int) {
-        self.path = path
+        self.lookup = PathLookup(path)
         super.init(text: text, column: column, staticType: .unknown)
     }
 
     @inline(__always)
     func resolve(_ context: EvaluationContext) -> Int? {
-        path.resolve(in: context.view, root: context.root)
+        lookup.resolve(in: context.view, root: context.root)
     }
 
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {

@@ -54,6 +54,60 @@ public struct SelectStage: Stage {
     }
 
     let fields: [CompiledField]
+    private let program: Program
+
+    init(fields: [CompiledField]) {
+        self.fields = fields
+        program = Program(fields)
+    }
+
+    /// The fields laid out for the record loop: iterating `fields` retains and releases
+    /// each key and node per record (measured: a third of select's time), so the loop
+    /// reads unowned node references and one key buffer instead. `fields` keeps the
+    /// nodes alive; the buffers are immutable after init and freed with the object.
+    private final class Program: @unchecked Sendable {
+        let count: Int
+        let nodes: UnsafeMutableBufferPointer<Unmanaged<Node>>
+        let keys: UnsafeMutableBufferPointer<UInt8>
+        let keyRanges: UnsafeMutableBufferPointer<Range<Int>>
+
+        init(_ fields: [CompiledField]) {
+            count = fields.count
+            nodes = .allocate(capacity: max(count, 1))
+            keyRanges = .allocate(capacity: max(count, 1))
+            let keyBytes = fields.flatMap(\.key)
+            keys = .allocate(capacity: max(keyBytes.count, 1))
+            _ = keys.initialize(from: keyBytes)
+            var offset = 0
+            for (k, field) in fields.enumerated() {
+                nodes[k] = Unmanaged.passUnretained(field.expression.root)
+                keyRanges[k] = offset..<(offset + field.key.count)
+                offset += field.key.count
+            }
+        }
+
+        deinit {
+            nodes.deallocate()
+            keys.deallocate()
+            keyRanges.deallocate()
+        }
+
+        @inline(__always)
+        func evaluate(_ k: Int, _ context: EvaluationContext) -> Result<ExpressionValue, EvaluationError> {
+            nodes[k]._withUnsafeGuaranteedRef { node in
+                do throws(EvaluationError) {
+                    return .success(try node.evaluate(context))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+
+        @inline(__always)
+        func key(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: keys[keyRanges[k]])
+        }
+    }
 
     /// Builds the stage, compiling every field's expression.
     ///
@@ -88,6 +142,7 @@ public struct SelectStage: Stage {
         // Values of one record, evaluated before any is written so a failing record
         // leaves no partial output; reused across records.
         var values = [ExpressionValue](repeating: .null, count: fields.count)
+        let program = self.program
         snapshot.withView { view in
             for slot in batch.records {
                 let root = Int(slot.tapeStart)
@@ -95,18 +150,23 @@ public struct SelectStage: Stage {
                     batch.errors.append(context.recordError(.transform, "record was not indexed before the select stage", batch: snapshot, slot: slot))
                     continue
                 }
-                do throws(EvaluationError) {
-                    for (k, field) in fields.enumerated() {
-                        values[k] = try field.expression.evaluate(record: root, in: view)
+                let evaluation = EvaluationContext(view: view, root: root)
+                var failure: EvaluationError?
+                for k in 0..<program.count {
+                    switch program.evaluate(k, evaluation) {
+                    case .success(let value): values[k] = value
+                    case .failure(let error): failure = error
                     }
-                } catch {
-                    batch.errors.append(context.recordError(.transform, error.message, batch: snapshot, slot: slot))
+                    if failure != nil { break }
+                }
+                if let failure {
+                    batch.errors.append(context.recordError(.transform, failure.message, batch: snapshot, slot: slot))
                     continue
                 }
                 let start = writer.bytes.count
                 writer.beginObject()
-                for (k, field) in fields.enumerated() {
-                    field.key.withUnsafeBufferPointer { writer.key(utf8: $0) }
+                for k in 0..<program.count {
+                    writer.key(utf8: program.key(k))
                     SelectStage.write(values[k], view: view, to: &writer)
                 }
                 writer.endObject()

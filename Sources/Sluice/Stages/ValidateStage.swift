@@ -72,7 +72,7 @@ public struct ValidateStage: Stage {
     public static let kind = "validate"
 
     struct CompiledRule: Sendable {
-        let path: FieldPath
+        let path: PathLookup
         /// The path as the config wrote it, for messages.
         let name: String
         let type: FieldType?
@@ -91,7 +91,7 @@ public struct ValidateStage: Stage {
         var types: [CompiledRule] = []
         for (i, field) in config.required.enumerated() {
             do {
-                required.append(CompiledRule(path: try FieldPath(parsing: field), name: field, type: nil))
+                required.append(CompiledRule(path: PathLookup(try FieldPath(parsing: field)), name: field, type: nil))
             } catch {
                 problems.append(StageConfigProblem(keyPath: [kind, "required", String(i)], error))
             }
@@ -113,7 +113,7 @@ public struct ValidateStage: Stage {
                 problems.append(StageConfigProblem(keyPath: keyPath, message: message))
                 continue
             }
-            if let path { types.append(CompiledRule(path: path, name: rule.field, type: type)) }
+            if let path { types.append(CompiledRule(path: PathLookup(path), name: rule.field, type: type)) }
         }
         if config.required.isEmpty && config.types.isEmpty {
             problems.append(StageConfigProblem(keyPath: [kind], message: "validate needs at least one rule in 'required' or 'types'"))
