@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-bench",
         abstract: "Sluice benchmarks and benchmark data.",
-        subcommands: [Generate.self, JSON.self])
+        subcommands: [Generate.self, JSON.self, Stages.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -55,7 +55,7 @@ struct BenchCommand: ParsableCommand {
         var records: Int = 1_000_000
 
         func run() {
-            // STAGEBENCH print(runStageBenchmark(records: records))
+            print(runStageBenchmark(records: records))
         }
     }
 }

@@ -71,13 +71,15 @@ extension InputsTests {
             #expect(failure.stage == "input")
         }
 
-        @Test func truncatedArrayKeepsEarlierBatches() throws {
+        /// A fault still hands over every record framed before it (the sink withholds
+        /// them all), so the file's error line can count what was discarded.
+        @Test func truncatedArrayHandsOverEveryFramedRecord() throws {
             let dir = try TempDir()
             let text = "[" + (0..<10).map { "{\"i\":\($0)}" }.joined(separator: ",")
             let (outcome, batches) = readAll(try dir.write("t.json", text), ReadOptions(batchSize: 4))
             #expect(outcome.failure?.kind == .parse)
-            #expect(outcome.batches == 2 && outcome.records == 8)
-            #expect(batches.count == 2)
+            #expect(outcome.batches == 3 && outcome.records == 10)
+            #expect(batches.map(\.records.count) == [4, 4, 2])
         }
 
         @Test(arguments: [3, 64])
