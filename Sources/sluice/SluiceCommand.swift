@@ -14,7 +14,7 @@ struct SluiceCommand: ParsableCommand {
             config error.
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self]
+        subcommands: [Run.self, Validate.self, Explain.self, Test.self]
     )
 }
 
@@ -47,11 +47,19 @@ func printError(_ message: String) {
 }
 
 /// Loads a config, printing every problem and exiting 2 when it cannot run.
-func loadConfig(_ path: String) throws -> PipelineConfig {
+func loadConfig(_ path: String, overrides: [String] = []) throws -> PipelineConfig {
     do {
-        return try PipelineConfig.load(path: path)
+        return try PipelineConfig.load(path: path, overrides: overrides)
     } catch {
         printError(error.description)
         throw ExitCode(2)
     }
+}
+
+/// `--set KEY.PATH=VALUE`, shared by the subcommands that load a config.
+struct ConfigOverrides: ParsableArguments {
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override a config value, e.g. --set stages.check.workers=4 (repeatable; the value is read as YAML).",
+        valueName: "KEY=VALUE"))
+    var values: [String] = []
 }

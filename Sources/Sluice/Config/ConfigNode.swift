@@ -68,9 +68,11 @@ public struct ConfigNode {
     }
 
     /// The mapping's entries, reporting unknown keys (with a suggestion) and duplicates.
-    public func mapping(allowed: [String]) -> [String: ConfigNode]? {
+    /// - Parameter quiet: read without reporting (for a second look at a node).
+    public func mapping(allowed: [String], quiet: Bool = false) -> [String: ConfigNode]? {
+        let diagnostics = quiet ? ConfigDiagnostics(file: "") : self.diagnostics
         guard case .mapping(let mapping) = node else {
-            report("expected a mapping, got \(typeName(node))")
+            if !quiet { report("expected a mapping, got \(typeName(node))") }
             return nil
         }
         var result: [String: ConfigNode] = [:]

@@ -17,6 +17,17 @@ public struct PipelineConfig: Sendable {
     public var errors: ErrorsConfig
     /// The config file's path ("" for inline text).
     public var sourcePath: String
+    /// Where some values were written (`input.path` → line and column), for checks made
+    /// after loading, such as ``checkReferences()``.
+    public var locations: [String: ConfigLocation] = [:]
+    /// Test cases declared under `tests:` (see ``PipelineTestCase``).
+    public var tests: [PipelineTestCase] = []
+}
+
+/// A line and column in a config file (1-based).
+public struct ConfigLocation: Sendable, Equatable {
+    public var line: Int
+    public var column: Int
 }
 
 /// `input:` — where records come from.
@@ -35,6 +46,9 @@ public struct InputConfig: Sendable {
     public var maxRecordBytes: Int
     /// Nesting deeper than this is a parse error (default 512).
     public var maxDepth: Int
+    /// A batch is closed early once its records' text passes this size (default 4 MiB);
+    /// with `max_record_bytes` it bounds the bytes of one batch.
+    public var maxBatchBytes: Int = 4 << 20
 }
 
 /// `output:` — where kept records go.
@@ -84,26 +98,33 @@ public struct StageSpec: Sendable {
 }
 
 extension PipelineConfig {
-    static let topKeys = ["name", "input", "batch_size", "stages", "output", "errors"]
-    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth"]
+    static let topKeys = ["name", "input", "batch_size", "defaults", "stages", "output", "errors", "tests"]
+    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth", "max_batch_bytes"]
+    static let defaultsKeys = ["workers", "queue"]
     static let outputKeys = ["path", "format", "compression", "level", "layout"]
     static let errorsKeys = ["path", "max_error_rate", "max_errors"]
     static let stageCommonKeys = ["name", "workers", "queue"]
 
     /// Reads and checks the config file at `path`.
+    ///
+    /// - Parameters:
+    ///   - overrides: `--set key.path=value` overrides, applied after interpolation.
+    ///   - environment: values for `${VAR}` and `${VAR:-default}` in string values.
     /// - Throws: ``ConfigError`` with every problem found, each with line and column.
-    public static func load(path: String) throws(ConfigError) -> PipelineConfig {
+    public static func load(path: String, overrides: [String] = [],
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> PipelineConfig {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: "cannot read config: \(error.localizedDescription)")])
         }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, overrides: overrides, environment: environment)
     }
 
     /// Checks config text; `file` names it in messages.
-    public static func parse(yaml: String, file: String = "") throws(ConfigError) -> PipelineConfig {
+    public static func parse(yaml: String, file: String = "", overrides: [String] = [],
+                             environment: [String: String] = [:]) throws(ConfigError) -> PipelineConfig {
         let diagnostics = ConfigDiagnostics(file: file)
         let root: Yams.Node?
         do {
@@ -116,7 +137,9 @@ extension PipelineConfig {
         guard let root else {
             throw ConfigError(problems: [ConfigProblem(file: file, line: 1, column: 1, message: "the config is empty")])
         }
-        let config = build(ConfigNode(node: root, path: "", diagnostics: diagnostics), file: file)
+        var tree = ConfigPreprocessing.interpolate(root, environment: environment, diagnostics: diagnostics)
+        tree = ConfigPreprocessing.applyOverrides(overrides, to: tree, diagnostics: diagnostics)
+        let config = build(ConfigNode(node: tree, path: "", diagnostics: diagnostics), file: file)
         if !diagnostics.problems.isEmpty || config == nil {
             var problems = diagnostics.problems
             if problems.isEmpty { problems = [ConfigProblem(file: file, line: 0, column: 0, message: "invalid config")] }
@@ -125,7 +148,7 @@ extension PipelineConfig {
         return config!
     }
 
-    private static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
+    static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
@@ -150,11 +173,16 @@ extension PipelineConfig {
         let output = require("output").flatMap(buildOutput)
         let errors = top["errors"].map(buildErrors) ?? ErrorsConfig(path: "errors.ndjson", maxErrorRate: nil, maxErrors: nil)
 
+        var defaults = StageDefaults()
+        if let node = top["defaults"], let map = node.mapping(allowed: defaultsKeys) {
+            if let workers = map["workers"].flatMap(workerCount) { defaults.workers = workers }
+            if let queue = map["queue"].flatMap({ $0.int(in: 1...65_536) }) { defaults.queue = queue }
+        }
         var stages: [StageSpec] = []
         if let list = top["stages"], !list.isNull, let items = list.sequence() {
             var names: Set<String> = []
             for (i, item) in items.enumerated() {
-                if let spec = buildStage(item, index: i) {
+                if let spec = buildStage(item, index: i, defaults: defaults) {
                     if !names.insert(spec.name).inserted {
                         item.report("duplicate stage name '\(spec.name)'")
                     }
@@ -163,7 +191,13 @@ extension PipelineConfig {
             }
         }
         guard let name, let batchSize, let input, let output, let errors else { return nil }
-        return PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors, sourcePath: file)
+        var config = PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors, sourcePath: file)
+        config.tests = top["tests"].map(PipelineTestCase.parseList) ?? []
+        for (key, node) in [("input.path", top["input"]?.mapping(allowed: inputKeys, quiet: true)?["path"]),
+                            ("output.path", top["output"]?.mapping(allowed: outputKeys, quiet: true)?["path"])] {
+            if let mark = node?.mark { config.locations[key] = ConfigLocation(line: mark.line, column: mark.column) }
+        }
+        return config
     }
 
     private static func buildInput(_ node: ConfigNode) -> InputConfig? {
@@ -179,6 +213,7 @@ extension PipelineConfig {
         let readers = map["readers"].map { $0.int(in: 1...256) } ?? 2
         let maxRecord = map["max_record_bytes"].map { $0.byteSize(in: 16...(1 << 30)) } ?? (16 << 20)
         let maxDepth = map["max_depth"].map { $0.int(in: 1...100_000) } ?? 512
+        let maxBatchBytes = map["max_batch_bytes"].map { $0.byteSize(in: 1024...(1 << 30)) } ?? (4 << 20)
         if let include, let exclude {
             do {
                 _ = try DirectoryScanner(root: "", include: include, exclude: exclude)
@@ -187,9 +222,9 @@ extension PipelineConfig {
             }
         }
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
-              let readers, let maxRecord, let maxDepth else { return nil }
+              let readers, let maxRecord, let maxDepth, let maxBatchBytes else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth)
+                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes)
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {
@@ -219,13 +254,25 @@ extension PipelineConfig {
         return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count)
     }
 
-    private static func buildStage(_ node: ConfigNode, index: Int) -> StageSpec? {
+    /// `defaults:` — sizing for stages that do not set their own.
+    struct StageDefaults {
+        var workers = 2
+        var queue = 8
+    }
+
+    /// A worker count: a number, or `auto` for the number of cores.
+    static func workerCount(_ node: ConfigNode) -> Int? {
+        if node.node.scalar?.string == "auto" { return ProcessInfo.processInfo.activeProcessorCount }
+        return node.int(in: 1...256)
+    }
+
+    private static func buildStage(_ node: ConfigNode, index: Int, defaults: StageDefaults) -> StageSpec? {
         let kindNames = StageRegistry.kinds.map(\.name)
         guard let map = node.mapping(allowed: stageCommonKeys + kindNames) else { return nil }
         let kinds = kindNames.filter { map[$0] != nil }
         let name = map["name"].map { $0.string() } ?? "\(kinds.first ?? "stage")-\(index + 1)"
-        let workers = map["workers"].map { $0.int(in: 1...256) } ?? 2
-        let queue = map["queue"].map { $0.int(in: 1...65_536) } ?? 8
+        let workers = map["workers"].map(workerCount) ?? defaults.workers
+        let queue = map["queue"].map { $0.int(in: 1...65_536) } ?? defaults.queue
         guard kinds.count == 1, let kindName = kinds.first, let kind = StageRegistry.kind(named: kindName) else {
             if kinds.isEmpty {
                 node.report("a stage needs one of: \(kindNames.joined(separator: ", "))")
@@ -237,5 +284,65 @@ extension PipelineConfig {
         guard let name, let workers, let queue else { return nil }
         guard let stage = kind.make(map[kindName]!, name) else { return nil }
         return StageSpec(name: name, kind: kindName, workers: workers, queue: queue, stage: stage)
+    }
+}
+
+extension PipelineConfig {
+    /// Checks what the config refers to outside itself — today the input directory —
+    /// as `sluice validate` does; a run reports the same conditions as fatal I/O errors.
+    public func checkReferences(inputPath: String? = nil) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        let path = inputPath ?? input.path
+        var isDirectory: ObjCBool = false
+        let place = locations["input.path"] ?? ConfigLocation(line: 0, column: 0)
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            problems.append(ConfigProblem(file: sourcePath, line: place.line, column: place.column,
+                                          message: "input.path: directory '\(path)' does not exist"))
+        } else if !isDirectory.boolValue {
+            problems.append(ConfigProblem(file: sourcePath, line: place.line, column: place.column,
+                                          message: "input.path: '\(path)' is not a directory"))
+        }
+        return problems
+    }
+}
+
+extension PipelineConfig {
+    /// The stages as they run: the configured ones, or one pass-through stage when the
+    /// config has none (parsing and encoding happen inside stage workers).
+    public var effectiveStages: [StageSpec] {
+        stages.isEmpty
+            ? [StageSpec(name: "passthrough", kind: "passthrough", workers: 2, queue: 8, stage: PassThroughStage())]
+            : stages
+    }
+
+    /// How this config will run.
+    public var plan: PipelinePlan { PipelinePlan(config: self, stages: effectiveStages) }
+}
+
+extension PipelineConfig {
+    /// Test cases from a sibling `NAME.tests.yaml` (a mapping with a `tests:` list).
+    public static func loadTests(path: String) throws(ConfigError) -> [PipelineTestCase] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: "cannot read tests: \(error.localizedDescription)")])
+        }
+        let diagnostics = ConfigDiagnostics(file: path)
+        var tests: [PipelineTestCase] = []
+        do {
+            if let root = try Yams.compose(yaml: text) {
+                let node = ConfigNode(node: root, path: "", diagnostics: diagnostics)
+                if let map = node.mapping(allowed: ["tests"]), let list = map["tests"] {
+                    tests = PipelineTestCase.parseList(list)
+                }
+            }
+        } catch let error as YamlError {
+            throw ConfigError(problems: [yamlProblem(error, file: path)])
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: "invalid YAML: \(error)")])
+        }
+        if !diagnostics.problems.isEmpty { throw ConfigError(problems: diagnostics.problems) }
+        return tests
     }
 }

@@ -66,13 +66,8 @@ public final class PipelineRun: @unchecked Sendable {
         return formatter.string(from: date) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
     }
 
-    /// The stages as they run: the configured ones, or one pass-through stage when the
-    /// config has none (parsing and encoding happen inside stage workers).
-    var effectiveStages: [StageSpec] {
-        config.stages.isEmpty
-            ? [StageSpec(name: "passthrough", kind: "passthrough", workers: 2, queue: 8, stage: PassThroughStage())]
-            : config.stages
-    }
+    /// The stages as they run (see ``PipelineConfig/effectiveStages``).
+    var effectiveStages: [StageSpec] { config.effectiveStages }
 
     /// Stops the run as soon as possible; safe to call from any thread, more than once.
     public func cancel(reason: String = "cancelled") {
@@ -140,10 +135,9 @@ public final class PipelineRun: @unchecked Sendable {
 
         // Queues: one in front of each stage, one in front of the sink.
         let stageQueues = stages.map { BoundedQueue<Batch>(capacity: $0.queue) }
-        let sinkQueue = BoundedQueue<SinkMessage>(capacity: max(8, 2 * (stages.last?.workers ?? 1)))
-        let inFlight = stageQueues.reduce(0) { $0 + $1.capacity } + stages.reduce(0) { $0 + $1.workers }
-            + config.input.readers + sinkQueue.capacity
-        let gate = AdmissionGate(capacity: inFlight)
+        let plan = PipelinePlan(config: config, stages: stages)
+        let sinkQueue = BoundedQueue<SinkMessage>(capacity: plan.sinkQueue)
+        let gate = AdmissionGate(capacity: plan.batchesInFlight)
         lock.withLock {
             self.queues = stageQueues
             self.sinkQueue = sinkQueue
@@ -157,7 +151,7 @@ public final class PipelineRun: @unchecked Sendable {
 
         let filePaths = files.map(\.relativePath)
         let readOptions = ReadOptions(format: config.input.format, batchSize: config.batchSize,
-                                      maxRecordBytes: config.input.maxRecordBytes)
+                                      maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes)
         let encoder = OutputEncoder(compression: config.output.compression, level: config.output.level, filePaths: filePaths)
         let counters = stages.map { _ in StageCounters() }
         var threads: [WorkerThread] = []

@@ -27,8 +27,10 @@ extension SluiceCommand {
         @Option(help: "Also write the run summary JSON to this file.")
         var summary: String?
 
+        @OptionGroup var overrides: ConfigOverrides
+
         func run() throws {
-            let pipeline = try loadConfig(config)
+            let pipeline = try loadConfig(config, overrides: overrides.values)
             let logger = Logger(label: "sluice")
             let run = PipelineRun(config: pipeline,
                                   options: RunOptions(inputPath: input, outputPath: output, summaryPath: summary),

@@ -98,3 +98,49 @@ import Testing
         #expect(result.stderr.contains("/nonexistent/dir"))
     }
 }
+
+@Suite(.serialized) struct CLIConfigToolingTests {
+    @Test func explainPrintsThePlanAsTextAndJSON() throws {
+        let text = try CLITests.sluice(["explain", "pipelines/orders.yaml"])
+        #expect(text.code == 0)
+        #expect(text.stdout.contains("memory bound:"))
+        let json = try CLITests.sluice(["explain", "pipelines/orders.yaml", "--format", "json", "--set", "stages.check.workers=5"])
+        #expect(json.code == 0)
+        let plan = try JSONDecoder().decode(PipelinePlan.self, from: Data(json.stdout.utf8))
+        #expect(plan.stages.map(\.workers) == [2, 5, 2])
+    }
+
+    @Test func testSubcommandRunsDeclaredCasesAndFailsOnDifferences() throws {
+        let passing = try CLITests.sluice(["test", "pipelines/"])
+        #expect(passing.code == 0, "\(passing.stdout)\(passing.stderr)")
+        #expect(passing.stdout.contains("0 failed"))
+        let dir = TestSupport.temporaryDirectory("sluice-cli")
+        defer { TestSupport.cleanup(dir) }
+        let config = dir.appendingPathComponent("p.yaml")
+        try TestSupport.write("""
+            name: p
+            input: { path: in }
+            stages: [{ name: keep, filter: 'ok == true' }]
+            output: { path: out }
+            tests:
+              - name: wrong expectation
+                input: ['{"ok": true, "n": 1}']
+                output: [{ ok: true, n: 2 }]
+            """, to: config)
+        let failing = try CLITests.sluice(["test", config.path])
+        #expect(failing.code == 1)
+        #expect(failing.stdout.contains("✘"))
+        #expect(failing.stdout.contains("+ {\"ok\":true,\"n\":1}"))
+    }
+
+    @Test func validateManyConfigsReportsEach() throws {
+        let dir = TestSupport.temporaryDirectory("sluice-cli")
+        defer { TestSupport.cleanup(dir) }
+        let bad = dir.appendingPathComponent("bad.yaml")
+        try TestSupport.write("name: b\ninput: { path: /no/such/dir }\noutput: { path: o }\n", to: bad)
+        let result = try CLITests.sluice(["validate", "pipelines/orders.yaml", bad.path])
+        #expect(result.code == 2)
+        #expect(result.stdout.contains("pipelines/orders.yaml: ok"))
+        #expect(result.stderr.contains("bad.yaml:2:16: input.path: directory '/no/such/dir' does not exist"))
+    }
+}

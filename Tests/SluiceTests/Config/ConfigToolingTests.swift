@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import Sluice
+
+@Suite struct ConfigToolingTests {
+    static let base = """
+        name: t
+        input: { path: "${IN:-data/in}", readers: "${READERS:-2}" }
+        defaults: { workers: 3, queue: 5 }
+        stages:
+          - name: keep
+            filter: 'status == "${STATUS}"'
+          - name: shape
+            workers: auto
+            select: { id: id }
+        output: { path: out }
+        """
+
+    @Test func environmentInterpolationWithDefaults() throws {
+        let config = try PipelineConfig.parse(yaml: Self.base, environment: ["STATUS": "paid", "READERS": "4"])
+        #expect(config.input.path == "data/in")
+        #expect(config.input.readers == 4)
+        let other = try PipelineConfig.parse(yaml: Self.base, environment: ["STATUS": "x", "IN": "/srv/in"])
+        #expect(other.input.path == "/srv/in")
+        #expect(other.input.readers == 2)
+    }
+
+    @Test func unsetVariableIsAProblemAtItsValue() {
+        do {
+            _ = try PipelineConfig.parse(yaml: Self.base, file: "c.yaml", environment: [:])
+            Issue.record("expected a config error")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "c.yaml:6:13: environment variable STATUS is not set (write ${STATUS:-default} to give a default)",
+            ])
+        }
+    }
+
+    @Test func dollarDollarIsALiteralDollar() {
+        var problems: [String] = []
+        #expect(ConfigPreprocessing.expand("a$$b ${X} $y", environment: ["X": "1"], problems: &problems) == "a$b 1 $y")
+        #expect(problems.isEmpty)
+        _ = ConfigPreprocessing.expand("${X", environment: [:], problems: &problems)
+        #expect(problems == ["unclosed '${' in '${X'"])
+    }
+
+    @Test func defaultsAndAutoWorkers() throws {
+        let config = try PipelineConfig.parse(yaml: Self.base, environment: ["STATUS": "paid"])
+        #expect(config.stages[0].workers == 3)
+        #expect(config.stages[0].queue == 5)
+        #expect(config.stages[1].workers == ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    @Test func overridesByKeyPathAndStageName() throws {
+        let config = try PipelineConfig.parse(yaml: Self.base, overrides: [
+            "stages.keep.workers=7", "stages.1.queue=2", "input.include=[\"**/*.ndjson\", \"*.json\"]", "errors.max_errors=10",
+        ], environment: ["STATUS": "paid"])
+        #expect(config.stages[0].workers == 7)
+        #expect(config.stages[1].queue == 2)
+        #expect(config.input.include == ["**/*.ndjson", "*.json"])
+        #expect(config.errors.maxErrors == 10)
+    }
+
+    @Test func overrideProblemsPointAtTheOverriddenValue() {
+        do {
+            _ = try PipelineConfig.parse(yaml: Self.base, file: "c.yaml",
+                                         overrides: ["stages.keep.queue=lots", "stages.nope.workers=1", "bad"],
+                                         environment: ["STATUS": "paid"])
+            Issue.record("expected a config error")
+        } catch {
+            let lines = error.problems.map(\.description)
+            #expect(lines.contains("<config>:0:0: --set bad: expected KEY.PATH=VALUE") || lines.contains("c.yaml:0:0: --set bad: expected KEY.PATH=VALUE"))
+            #expect(lines.contains { $0.hasPrefix("c.yaml:5:3: --set stages.nope.workers=1: no list item named 'nope'") })
+            #expect(lines.contains { $0.hasPrefix("c.yaml:5:5: stages[0].queue: expected an integer, got scalar 'lots'") })
+        }
+    }
+
+    @Test func explainPlanForTheBundledPipeline() throws {
+        let config = try PipelineConfig.load(path: TestSupport.packageRoot.appendingPathComponent("pipelines/orders.yaml").path)
+        #expect(config.plan.text == """
+            pipeline orders
+              read      2 reader threads, batches of 1024 records (≤ 20.0 MiB each)
+              stage 1   drop-cancelled (filter): 2 workers, queue 8 batches
+              stage 2   check (validate): 2 workers, queue 8 batches
+              stage 3   shape (select): 2 workers, queue 8 batches
+              sink      1 thread, queue 8 batches, commits in input order
+            threads: 9
+            batches in flight: at most 40
+            memory bound: 2.8 GiB (40 batches × 20.0 MiB × 3.5 + buffers); with 1 KiB records: 174 MiB
+
+            """)
+        #expect(config.plan.batchesInFlight == 40)
+        #expect(config.plan.threads == 9)
+    }
+
+    @Test func referencesAreChecked() throws {
+        let config = try PipelineConfig.parse(yaml: "name: t\ninput: { path: /no/such/dir }\noutput: { path: out }\n", file: "c.yaml")
+        #expect(config.checkReferences().map(\.description) == ["c.yaml:2:16: input.path: directory '/no/such/dir' does not exist"])
+    }
+}
+
+@Suite struct PipelineTesterTests {
+    static let yaml = """
+        name: t
+        input: { path: unused, format: ndjson }
+        stages:
+          - name: keep
+            filter: 'status != "cancelled"'
+          - name: check
+            validate: { required: [total] }
+        output: { path: unused, compression: gzip }
+        tests:
+          - name: passes
+            input: [{ id: 1, status: paid, total: 2 }, '{"id": 2, "status": "cancelled"}', '{"id": 3}']
+            output: [{ id: 1, status: paid, total: 2.0 }]
+            errors: [{ stage: check, kind: validation, line: 3 }]
+          - name: fails
+            input: [{ id: 1, status: paid, total: 2 }]
+            output: [{ id: 9 }]
+            errors: [{ kind: parse }]
+        """
+
+    @Test func reportsPassesAndDifferences() throws {
+        let config = try PipelineConfig.parse(yaml: Self.yaml)
+        let results = PipelineTester(config: config, logger: TestSupport.logger).run(config.tests)
+        #expect(results.map(\.passed) == [true, false])
+        #expect(results[1].differences == [
+            "output record 1:\n    - {\"id\":9}\n    + {\"id\":1,\"status\":\"paid\",\"total\":2}",
+            "expected 1 error lines, got 0",
+        ])
+    }
+}
