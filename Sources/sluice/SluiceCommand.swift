@@ -14,7 +14,7 @@ struct SluiceCommand: ParsableCommand {
             config error.
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self, Explain.self, Test.self]
+        subcommands: [Run.self, Validate.self, Explain.self, Test.self, Init.self]
     )
 }
 

@@ -1,0 +1,180 @@
+import Foundation
+
+/// Writes a commented starter config for a data directory (`sluice init DIR`).
+///
+/// It scans the directory the way a run does, reads the first records of a few files
+/// (gzip or plain) to learn the format and the field paths that occur, and writes a
+/// config that runs as is (every record passes through) with commented-out stages that
+/// use the fields it saw, so that editing starts from real names.
+public enum StarterConfig {
+    /// What sniffing a directory found.
+    public struct Findings: Sendable, Equatable {
+        /// File name patterns (`**/*.ndjson.gz`) with how many files match each.
+        public var patterns: [(pattern: String, count: Int)]
+        /// The format to configure (`auto` when the directory mixes formats).
+        public var format: String
+        /// Field paths seen in sampled records, most frequent first, with their JSON kinds.
+        public var fields: [(path: String, kind: String, count: Int)]
+        /// Records sampled.
+        public var sampled: Int
+
+        public static func == (a: Findings, b: Findings) -> Bool {
+            a.patterns.map(\.pattern) == b.patterns.map(\.pattern) && a.format == b.format
+                && a.fields.map(\.path) == b.fields.map(\.path) && a.sampled == b.sampled
+        }
+    }
+
+    /// Scans `directory` and samples up to `sampleFiles` files, `sampleRecords` records each.
+    public static func sniff(directory: String, sampleFiles: Int = 5, sampleRecords: Int = 200) throws -> Findings {
+        let files = try DirectoryScanner(root: directory).scan().filter { $0.problem == nil && isDataFile($0.relativePath) }
+        var patterns: [String: Int] = [:]
+        for file in files { patterns[pattern(for: file.relativePath), default: 0] += 1 }
+        var formats: Set<String> = []
+        var fieldCounts: [String: (kind: String, count: Int, first: Int)] = [:]
+        var sampled = 0
+        var order = 0
+        for file in files.prefix(sampleFiles) {
+            var batches: [Batch] = []
+            let options = ReadOptions(format: .auto, batchSize: sampleRecords)
+            _ = FileReader.read(file, fileIndex: 0, options: options) { batch in
+                batches.append(batch)
+                throw CancellationError()   // one batch is enough
+            }
+            guard var batch = batches.first else { continue }
+            formats.insert(formatName(for: file.relativePath))
+            for i in batch.records.indices {
+                guard (try? batch.indexRecord(at: i, maxDepth: 512)) != nil else { continue }
+                sampled += 1
+                let root = Int(batch.records[i].tapeStart)
+                batch.withView { view in
+                    collect(view, node: root, prefix: "", depth: 0) { path, kind in
+                        let seen = fieldCounts[path]
+                        fieldCounts[path] = (seen?.kind ?? kind, (seen?.count ?? 0) + 1, seen?.first ?? order)
+                        order += 1
+                    }
+                }
+            }
+        }
+        let fields = fieldCounts.map { (path: $0.key, kind: $0.value.kind, count: $0.value.count, first: $0.value.first) }
+            .sorted { ($0.count, -$0.first) > ($1.count, -$1.first) }
+            .map { (path: $0.path, kind: $0.kind, count: $0.count) }
+        return Findings(
+            patterns: patterns.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { (pattern: $0.key, count: $0.value) },
+            format: formats.count == 1 ? formats.first! : "auto", fields: fields, sampled: sampled)
+    }
+
+    /// The starter config text for `directory`.
+    public static func make(directory: String, name: String, output: String) throws -> String {
+        let found = try sniff(directory: directory)
+        let paths = found.fields.map(\.path)
+        // Fields in at least 90 % of the sample are likely required.
+        let common = found.fields.filter { $0.count * 10 >= found.sampled * 9 && !$0.path.contains(".") && !$0.path.contains("[") }
+        let required = common.prefix(3).map(\.path)
+        let typed = common.filter { $0.kind != "null" }.prefix(3)
+        var lines: [String] = []
+        lines.append("# Starter config written by `sluice init \(directory)`.")
+        lines.append("# It runs as is (every record passes through); uncomment and edit the stages.")
+        lines.append("# Check it with `sluice validate`, see its plan with `sluice explain`.")
+        lines.append("name: \(name)")
+        lines.append("input:")
+        lines.append("  path: \(yamlString(directory))")
+        if found.patterns.isEmpty {
+            lines.append("  include: [\"**/*\"]                # no files found yet")
+        } else {
+            lines.append("  include: [\(found.patterns.map { yamlString($0.pattern) }.joined(separator: ", "))]")
+            lines.append("  # files: " + found.patterns.map { "\($0.pattern) ×\($0.count)" }.joined(separator: ", "))
+        }
+        lines.append("  format: \(found.format)                 # auto | ndjson | json")
+        lines.append("  readers: 2")
+        lines.append("batch_size: 1024")
+        lines.append("defaults: { workers: 2, queue: 8 }")
+        lines.append("# Fields seen in \(found.sampled) sampled records (path: kind, share of records):")
+        for field in found.fields.prefix(40) {
+            let share = found.sampled == 0 ? 0 : field.count * 100 / found.sampled
+            lines.append("#   \(field.path): \(field.kind), \(share)%")
+        }
+        lines.append("stages:")
+        let probe = paths.first { !$0.contains(".") } ?? "id"
+        lines.append("  - name: keep")
+        lines.append("    filter: 'true'                   # e.g. '\(probe) != null'")
+        if !required.isEmpty {
+            lines.append("  # - name: check")
+            let types = typed.map { "\($0.path): \(validateType($0.kind))" }.joined(separator: ", ")
+            lines.append("  #   validate: { required: [\(required.joined(separator: ", "))], types: { \(types) } }")
+        }
+        let nested = paths.filter { $0.contains(".") && !$0.contains("[") }.prefix(3)
+        if !paths.isEmpty {
+            lines.append("  # - name: shape")
+            lines.append("  #   select:")
+            for path in paths.filter({ !$0.contains(".") }).prefix(4) { lines.append("  #     \(path): \(path)") }
+            for path in nested { lines.append("  #     \(path.replacingOccurrences(of: ".", with: "_")): \(path)") }
+        }
+        lines.append("output: { path: \(yamlString(output)), format: ndjson, compression: gzip, level: 6, layout: merged }")
+        lines.append("errors: { path: errors.ndjson, max_error_rate: 0.05 }   # relative to output.path")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `**/*.ndjson.gz` for `a/b/x.ndjson.gz`; `*.json` at the top level.
+    static func pattern(for relativePath: String) -> String {
+        let name = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
+        var ext = ""
+        if let dot = name.firstIndex(of: "."), dot != name.startIndex { ext = String(name[dot...]) }
+        if ext.count > 16 || ext.isEmpty { ext = name.contains(".") ? "." + (name.split(separator: ".").last ?? "") : "" }
+        return "**/*" + ext
+    }
+
+    /// Files a run can read: JSON, NDJSON and XML, gzipped or not.
+    static func isDataFile(_ path: String) -> Bool {
+        var name = path.lowercased()
+        if name.hasSuffix(".gz") { name.removeLast(3) }
+        return [".json", ".ndjson", ".jsonl", ".ldjson", ".xml", ".osm", ".nxml"].contains { name.hasSuffix($0) }
+    }
+
+    private static func formatName(for path: String) -> String {
+        var name = path.lowercased()
+        if name.hasSuffix(".gz") { name.removeLast(3) }
+        if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".ldjson") { return "ndjson" }
+        if name.hasSuffix(".json") { return "json" }
+        return "auto"
+    }
+
+    private static func validateType(_ kind: String) -> String {
+        switch kind {
+        case "integer": return "int"
+        case "boolean": return "bool"
+        default: return kind
+        }
+    }
+
+    private static func collect(_ view: JSONView, node: Int, prefix: String, depth: Int, _ visit: (String, String) -> Void) {
+        for (key, value) in view.members(of: node) {
+            let name = view.string(key) ?? "?"
+            let simple = !name.isEmpty && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "@" || $0 == "#" }
+            let path = prefix.isEmpty ? (simple ? name : "[\"\(name)\"]") : (simple ? "\(prefix).\(name)" : "\(prefix)[\"\(name)\"]")
+            let kind = kindName(view, value)
+            visit(path, kind)
+            if kind == "object" && depth < 2 {
+                collect(view, node: value, prefix: path, depth: depth + 1, visit)
+            } else if kind == "array", let first = view.element(of: value, at: 0), view.kind(first) == .object, depth < 2 {
+                collect(view, node: first, prefix: path + "[0]", depth: depth + 1, visit)
+            }
+        }
+    }
+
+    private static func kindName(_ view: JSONView, _ node: Int) -> String {
+        switch view.kind(node) {
+        case .null: return "null"
+        case .true, .false: return "bool"
+        case .number: return view.tape[node].flags & TapeEntry.isInteger != 0 ? "int" : "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    private static func yamlString(_ text: String) -> String {
+        var writer = JSONWriter()
+        writer.write(text)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}
