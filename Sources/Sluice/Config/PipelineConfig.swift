@@ -17,6 +17,9 @@ public struct PipelineConfig: Sendable {
     public var errors: ErrorsConfig
     /// The config file's path ("" for inline text).
     public var sourcePath: String
+    /// `shutdown_grace`: seconds that files in flight get to finish after SIGINT/SIGTERM
+    /// (default 30); past it the run stops them and commits only the finished files.
+    public var shutdownGrace: Double = 30
 }
 
 /// `input:` — where records come from.
@@ -35,6 +38,8 @@ public struct InputConfig: Sendable {
     public var maxRecordBytes: Int
     /// Nesting deeper than this is a parse error (default 512).
     public var maxDepth: Int
+    /// Ledger, retry and post-action keys (see ``IncrementalConfig``).
+    public var incremental = IncrementalConfig()
 }
 
 /// `output:` — where kept records go.
@@ -84,8 +89,8 @@ public struct StageSpec: Sendable {
 }
 
 extension PipelineConfig {
-    static let topKeys = ["name", "input", "batch_size", "stages", "output", "errors"]
-    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth"]
+    static let topKeys = ["name", "input", "batch_size", "stages", "output", "errors", "shutdown_grace"]
+    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth"] + IncrementalConfig.keys
     static let outputKeys = ["path", "format", "compression", "level", "layout"]
     static let errorsKeys = ["path", "max_error_rate", "max_errors"]
     static let stageCommonKeys = ["name", "workers", "queue"]
@@ -162,8 +167,10 @@ extension PipelineConfig {
                 }
             }
         }
-        guard let name, let batchSize, let input, let output, let errors else { return nil }
-        return PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors, sourcePath: file)
+        let grace = top["shutdown_grace"].map { $0.duration() } ?? 30
+        guard let name, let batchSize, let input, let output, let errors, let grace else { return nil }
+        return PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors,
+                              sourcePath: file, shutdownGrace: grace)
     }
 
     private static func buildInput(_ node: ConfigNode) -> InputConfig? {
@@ -186,10 +193,11 @@ extension PipelineConfig {
                 (map["include"] ?? map["exclude"] ?? node).report("\(error)")
             }
         }
+        let incremental = IncrementalConfig.build(map)
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
-              let readers, let maxRecord, let maxDepth else { return nil }
+              let readers, let maxRecord, let maxDepth, let incremental else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth)
+                           maxRecordBytes: maxRecord, maxDepth: maxDepth, incremental: incremental)
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {
