@@ -11,7 +11,7 @@ struct SluiceCommand: ParsableCommand {
         abstract: "Stream a directory of gzip/plain JSON and NDJSON files through a pipeline of stages.",
         discussion: """
             Exit codes: 0 success · 1 error threshold exceeded or fatal I/O · 2 usage or \
-            config error.
+            config error · 4 another run holds the lock · 130/143 stopped by SIGINT/SIGTERM.
             """,
         version: "0.1.0",
         subcommands: [Run.self, Validate.self, Explain.self, Test.self, Init.self]
@@ -23,11 +23,6 @@ struct SluiceCommand: ParsableCommand {
 @main
 enum Main {
     static func main() {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["SLUICE_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .notice
-            return handler
-        }
         do {
             var command = try SluiceCommand.parseAsRoot()
             try command.run()

@@ -22,6 +22,9 @@ public struct PipelineConfig: Sendable {
     public var locations: [String: ConfigLocation] = [:]
     /// Test cases declared under `tests:` (see ``PipelineTestCase``).
     public var tests: [PipelineTestCase] = []
+    /// `shutdown_grace`: seconds that files in flight get to finish after SIGINT/SIGTERM
+    /// (default 30); past it the run stops them and commits only the finished files.
+    public var shutdownGrace: Double = 30
 }
 
 /// A line and column in a config file (1-based).
@@ -49,6 +52,8 @@ public struct InputConfig: Sendable {
     /// A batch is closed early once its records' text passes this size (default 4 MiB);
     /// with `max_record_bytes` it bounds the bytes of one batch.
     public var maxBatchBytes: Int = 4 << 20
+    /// Ledger, retry and post-action keys (see ``IncrementalConfig``).
+    public var incremental = IncrementalConfig()
 }
 
 /// `output:` — where kept records go.
@@ -98,8 +103,8 @@ public struct StageSpec: Sendable {
 }
 
 extension PipelineConfig {
-    static let topKeys = ["name", "input", "batch_size", "defaults", "stages", "output", "errors", "tests"]
-    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth", "max_batch_bytes"]
+    static let topKeys = ["name", "input", "batch_size", "defaults", "stages", "output", "errors", "tests", "shutdown_grace"]
+    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth", "max_batch_bytes"] + IncrementalConfig.keys
     static let defaultsKeys = ["workers", "queue"]
     static let outputKeys = ["path", "format", "compression", "level", "layout"]
     static let errorsKeys = ["path", "max_error_rate", "max_errors"]
@@ -190,8 +195,10 @@ extension PipelineConfig {
                 }
             }
         }
-        guard let name, let batchSize, let input, let output, let errors else { return nil }
-        var config = PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors, sourcePath: file)
+        let grace = top["shutdown_grace"].map { $0.duration() } ?? 30
+        guard let name, let batchSize, let input, let output, let errors, let grace else { return nil }
+        var config = PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors,
+                                    sourcePath: file, shutdownGrace: grace)
         config.tests = top["tests"].map(PipelineTestCase.parseList) ?? []
         for (key, node) in [("input.path", top["input"]?.mapping(allowed: inputKeys, quiet: true)?["path"]),
                             ("output.path", top["output"]?.mapping(allowed: outputKeys, quiet: true)?["path"])] {
@@ -221,10 +228,11 @@ extension PipelineConfig {
                 (map["include"] ?? map["exclude"] ?? node).report("\(error)")
             }
         }
+        let incremental = IncrementalConfig.build(map)
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
-              let readers, let maxRecord, let maxDepth, let maxBatchBytes else { return nil }
+              let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes)
+                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental)
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {

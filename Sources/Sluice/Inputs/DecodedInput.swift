@@ -23,6 +23,11 @@ final class DecodedInput {
     private(set) var decodedBytes = 0
     /// True when the file is gzip-compressed.
     var isGzip: Bool { inflater != nil }
+    /// The fingerprint of the raw bytes read so far (the whole file once `next()` has
+    /// returned nil): computed here, as the bytes come off the disk, so it costs no
+    /// second read.
+    var fingerprint: UInt64 { hasher.finish() }
+    private var hasher = Fingerprint()
 
     private let fd: Int32
     private let chunkSize: Int
@@ -69,6 +74,7 @@ final class DecodedInput {
             readError = error
         }
         fileBytes = count
+        hasher.update(UnsafeRawBufferPointer(start: input, count: count))
         if readError == nil, count >= 2, input[0] == 0x1F, input[1] == 0x8B {
             let inflater = GzipInflater()
             inflater.setInput(input, count: count)
@@ -102,6 +108,7 @@ final class DecodedInput {
                     reachedEnd = true
                 } else {
                     fileBytes += n
+                    hasher.update(UnsafeRawBufferPointer(start: input, count: n))
                     inflater.setInput(input, count: n)
                 }
             }
@@ -140,6 +147,7 @@ final class DecodedInput {
             return nil
         }
         fileBytes += n
+        hasher.update(UnsafeRawBufferPointer(start: input, count: n))
         decodedBytes += n
         return UnsafeBufferPointer(start: input, count: n)
     }

@@ -55,6 +55,7 @@ public enum FileReader {
         }
         outcome.fileBytes = input?.fileBytes ?? 0
         outcome.decodedBytes = input?.decodedBytes ?? 0
+        if outcome.failure == nil && !outcome.cancelled { outcome.fingerprint = input?.fingerprint }
         return outcome
     }
 

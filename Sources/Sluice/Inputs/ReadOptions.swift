@@ -47,6 +47,9 @@ public struct FileReadOutcome: Sendable, Equatable {
     public var failure: RecordError?
     /// True when `emit` threw and reading stopped.
     public var cancelled: Bool
+    /// The content fingerprint of the whole file (XXH64 of its raw bytes), when it was
+    /// read to the end.
+    public var fingerprint: UInt64? = nil
 
     public init(batches: Int = 0, records: Int = 0, fileBytes: Int = 0, decodedBytes: Int = 0, failure: RecordError? = nil, cancelled: Bool = false) {
         self.batches = batches

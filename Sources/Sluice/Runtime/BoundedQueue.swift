@@ -85,4 +85,7 @@ public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
 
     /// The most items the queue has held at once.
     public var highWaterMark: Int { lock.withLock { maxCount } }
+
+    /// Items in the queue now (for progress display; stale as soon as it is read).
+    public var fill: Int { lock.withLock { count } }
 }

@@ -11,6 +11,19 @@ public struct RunOptions: Sendable {
     public var summaryPath: String?
     /// A fixed run id (tests); by default one is made from the start time.
     public var runID: String?
+    /// `--full`: process every file, whatever the ledger says (the ledger is still updated).
+    public var full = false
+    /// `--retry-failed`: also retry files the retry cap (`input.max_retries`) skips.
+    public var retryFailed = false
+    /// `--wait-lock`: seconds to wait for another run's lock (0: exit 4 at once).
+    public var waitLock: Double = 0
+    /// `--max-runtime`: after this many seconds, take no new file; finish those in flight.
+    public var maxRuntime: Double?
+    /// `--metrics-file`: Prometheus text, rewritten every `metricsInterval` seconds and at the end.
+    public var metricsPath: String?
+    public var metricsInterval: Double = 10
+    /// Receives a progress line about twice a second (the CLI draws it on stderr).
+    public var progress: (@Sendable (String) -> Void)?
 
     public init(inputPath: String? = nil, outputPath: String? = nil, summaryPath: String? = nil, runID: String? = nil) {
         self.inputPath = inputPath
@@ -48,6 +61,11 @@ public final class PipelineRun: @unchecked Sendable {
     private var gate: AdmissionGate?
     private var isCancelled = false
     private var cancelReason: String?
+    private var cursor: FileCursor?
+    private var stopReason: StopReason?
+    private var stopRequestedAt: Double?
+    private var isHardStopped = false
+    private var isFinished = false
     private let startDate = Date()
 
     public init(config: PipelineConfig, options: RunOptions, logger: Logger) {
@@ -85,6 +103,47 @@ public final class PipelineRun: @unchecked Sendable {
 
     private var wasCancelled: (Bool, String?) { lock.withLock { (isCancelled, cancelReason) } }
 
+    /// Why a run was asked to stop early.
+    public enum StopReason: Sendable, Equatable {
+        /// SIGINT or SIGTERM: exit 128 + the signal number.
+        case signal(Int32)
+        /// `--max-runtime` ran out: exit as if the run had finished.
+        case maxRuntime
+    }
+
+    /// Asks the run to stop gracefully; safe from any thread (the signal watcher calls
+    /// it). The first request stops the readers from taking new files: files in flight
+    /// finish within `shutdown_grace`, then the finished files are committed (outputs
+    /// and ledger) and the rest are left for the next run — not failed, not marked done.
+    /// A second signal stops the files in flight at once; the files finished by then
+    /// are still committed, and nothing partial is left behind.
+    public func requestStop(_ reason: StopReason) {
+        let (cursor, hard): (FileCursor?, Bool) = lock.withLock {
+            if stopReason == nil {
+                stopReason = reason
+                stopRequestedAt = monotonicSeconds()
+                return (self.cursor, false)
+            }
+            if case .signal = reason { return (nil, true) }
+            return (nil, false)
+        }
+        cursor?.stop()
+        if hard { hardStop() }
+    }
+
+    /// Stops files in flight now, keeping the ones already committed to the sink.
+    private func hardStop() {
+        let (queues, sinkQueue, gate): ([BoundedQueue<Batch>], BoundedQueue<SinkMessage>?, AdmissionGate?) = lock.withLock {
+            isHardStopped = true
+            return (self.queues, self.sinkQueue, self.gate)
+        }
+        queues.forEach { $0.cancel() }
+        sinkQueue?.cancel()
+        gate?.cancel()
+    }
+
+    var isStopRequested: Bool { lock.withLock { stopReason != nil } }
+
     /// Runs to completion (or cancellation) and returns the summary, also written to
     /// the output directory and `--summary`.
     public func run() -> RunSummary {
@@ -104,6 +163,14 @@ public final class PipelineRun: @unchecked Sendable {
             summary.endedAt = PipelineRun.iso8601(end)
             summary.elapsedSeconds = (end.timeIntervalSince(startDate) * 1000).rounded() / 1000
             writeSummary(summary, outputRoot: outputRoot)
+            if let path = options.metricsPath {
+                let s = summary
+                writeMetrics(path, MetricsSnapshot(
+                    pipeline: config.name, durationSeconds: s.elapsedSeconds, filesSeen: s.files.seen,
+                    filesProcessed: s.files.processed, filesFailed: s.files.failed, filesSkipped: s.files.skipped,
+                    filesLeft: s.files.left, recordsIn: s.records.in, recordsOut: s.records.out, stages: s.stages,
+                    exitCode: code, lastSuccess: code == 0 ? end.timeIntervalSince1970 : PrometheusText.lastSuccess(in: path)))
+            }
             return summary
         }
 
@@ -112,18 +179,49 @@ public final class PipelineRun: @unchecked Sendable {
         } catch {
             return finish(1, "cannot create output directory \(outputRoot): \(error.localizedDescription)")
         }
-        let files: [InputFile]
+        let runLock: RunLock
         do {
-            files = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+            runLock = try RunLock.acquire(directory: outputRoot, wait: options.waitLock)
+        } catch {
+            if case .held = error {
+                summary.exitCode = 4
+                summary.failure = error.description
+                return summary   // another run owns the directory: write nothing there
+            }
+            return finish(1, error.description)
+        }
+        defer { runLock.release() }
+
+        let errorPath = URL(fileURLWithPath: outputRoot).appendingPathComponent(PipelineRun.errorReportName(config.errors.path, runID: runID)).path
+        let ledger: Ledger
+        let files: [InputFile]
+        let plan: IncrementalPlan
+        do {
+            ledger = try Ledger(directory: outputRoot)
+            let recovery = try ledger.recover(outputDirectory: outputRoot,
+                                              temporaryDirectories: [URL(fileURLWithPath: errorPath).deletingLastPathComponent().path])
+            for id in recovery.rolledForward { logger.notice("recovered run \(id): its outputs were in place, its files are now done") }
+            for id in recovery.rolledBack { logger.notice("rolled back run \(id), interrupted before its outputs were all in place") }
+            if !recovery.removedTemporaryFiles.isEmpty {
+                logger.notice("removed \(recovery.removedTemporaryFiles.count) temporary files left by an interrupted run")
+            }
+            let scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+            summary.files.seen = scanned.count
+            plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
+                                            full: options.full, retryFailed: options.retryFailed)
+            files = plan.items.map(\.file)
         } catch {
             return finish(1, "\(error)")
         }
-        summary.files.seen = files.count
+        summary.files.skipped = plan.skipped
+        for path in plan.poison {
+            logger.warning("skipping \(path): it failed more than input.max_retries (\(config.input.incremental.maxRetries)) times unchanged; rerun with --retry-failed to try it again")
+        }
+        if files.isEmpty { return finish(0, nil) }
 
         let stages = effectiveStages
         let extensionName = config.output.compression == .gzip ? "ndjson.gz" : "ndjson"
         let outputPath = URL(fileURLWithPath: outputRoot).appendingPathComponent("\(config.name)-\(runID).\(extensionName)").path
-        let errorPath = URL(fileURLWithPath: outputRoot).appendingPathComponent(config.errors.path).path
         let sink: ReorderingSink
         do {
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: errorPath).deletingLastPathComponent().path,
@@ -132,12 +230,22 @@ public final class PipelineRun: @unchecked Sendable {
         } catch {
             return finish(1, "\(error)")
         }
+        for (i, item) in plan.items.enumerated() {
+            if let expected = item.expectedFingerprint { sink.expectedFingerprints[i] = expected }
+        }
+        var pausedAfterFile = false
+        sink.onFileCommitted = { [unowned self] _ in
+            if !pausedAfterFile {
+                pausedAfterFile = true
+                TestHook.pause("after-file") { self.isStopRequested }
+            }
+        }
 
         // Queues: one in front of each stage, one in front of the sink.
         let stageQueues = stages.map { BoundedQueue<Batch>(capacity: $0.queue) }
-        let plan = PipelinePlan(config: config, stages: stages)
-        let sinkQueue = BoundedQueue<SinkMessage>(capacity: plan.sinkQueue)
-        let gate = AdmissionGate(capacity: plan.batchesInFlight)
+        let sizing = PipelinePlan(config: config, stages: stages)
+        let sinkQueue = BoundedQueue<SinkMessage>(capacity: sizing.sinkQueue)
+        let gate = AdmissionGate(capacity: sizing.batchesInFlight)
         lock.withLock {
             self.queues = stageQueues
             self.sinkQueue = sinkQueue
@@ -206,6 +314,51 @@ public final class PipelineRun: @unchecked Sendable {
 
         // Readers take files in order, so the head file is always being read.
         let nextFile = FileCursor(count: files.count)
+        let stopEarly = lock.withLock {
+            cursor = nextFile
+            return stopReason != nil
+        }
+        if stopEarly { nextFile.stop() }
+        let progress = RunProgress()
+        sink.onFileCommitted = { [unowned self, previous = sink.onFileCommitted] outcome in
+            progress.fileCommitted(failed: outcome.status == .failed, bytes: outcome.fileBytes)
+            previous?(outcome)
+            _ = self
+        }
+        let totalBytes = files.reduce(0) { $0 + $1.size }
+        let runStart = monotonicSeconds()
+        let seen = summary.files.seen, skipped = summary.files.skipped
+        var lastProgress = 0.0, lastMetrics = runStart
+        let supervisor = startSupervisor { [unowned self] in
+            let now = monotonicSeconds()
+            let wantsProgress = options.progress != nil && now - lastProgress >= 0.5
+            let wantsMetrics = options.metricsPath != nil && now - lastMetrics >= options.metricsInterval
+            guard wantsProgress || wantsMetrics else { return }
+            let done = progress.totals
+            let firstIn = counters.first?.totals.recordsIn ?? 0
+            let lastOut = counters.last?.totals.recordsOut ?? 0
+            if wantsProgress, let show = options.progress {
+                lastProgress = now
+                show(ProgressText.line(files: done.files, totalFiles: files.count, bytes: done.bytes, totalBytes: totalBytes,
+                                       records: firstIn, elapsed: now - runStart,
+                                       queues: zip(stages, stageQueues).map { ($0.name, $1.fill, $1.capacity) }))
+            }
+            if wantsMetrics, let path = options.metricsPath {
+                lastMetrics = now
+                let stats = zip(stages, zip(stageQueues, counters)).map { spec, pair in
+                    let totals = pair.1.totals
+                    return RunSummary.StageStats(
+                        name: spec.name, kind: spec.kind, workers: spec.workers, queueCapacity: pair.0.capacity,
+                        queueHighWater: pair.0.highWaterMark, recordsIn: totals.recordsIn, recordsOut: totals.recordsOut,
+                        recordsFailed: totals.failed, recordsFiltered: totals.filtered, busySeconds: totals.busy)
+                }
+                writeMetrics(path, MetricsSnapshot(
+                    pipeline: config.name, durationSeconds: now - runStart, filesSeen: seen,
+                    filesProcessed: done.files - done.failed, filesFailed: done.failed, filesSkipped: skipped,
+                    filesLeft: files.count - done.files, recordsIn: firstIn, recordsOut: lastOut, stages: stats,
+                    exitCode: nil, lastSuccess: PrometheusText.lastSuccess(in: path)))
+            }
+        }
         let liveReaders = LiveCount(config.input.readers)
         let firstQueue = stageQueues[0]
         for r in 0..<config.input.readers {
@@ -222,7 +375,8 @@ public final class PipelineRun: @unchecked Sendable {
                     }
                     if outcome.cancelled { break }
                     let end = FileEnd(file: index, batches: outcome.batches, failure: outcome.failure,
-                                      fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes)
+                                      fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes,
+                                      fingerprint: outcome.fingerprint)
                     if !sinkQueue.push(.fileEnd(end)) { break }
                 }
                 if liveReaders.decrement() { firstQueue.close() }
@@ -231,6 +385,8 @@ public final class PipelineRun: @unchecked Sendable {
 
         for thread in threads { thread.join() }
         sinkThread.join()
+        lock.withLock { isFinished = true }
+        supervisor.join()
 
         // Numbers.
         let result = sink.result
@@ -247,24 +403,47 @@ public final class PipelineRun: @unchecked Sendable {
                 recordsFailed: totals.failed, recordsFiltered: totals.filtered,
                 busySeconds: (totals.busy * 1000).rounded() / 1000)
         }
-        summary.errorReport = errorPath
+        summary.files.unchanged = result.filesUnchanged
 
         let (cancelled, reason) = wasCancelled
+        let stop = lock.withLock { stopReason }
         if let fatal = result.fatal ?? (cancelled ? (reason ?? "cancelled") : nil) {
             sink.discard()
             return finish(1, fatal)
         }
-        if !result.isComplete {
+        if stop == nil && !result.isComplete {
             sink.discard()
             return finish(1, "the run stopped before every file was committed")
         }
         do {
-            try sink.commit()
+            // A stop leaves the head file half written: cut it off; it was not finished.
+            if stop != nil { try sink.abandonUnfinished() }
+            summary.bytes.written = sink.result.outputBytes
+            try commit(sink: sink, ledger: ledger, files: files, outputRoot: outputRoot, errorPath: errorPath)
         } catch {
             sink.discard()
+            _ = try? ledger.recover(outputDirectory: outputRoot, temporaryDirectories: [])
             return finish(1, "\(error)")
         }
-        summary.outputs = [outputPath]
+        let wroteOutputs = sink.outcomes.contains { $0.status != .unchanged }
+        if wroteOutputs {
+            summary.outputs = [outputPath]
+            summary.errorReport = errorPath
+        }
+        summary.files.left = files.count - sink.outcomes.count
+        runPostActions(sink.outcomes, files: files)
+
+        switch stop {
+        case .signal(let number)?:
+            let name = number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+            return finish(128 + number, "stopped by \(name): \(summary.files.left) files left for the next run")
+        case .maxRuntime?:
+            if summary.files.left > 0 {
+                logger.warning("--max-runtime reached: \(summary.files.left) files left for the next run")
+            }
+        case nil:
+            break
+        }
 
         // The error threshold: the run finished, but exits 1 past it.
         let records = summary.records
@@ -279,6 +458,111 @@ public final class PipelineRun: @unchecked Sendable {
             }
         }
         return finish(0, nil)
+    }
+
+    /// Ledger step 1, renames, ledger step 3 (see ``Ledger``), with test pause points.
+    private func commit(sink: ReorderingSink, ledger: Ledger, files: [InputFile], outputRoot: String, errorPath: String) throws {
+        let outcomes = sink.outcomes
+        let wroteOutputs = outcomes.contains { $0.status != .unchanged }
+        let root = URL(fileURLWithPath: outputRoot).standardizedFileURL.path + "/"
+        func relative(_ path: String) -> String {
+            let full = URL(fileURLWithPath: path).standardizedFileURL.path
+            return full.hasPrefix(root) ? String(full.dropFirst(root.count)) : full
+        }
+        let outputs = wroteOutputs ? [relative(sink.paths.output), relative(sink.paths.errors)] : []
+        let records = outcomes.map { outcome in
+            let file = files[outcome.file]
+            let status: Ledger.FileOutcome.Status = switch outcome.status {
+            case .done: .done
+            case .failed: .failed
+            case .unchanged: .unchanged
+            }
+            return Ledger.FileOutcome(path: file.relativePath, size: outcome.status == .failed ? file.size : outcome.fileBytes,
+                                      mtime: file.mtime, fingerprint: outcome.fingerprint.map(Fingerprint.hex),
+                                      status: status, error: outcome.failure?.message)
+        }
+        let released = { [unowned self] in self.isStopRequested }
+        try ledger.prepare(runID: runID, pipeline: config.name, outputs: outputs, files: records)
+        TestHook.pause("before-rename", until: released)
+        if wroteOutputs {
+            try sink.commit(between: { TestHook.pause("between-renames", until: released) })
+        } else {
+            sink.discard()
+        }
+        TestHook.pause("after-rename", until: released)
+        try ledger.finalize(runID: runID)
+        TestHook.pause("after-ledger", until: released)
+    }
+
+    /// `input.on_success` / `input.on_failure`, after the ledger commit. A failure here
+    /// is a warning: the records are committed either way.
+    private func runPostActions(_ outcomes: [ReorderingSink.FileOutcome], files: [InputFile]) {
+        let incremental = config.input.incremental
+        for outcome in outcomes {
+            let file = files[outcome.file]
+            let action: IncrementalConfig.PostAction
+            switch outcome.status {
+            case .done: action = incremental.onSuccess
+            case .failed: action = file.problem == nil ? incremental.onFailure : .keep
+            case .unchanged: action = .keep
+            }
+            switch action {
+            case .keep:
+                continue
+            case .delete:
+                if unlink(file.path) != 0 {
+                    logger.warning("cannot delete \(file.path): \(String(cString: strerror(errno)))")
+                }
+            case .move(let directory):
+                let target = URL(fileURLWithPath: directory).appendingPathComponent(file.relativePath)
+                try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                if rename(file.path, target.path) != 0 {
+                    logger.warning("cannot move \(file.path) to \(target.path): \(String(cString: strerror(errno)))")
+                }
+            }
+        }
+    }
+
+    /// `errors.ndjson` → `errors-RUNID.ndjson`: one error report per run, never overwritten.
+    static func errorReportName(_ path: String, runID: String) -> String {
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
+        let directory = String(path.dropLast(name.count))
+        if let dot = name.firstIndex(of: "."), dot != name.startIndex {
+            return directory + name[..<dot] + "-" + runID + name[dot...]
+        }
+        return directory + name + "-" + runID
+    }
+
+    /// A thread that enforces `--max-runtime` and `shutdown_grace` until the run ends.
+    private func writeMetrics(_ path: String, _ snapshot: MetricsSnapshot) {
+        do {
+            try PrometheusText.write(PrometheusText.render(snapshot), to: path)
+        } catch {
+            logger.warning("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// A thread that enforces `--max-runtime` and `shutdown_grace` and calls `tick`
+    /// (progress, metrics) every 20 ms until the run ends.
+    private func startSupervisor(tick: @escaping () -> Void) -> WorkerThread {
+        let started = monotonicSeconds()
+        let maxRuntime = options.maxRuntime
+        let grace = config.shutdownGrace
+        let tick = UncheckedSendable(tick)
+        return WorkerThread(name: "sluice-watch") { [self] in
+            while true {
+                let (finished, stopAt, hard) = lock.withLock { (isFinished, stopRequestedAt, isHardStopped) }
+                if finished { return }
+                let now = monotonicSeconds()
+                if let maxRuntime, stopAt == nil, now - started >= maxRuntime { requestStop(.maxRuntime) }
+                if let stopAt, !hard, now - stopAt >= grace {
+                    logger.warning("shutdown_grace (\(grace)s) is over: stopping the files still in flight")
+                    hardStop()
+                }
+                tick.value()
+                usleep(20_000)
+            }
+        }
     }
 
     private func writeSummary(_ summary: RunSummary, outputRoot: String) {
@@ -311,12 +595,16 @@ final class FileCursor: @unchecked Sendable {
     private let lock = ConditionLock()
     private var next = 0
     private let count: Int
+    private var isStopped = false
 
     init(count: Int) { self.count = count }
 
+    /// No more files are handed out.
+    func stop() { lock.withLock { isStopped = true } }
+
     func take() -> Int? {
         lock.withLock {
-            guard next < count else { return nil }
+            guard next < count, !isStopped else { return nil }
             defer { next += 1 }
             return next
         }
@@ -370,4 +658,10 @@ final class StageCounters: @unchecked Sendable {
 /// The stage a config without stages runs: records pass unchanged.
 struct PassThroughStage: Stage {
     func process(_ batch: inout Batch, context: StageContext) {}
+}
+
+/// Hands a closure that only one thread at a time runs to another thread.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -14,6 +14,8 @@ struct FileEnd: Sendable {
     var failure: RecordError?
     var fileBytes: Int
     var decodedBytes: Int
+    /// The file's content fingerprint, when it was read to the end.
+    var fingerprint: UInt64? = nil
 }
 
 /// A batch ready to write: its output bytes (NDJSON, possibly a gzip member) and its
@@ -54,6 +56,19 @@ final class ReorderingSink: @unchecked Sendable {
         /// A fatal write error: the run fails.
         var fatal: String?
         var isComplete = false
+        /// Files the ledger had seen whose content turned out unchanged (only the mtime
+        /// moved): their records were rolled back, not written twice.
+        var filesUnchanged = 0
+    }
+
+    /// One finished input file, in commit order: what the ledger records.
+    struct FileOutcome {
+        enum Status { case done, failed, unchanged }
+        var file: Int
+        var status: Status
+        var fingerprint: UInt64?
+        var fileBytes: Int
+        var failure: RecordError?
     }
 
     private let files: [InputFile]
@@ -66,6 +81,15 @@ final class ReorderingSink: @unchecked Sendable {
     private var fileOutputStart = 0
     private var fileErrorStart = 0
     private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0)
+    private var endings: [Int: FileEnd] = [:]
+    /// Every file committed so far (done, failed or unchanged), in order.
+    private(set) var outcomes: [FileOutcome] = []
+    /// Fingerprints from the ledger for files whose mtime moved but size did not: when
+    /// the content hashes the same, the file's records are rolled back (see
+    /// ``Result/filesUnchanged``).
+    var expectedFingerprints: [Int: UInt64] = [:]
+    /// Told of each committed file (progress, metrics, test hooks); called on the sink thread.
+    var onFileCommitted: ((FileOutcome) -> Void)?
 
     init(files: [InputFile], outputPath: String, errorPath: String, runID: String) throws(SinkError) {
         self.files = files
@@ -83,6 +107,7 @@ final class ReorderingSink: @unchecked Sendable {
                 window.insert(batch, file: batch.file, batch: batch.index)
             case .fileEnd(let end):
                 window.finishFile(end.file, batches: end.batches, failure: end.failure)
+                endings[end.file] = end
                 result.fileBytes += end.fileBytes
                 result.decodedBytes += end.decodedBytes
             }
@@ -111,7 +136,17 @@ final class ReorderingSink: @unchecked Sendable {
                 fileTotals.errorLines += batch.recordsFailed
                 gate.release()
             case .fileDone(let file, let failure):
-                if let failure {
+                let end = endings.removeValue(forKey: file)
+                var outcome = FileOutcome(file: file, status: .done, fingerprint: end?.fingerprint,
+                                          fileBytes: end?.fileBytes ?? 0, failure: failure)
+                if failure == nil, let expected = expectedFingerprints[file], expected == end?.fingerprint {
+                    // Touched, not changed: the ledger already holds these records.
+                    try output.truncate(to: fileOutputStart)
+                    try errors.truncate(to: fileErrorStart)
+                    outcome.status = .unchanged
+                    result.filesUnchanged += 1
+                } else if let failure {
+                    outcome.status = .failed
                     try output.truncate(to: fileOutputStart)
                     try errors.truncate(to: fileErrorStart)
                     try errors.write(ErrorLineEncoder.encode(failure, discarded: fileTotals.recordsIn))
@@ -127,19 +162,33 @@ final class ReorderingSink: @unchecked Sendable {
                     result.records.filtered += fileTotals.filtered
                     result.records.failed += fileTotals.failed
                 }
-                _ = file
+                outcomes.append(outcome)
                 fileOutputStart = output.size
                 fileErrorStart = errors.size
                 fileTotals = (0, 0, 0, 0, 0)
                 gate.advanceHead(to: window.headFile)
+                onFileCommitted?(outcome)
             }
         }
         result.outputBytes = output.size
     }
 
-    /// Flushes and renames the output and the error report into place.
-    func commit() throws(SinkError) {
+    /// Drops what the head file (being written when the run stopped) has added, so that
+    /// both files hold exactly the records of ``outcomes``.
+    func abandonUnfinished() throws(SinkError) {
+        try output.truncate(to: fileOutputStart)
+        try errors.truncate(to: fileErrorStart)
+        result.outputBytes = output.size
+    }
+
+    /// The final paths of the output and the error report.
+    var paths: (output: String, errors: String) { (output.path, errors.path) }
+
+    /// Flushes and renames the output and the error report into place; `between` runs
+    /// after the first rename (a test hook).
+    func commit(between: () -> Void = {}) throws(SinkError) {
         try output.commit()
+        between()
         try errors.commit()
     }
 

@@ -28,6 +28,13 @@ public struct RunSummary: Codable, Sendable, Equatable {
         /// Files that failed as a whole (I/O, corrupt gzip, broken JSON array); their
         /// records were withheld and one error line names each.
         public var failed: Int
+        /// Files not read this run: done already by the ledger, younger than
+        /// `input.min_age`, changed with `on_change: skip`, or past the retry cap.
+        public var skipped: Int = 0
+        /// Files read again because their mtime moved, found unchanged by fingerprint.
+        public var unchanged: Int = 0
+        /// Files a stop (signal, `--max-runtime`) left for the next run.
+        public var left: Int = 0
     }
 
     public struct Records: Codable, Sendable, Equatable {

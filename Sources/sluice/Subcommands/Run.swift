@@ -10,9 +10,11 @@ extension SluiceCommand {
             abstract: "Run a pipeline over its input directory.",
             discussion: """
                 Writes the output records, the error report and a run summary under the \
-                output directory, and prints one line saying where they went. Exit 0, or \
-                1 when the error threshold was exceeded or a fatal I/O error occurred, or \
-                2 for a config error.
+                output directory, and records the files it processed in the ledger there, \
+                so that the next run skips them. Quiet when stdout is not a terminal (cron): \
+                nothing on stdout, warnings and errors on stderr. Exit 0, 1 (error threshold \
+                exceeded or fatal I/O), 2 (config or usage error), 4 (another run holds the \
+                lock), 130/143 (stopped by SIGINT/SIGTERM after a graceful drain).
                 """)
 
         @Argument(help: "The pipeline config (YAML).")
@@ -29,17 +31,88 @@ extension SluiceCommand {
 
         @OptionGroup var overrides: ConfigOverrides
 
+        @Flag(help: "Process every file, whatever the ledger says.")
+        var full = false
+
+        @Flag(help: "Also retry files skipped for failing more than input.max_retries times.")
+        var retryFailed = false
+
+        @Flag(help: "List the files this run would process, with sizes, and exit.")
+        var dryRun = false
+
+        @Option(help: ArgumentHelp("Wait this long for another run's lock instead of exiting 4 (e.g. 10m).", valueName: "duration"))
+        var waitLock: String?
+
+        @Option(help: ArgumentHelp("Take no new file after this long; finish those in flight and exit 0 (e.g. 50m).", valueName: "duration"))
+        var maxRuntime: String?
+
+        @Option(help: ArgumentHelp("Write Prometheus metrics here (atomically, during the run and at its end).", valueName: "file"))
+        var metricsFile: String?
+
+        @Option(help: "Progress line on stderr: auto (on a terminal), always or never.")
+        var progress: ProgressMode = .auto
+
+        @Option(help: "Log lines as text or json (one object per line), on stderr.")
+        var logFormat: LogFormat = .text
+
+        @Flag(help: "Only errors on stderr; nothing on stdout.")
+        var quiet = false
+
+        @Flag(help: "Info logs, and the summary line on stdout even when it is not a terminal.")
+        var verbose = false
+
+        enum ProgressMode: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+        enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+        func validate() throws {
+            if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
+            for (flag, value) in [("--wait-lock", waitLock), ("--max-runtime", maxRuntime)] {
+                if let value, parseDuration(value) == nil {
+                    throw ValidationError("\(flag): expected a duration such as 30s, 10m or 1h, got '\(value)'")
+                }
+            }
+        }
+
         func run() throws {
+            setUpLogging(json: logFormat == .json, level: quiet ? .error : verbose ? .info : .notice)
             let pipeline = try loadConfig(config, overrides: overrides.values)
             let logger = Logger(label: "sluice")
-            let run = PipelineRun(config: pipeline,
-                                  options: RunOptions(inputPath: input, outputPath: output, summaryPath: summary),
-                                  logger: logger)
+            var options = RunOptions(inputPath: input, outputPath: output, summaryPath: summary)
+            options.full = full
+            options.retryFailed = retryFailed
+            options.waitLock = waitLock.flatMap(parseDuration) ?? 0
+            options.maxRuntime = maxRuntime.flatMap(parseDuration)
+            options.metricsPath = metricsFile
+            let showProgress = progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1 && !quiet)
+            if showProgress { options.progress = { line in ProgressLine.show(line) } }
+            let run = PipelineRun(config: pipeline, options: options, logger: logger)
+
+            if dryRun {
+                let planned: (files: [InputFile], skipped: Int)
+                do {
+                    planned = try run.plannedFiles()
+                } catch {
+                    printError("sluice: \(error)")
+                    throw ExitCode(1)
+                }
+                for file in planned.files { print("\(file.size)\t\(file.relativePath)") }
+                let total = planned.files.reduce(0) { $0 + $1.size }
+                printError("\(planned.files.count) files, \(total) bytes to process; \(planned.skipped) skipped")
+                return
+            }
+
+            SignalWatcher.start { signal in run.requestStop(.signal(signal)) }
             let result = run.run()
+            if showProgress { ProgressLine.clear() }
             let r = result.records
-            if let output = result.outputs.first {
-                let failedFiles = result.files.failed == 1 ? "1 file" : "\(result.files.failed) files"
-                print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(output) (errors: \(result.errorReport))")
+            let speak = !quiet && (verbose || isatty(STDOUT_FILENO) == 1)
+            if speak {
+                if let output = result.outputs.first {
+                    let failedFiles = result.files.failed == 1 ? "1 file" : "\(result.files.failed) files"
+                    print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(output) (errors: \(result.errorReport))")
+                } else if result.exitCode == 0 {
+                    print("\(pipeline.name): nothing to do (\(result.files.skipped) of \(result.files.seen) files skipped)")
+                }
             }
             if let failure = result.failure {
                 printError("sluice: \(failure)")

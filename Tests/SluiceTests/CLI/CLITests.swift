@@ -12,6 +12,10 @@ import Testing
     }
 
     static var binary: URL? {
+        // Beside the test bundle first (any --scratch-path), then the default build directory.
+        let products = Bundle.main.bundleURL
+        let beside = products.appendingPathComponent("sluice")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         let root = TestSupport.packageRoot.appendingPathComponent(".build")
         for candidate in ["debug/sluice", "release/sluice"] {
             let url = root.appendingPathComponent(candidate)
@@ -44,7 +48,7 @@ import Testing
         let out = TestSupport.temporaryDirectory("sluice-cli")
         defer { TestSupport.cleanup(out) }
         let summaryPath = out.appendingPathComponent("summary.json").path
-        let result = try Self.sluice(["run", "pipelines/orders.yaml", "--output", out.path, "--summary", summaryPath])
+        let result = try Self.sluice(["run", "pipelines/orders.yaml", "--output", out.path, "--summary", summaryPath, "--verbose"])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stdout.contains("records in"))
         #expect(result.stdout.contains(out.path))

@@ -69,7 +69,7 @@ import Testing
             let summary = TestSupport.run(try Self.ordersConfig(workers: workers, queue: queue, readers: readers), input: input, output: out)
             #expect(summary.exitCode == 0, "\(summary.failure ?? "")")
             outputs.append(TestSupport.read(out.appendingPathComponent("orders-test.ndjson.gz")))
-            reports.append(TestSupport.read(out.appendingPathComponent("errors.ndjson")))
+            reports.append(TestSupport.read(out.appendingPathComponent("errors-test.ndjson")))
             let r = summary.records
             #expect(r.in == 6 * 3000)
             #expect(r.in == r.out + r.filtered + r.failed + r.discarded)
@@ -112,7 +112,7 @@ import Testing
         let text = String(decoding: TestSupport.read(out.appendingPathComponent("orders-test.ndjson")), as: UTF8.self)
         #expect(text.contains("\"id\":100005,"))   // file 1 (ids from 100000) is in
         #expect(!text.contains("\"id\":200005,"))  // file 2 (ids from 200000) is not
-        let report = String(decoding: TestSupport.read(out.appendingPathComponent("errors.ndjson")), as: UTF8.self)
+        let report = String(decoding: TestSupport.read(out.appendingPathComponent("errors-test.ndjson")), as: UTF8.self)
         let fileLines = report.split(separator: "\n").filter { $0.contains("part-2.ndjson.gz") }
         #expect(fileLines.count == 1)
         #expect(fileLines.first?.contains("\"kind\":\"io\"") == true)
@@ -133,7 +133,7 @@ import Testing
         config.stages = []
         let summary = TestSupport.run(config, input: input, output: out)
         #expect(summary.exitCode == 0)
-        let report = String(decoding: TestSupport.read(out.appendingPathComponent("errors.ndjson")), as: UTF8.self)
+        let report = String(decoding: TestSupport.read(out.appendingPathComponent("errors-test.ndjson")), as: UTF8.self)
         let lines = report.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.contains("\"file\":\"pipe.ndjson\"") && $0.contains("\"kind\":\"io\"") }, "\(report)")
         #expect(lines.contains { $0.contains("\"file\":\"sub/loop\"") && $0.contains("\"kind\":\"io\"") }, "\(report)")
@@ -177,7 +177,7 @@ import Testing
         #expect(summary.exitCode == 1)
         #expect(summary.failure == "test stop")
         // Nothing half-written is left behind.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".") || $0.hasSuffix(".ndjson.gz") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.contains(".tmp-") || $0.hasSuffix(".ndjson.gz") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }

@@ -19,7 +19,8 @@ import Testing
         let summary = TestSupport.run(config, input: URL(fileURLWithPath: config.input.path), output: out)
         let outputURL = try #require(summary.outputs.first.map { URL(fileURLWithPath: $0) })
         let output = config.output.compression == .gzip ? try TestSupport.gunzip(outputURL) : TestSupport.read(outputURL)
-        let errors = TestSupport.read(out.appendingPathComponent(config.errors.path))
+        // One error report per run, named with the run id: errors.ndjson → errors-test.ndjson.
+        let errors = TestSupport.read(URL(fileURLWithPath: summary.errorReport))
         let normalized = Self.normalize(summary)
 
         let expected = TestSupport.fixture("expected/\(name)")

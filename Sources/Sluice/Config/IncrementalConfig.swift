@@ -1,0 +1,98 @@
+import Foundation
+
+/// `input:` keys for incremental runs under cron: what the ledger skips, what happens
+/// to a changed or failed file, and what is done to inputs after their run commits.
+public struct IncrementalConfig: Sendable, Equatable {
+    /// `input.min_age`: files modified less than this many seconds ago are left for a
+    /// later run (they may still be being written). Default 0.
+    public var minAge: Double = 0
+    /// `input.on_change`: a file the ledger holds whose size or mtime changed and whose
+    /// content differs: `reprocess` (default) its records again, `skip` it, or `error`
+    /// (one `io` error line; the file counts as failed).
+    public var onChange: OnChange = .reprocess
+    /// `input.max_retries`: a file that failed (with the same size and mtime) more than
+    /// this many times after its first failure is skipped as poison, with a warning,
+    /// until it changes or the run is given `--retry-failed`. Default 2.
+    public var maxRetries: Int = 2
+    /// `input.on_success`: `keep` (default), `delete`, or `{ move: DIR }` for inputs whose
+    /// records were committed, done after the ledger commit.
+    public var onSuccess: PostAction = .keep
+    /// `input.on_failure`: `keep` (default) or `{ move: DIR }` for inputs that failed.
+    public var onFailure: PostAction = .keep
+
+    public init() {}
+
+    public enum OnChange: String, Sendable { case reprocess, skip, error }
+
+    public enum PostAction: Sendable, Equatable {
+        case keep
+        case delete
+        /// Move under this directory, keeping the relative path.
+        case move(String)
+    }
+
+    static let keys = ["min_age", "on_change", "max_retries", "on_success", "on_failure"]
+
+    /// Reads the keys of ``keys`` from an `input:` mapping; nil after reporting a problem.
+    static func build(_ map: [String: ConfigNode]) -> IncrementalConfig? {
+        var config = IncrementalConfig()
+        var ok = true
+        if let node = map["min_age"] {
+            if let value = node.duration() { config.minAge = value } else { ok = false }
+        }
+        if let node = map["on_change"] {
+            if let value = node.choice(["reprocess", "skip", "error"]) { config.onChange = OnChange(rawValue: value)! } else { ok = false }
+        }
+        if let node = map["max_retries"] {
+            if let value = node.int(in: 0...1_000_000) { config.maxRetries = value } else { ok = false }
+        }
+        if let node = map["on_success"] {
+            if let value = postAction(node, allowDelete: true) { config.onSuccess = value } else { ok = false }
+        }
+        if let node = map["on_failure"] {
+            if let value = postAction(node, allowDelete: false) { config.onFailure = value } else { ok = false }
+        }
+        return ok ? config : nil
+    }
+
+    private static func postAction(_ node: ConfigNode, allowDelete: Bool) -> PostAction? {
+        if node.isMapping {
+            guard let map = node.mapping(allowed: ["move"]), let target = map["move"] else {
+                if node.mapping(allowed: ["move"]) != nil { node.report("expected { move: DIR }") }
+                return nil
+            }
+            guard let dir = target.string(), !dir.isEmpty else { return nil }
+            return .move(dir)
+        }
+        guard let word = node.choice(allowDelete ? ["keep", "delete"] : ["keep"]) else { return nil }
+        return word == "delete" ? .delete : .keep
+    }
+}
+
+extension ConfigNode {
+    var isMapping: Bool {
+        if case .mapping = node { return true }
+        return false
+    }
+
+    /// A duration in seconds: `30`, `30s`, `500ms`, `5m`, `2h`, `1d`.
+    public func duration() -> Double? {
+        guard let text = node.scalar?.string, let value = parseDuration(text) else {
+            report("expected a duration such as 30s, 5m or 1h")
+            return nil
+        }
+        return value
+    }
+}
+
+/// Parses `30`, `30s`, `1.5s`, `500ms`, `5m`, `2h`, `1d` into seconds (nil when malformed
+/// or negative).
+public func parseDuration(_ text: String) -> Double? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let number = trimmed.prefix { $0.isNumber || $0 == "." }
+    guard let value = Double(number), value >= 0 else { return nil }
+    let unit = trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces).lowercased()
+    let scale: [String: Double] = ["": 1, "s": 1, "ms": 0.001, "m": 60, "min": 60, "h": 3600, "d": 86400]
+    guard let factor = scale[unit] else { return nil }
+    return value * factor
+}

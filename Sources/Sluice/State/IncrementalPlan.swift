@@ -1,0 +1,71 @@
+import Foundation
+
+/// Which scanned files a run processes, after the ledger, `input.min_age`, the retry cap
+/// and `input.on_change` have had their say.
+///
+/// Skipping is decided without reading a file: a file whose path, size and mtime match
+/// the ledger's entry is done. Only when the size is the same but the mtime moved is the
+/// content fingerprint needed; the file is then read (and hashed while read) and, if the
+/// fingerprint matches, its records are rolled back as ``ReorderingSink/Result/filesUnchanged``
+/// — a touched file is read once more but never written twice. A file whose size changed
+/// is changed, and `input.on_change` decides.
+struct IncrementalPlan {
+    struct Item {
+        var file: InputFile
+        /// The ledger's fingerprint, to tell a touched file from a changed one.
+        var expectedFingerprint: UInt64?
+    }
+
+    var items: [Item] = []
+    /// Done already (path, size and mtime match the ledger).
+    var skippedDone = 0
+    /// Modified less than `input.min_age` ago.
+    var skippedYoung = 0
+    /// Changed, with `on_change: skip`.
+    var skippedChanged = 0
+    /// Failed more than `max_retries + 1` times without changing.
+    var poison: [String] = []
+
+    var skipped: Int { skippedDone + skippedYoung + skippedChanged + poison.count }
+
+    static func make(files: [InputFile], ledger: Ledger?, pipeline: String, config: IncrementalConfig,
+                     full: Bool, retryFailed: Bool, now: Date = Date()) throws(LedgerError) -> IncrementalPlan {
+        var plan = IncrementalPlan()
+        let youngest = Int((now.timeIntervalSince1970 - config.minAge) * 1e9)
+        for var file in files {
+            if config.minAge > 0, file.problem == nil, file.mtime > youngest {
+                plan.skippedYoung += 1
+                continue
+            }
+            if !retryFailed, let ledger, let failures = try ledger.failures(pipeline: pipeline, path: file.relativePath),
+               failures.size == file.size, failures.mtime == file.mtime, failures.count > config.maxRetries {
+                plan.poison.append(file.relativePath)
+                continue
+            }
+            var expected: UInt64?
+            if !full, let ledger, let entry = try ledger.entry(pipeline: pipeline, path: file.relativePath) {
+                if entry.size == file.size && entry.mtime == file.mtime {
+                    plan.skippedDone += 1
+                    continue
+                }
+                if entry.size == file.size, let value = UInt64(entry.fingerprint, radix: 16) {
+                    expected = value   // maybe only touched: the read will tell
+                }
+                switch config.onChange {
+                case .reprocess:
+                    break
+                case .skip:
+                    // Touched or changed, it is left alone: no need to read it to know.
+                    plan.skippedChanged += 1
+                    continue
+                case .error:
+                    if expected == nil, file.problem == nil {
+                        file.problem = "changed since run \(entry.runID) processed it (\(entry.size) → \(file.size) bytes) and input.on_change is error"
+                    }
+                }
+            }
+            plan.items.append(Item(file: file, expectedFingerprint: expected))
+        }
+        return plan
+    }
+}

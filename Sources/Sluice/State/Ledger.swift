@@ -1,0 +1,208 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The ledger (**contract**): which input files were fully processed, with what
+/// content, by which run, into which outputs. A SQLite database,
+/// `<output>/sluice-ledger.sqlite`, one per output directory (rows keyed by pipeline
+/// name and relative path), used only under the ``RunLock``.
+///
+/// A run commits in two steps so that a crash at any moment leaves outputs and ledger
+/// in agreement (see ``recover(outputDirectory:)``):
+///
+/// 1. ``prepare(runID:pipeline:outputs:files:)``: one transaction records the run as
+///    `pending`, with the names of its outputs and the outcome of every file it finished.
+/// 2. The outputs are renamed into place (each rename is atomic).
+/// 3. ``finalize(runID:)``: one transaction moves the run's files into `files` (done) and
+///    `failures`, and marks the run `committed`.
+///
+/// A crash between 1 and 3 leaves a `pending` run. The next run's recovery rolls it
+/// forward when every output it names exists (the renames all happened), and otherwise
+/// rolls it back: it deletes those of its outputs already in place and forgets the run —
+/// its files are processed again, once.
+///
+/// Tables: `runs(run_id, pipeline, state, outputs, started_at)`, `run_files(…)` (a pending
+/// run's file outcomes), `files(pipeline, path, size, mtime_ns, fingerprint, run_id,
+/// outputs, processed_at)` (done files), `failures(pipeline, path, size, mtime_ns, count,
+/// last_run, last_error)` (failed attempts, for the retry cap).
+public final class Ledger {
+    /// The database's name inside the output directory.
+    public static let fileName = "sluice-ledger.sqlite"
+
+    /// What the ledger knows of a done file.
+    public struct Entry: Sendable, Equatable {
+        public var size: Int
+        public var mtime: Int
+        public var fingerprint: String
+        public var runID: String
+    }
+
+    /// Failed attempts at a file, counted while its size and mtime stay the same.
+    public struct FailureCount: Sendable, Equatable {
+        public var size: Int
+        public var mtime: Int
+        public var count: Int
+        public var lastError: String
+    }
+
+    /// What a run did with one file, as recorded.
+    public struct FileOutcome: Sendable, Equatable {
+        public enum Status: String, Sendable { case done, failed, unchanged }
+        public var path: String
+        public var size: Int
+        public var mtime: Int
+        public var fingerprint: String?
+        public var status: Status
+        public var error: String?
+    }
+
+    /// What recovery found: pending runs rolled forward or back, temporary files removed.
+    public struct Recovery: Sendable, Equatable {
+        public var rolledForward: [String] = []
+        public var rolledBack: [String] = []
+        public var removedTemporaryFiles: [String] = []
+    }
+
+    let database: SQLiteDatabase
+    private let lookupStatement: SQLiteStatement
+    private let failureStatement: SQLiteStatement
+
+    /// Opens (creating when missing) the ledger in `directory`.
+    public init(directory: String) throws(LedgerError) {
+        database = try SQLiteDatabase(path: URL(fileURLWithPath: directory).appendingPathComponent(Ledger.fileName).path)
+        try database.execute("""
+            PRAGMA journal_mode = DELETE;
+            PRAGMA synchronous = FULL;
+            CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, state TEXT NOT NULL,
+                outputs TEXT NOT NULL, started_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS run_files (run_id TEXT NOT NULL, pipeline TEXT NOT NULL, path TEXT NOT NULL,
+                size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, fingerprint TEXT, status TEXT NOT NULL, error TEXT,
+                PRIMARY KEY (run_id, path));
+            CREATE TABLE IF NOT EXISTS files (pipeline TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL, fingerprint TEXT NOT NULL, run_id TEXT NOT NULL, outputs TEXT NOT NULL,
+                processed_at TEXT NOT NULL, PRIMARY KEY (pipeline, path));
+            CREATE TABLE IF NOT EXISTS failures (pipeline TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL, count INTEGER NOT NULL, last_run TEXT NOT NULL, last_error TEXT NOT NULL,
+                PRIMARY KEY (pipeline, path));
+            """)
+        lookupStatement = try database.prepare("SELECT size, mtime_ns, fingerprint, run_id FROM files WHERE pipeline = ? AND path = ?")
+        failureStatement = try database.prepare("SELECT size, mtime_ns, count, last_error FROM failures WHERE pipeline = ? AND path = ?")
+    }
+
+    /// The done entry for `path`, if any.
+    public func entry(pipeline: String, path: String) throws(LedgerError) -> Entry? {
+        lookupStatement.bind([pipeline, path])
+        guard try lookupStatement.step() else { return nil }
+        return Entry(size: lookupStatement.int(0), mtime: lookupStatement.int(1),
+                     fingerprint: lookupStatement.text(2) ?? "", runID: lookupStatement.text(3) ?? "")
+    }
+
+    /// The failed attempts at `path`, if any.
+    public func failures(pipeline: String, path: String) throws(LedgerError) -> FailureCount? {
+        failureStatement.bind([pipeline, path])
+        guard try failureStatement.step() else { return nil }
+        return FailureCount(size: failureStatement.int(0), mtime: failureStatement.int(1),
+                            count: failureStatement.int(2), lastError: failureStatement.text(3) ?? "")
+    }
+
+    /// Step 1: records the run as pending, with its outputs (names relative to the
+    /// output directory) and file outcomes.
+    public func prepare(runID: String, pipeline: String, outputs: [String], files: [FileOutcome]) throws(LedgerError) {
+        try database.transaction { () throws(LedgerError) in
+            try database.prepare("INSERT OR REPLACE INTO runs VALUES (?, ?, 'pending', ?, ?)")
+                .run([runID, pipeline, outputs.joined(separator: "\n"), PipelineRun.iso8601(Date())])
+            let insert = try database.prepare("INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for file in files {
+                try insert.run([runID, pipeline, file.path, file.size, file.mtime, file.fingerprint, file.status.rawValue, file.error])
+            }
+        }
+    }
+
+    /// Step 3: the run's files become done (or count a failure), and the run committed.
+    public func finalize(runID: String) throws(LedgerError) {
+        try database.transaction { () throws(LedgerError) in
+            let now = PipelineRun.iso8601(Date())
+            try database.prepare("""
+                INSERT OR REPLACE INTO files (pipeline, path, size, mtime_ns, fingerprint, run_id, outputs, processed_at)
+                SELECT f.pipeline, f.path, f.size, f.mtime_ns, f.fingerprint, f.run_id, r.outputs, ?
+                FROM run_files f JOIN runs r ON r.run_id = f.run_id WHERE f.run_id = ? AND f.status = 'done'
+                """).run([now, runID])
+            // An unchanged file (touched, same content) keeps its run and outputs.
+            try database.prepare("""
+                UPDATE files SET size = (SELECT size FROM run_files f WHERE f.run_id = ?1 AND f.pipeline = files.pipeline AND f.path = files.path),
+                                 mtime_ns = (SELECT mtime_ns FROM run_files f WHERE f.run_id = ?1 AND f.pipeline = files.pipeline AND f.path = files.path)
+                WHERE EXISTS (SELECT 1 FROM run_files f WHERE f.run_id = ?1 AND f.pipeline = files.pipeline AND f.path = files.path AND f.status = 'unchanged')
+                """).run([runID])
+            try database.prepare("""
+                DELETE FROM failures WHERE EXISTS (SELECT 1 FROM run_files f WHERE f.run_id = ? AND f.status != 'failed'
+                    AND f.pipeline = failures.pipeline AND f.path = failures.path)
+                """).run([runID])
+            // A failure counts on from the last one only while the file is the same.
+            try database.prepare("""
+                INSERT OR REPLACE INTO failures (pipeline, path, size, mtime_ns, count, last_run, last_error)
+                SELECT f.pipeline, f.path, f.size, f.mtime_ns,
+                       1 + COALESCE((SELECT x.count FROM failures x WHERE x.pipeline = f.pipeline AND x.path = f.path
+                                     AND x.size = f.size AND x.mtime_ns = f.mtime_ns), 0),
+                       f.run_id, COALESCE(f.error, '')
+                FROM run_files f WHERE f.run_id = ? AND f.status = 'failed'
+                """).run([runID])
+            try database.prepare("DELETE FROM run_files WHERE run_id = ?").run([runID])
+            try database.prepare("UPDATE runs SET state = 'committed' WHERE run_id = ?").run([runID])
+        }
+    }
+
+    /// Forgets a pending run (its outputs were not all put in place).
+    func rollBack(runID: String) throws(LedgerError) {
+        try database.transaction { () throws(LedgerError) in
+            try database.prepare("DELETE FROM run_files WHERE run_id = ?").run([runID])
+            try database.prepare("DELETE FROM runs WHERE run_id = ?").run([runID])
+        }
+    }
+
+    /// Brings the output directory and the ledger back into agreement after a crash:
+    /// pending runs are rolled forward or back (see the type's discussion), and every
+    /// leftover temporary file (`.NAME.tmp-RUNID`) in `directories` is removed. Call it
+    /// holding the lock, before a run starts.
+    public func recover(outputDirectory: String, temporaryDirectories: [String]) throws(LedgerError) -> Recovery {
+        var recovery = Recovery()
+        var pending: [(String, [String])] = []
+        let select = try database.prepare("SELECT run_id, outputs FROM runs WHERE state = 'pending'")
+        select.bind([])
+        while try select.step() {
+            let outputs = (select.text(1) ?? "").split(separator: "\n").map(String.init)
+            pending.append((select.text(0) ?? "", outputs))
+        }
+        let root = URL(fileURLWithPath: outputDirectory)
+        for (runID, outputs) in pending {
+            let paths = outputs.map { root.appendingPathComponent($0).path }
+            if paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+                try finalize(runID: runID)
+                recovery.rolledForward.append(runID)
+            } else {
+                for path in paths where FileManager.default.fileExists(atPath: path) { unlink(path) }
+                try rollBack(runID: runID)
+                recovery.rolledBack.append(runID)
+            }
+        }
+        for directory in Set([outputDirectory] + temporaryDirectories) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+                let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+                if unlink(path) == 0 { recovery.removedTemporaryFiles.append(path) }
+            }
+        }
+        return recovery
+    }
+}
+
+/// Failures of the ledger: fatal for the run (exit 1), before any output is committed.
+public enum LedgerError: Error, Sendable, CustomStringConvertible {
+    case sqlite(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path, let message): return "ledger \(path): \(message)"
+        }
+    }
+}

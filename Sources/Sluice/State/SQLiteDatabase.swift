@@ -1,0 +1,113 @@
+import CSQLite
+
+/// A thin wrapper over one SQLite connection (the C API), enough for the ledger:
+/// statements with positional parameters, rows read by column index, and transactions.
+///
+/// Not thread-safe: one thread uses a connection at a time.
+final class SQLiteDatabase {
+    private var handle: OpaquePointer?
+    let path: String
+
+    /// Opens (creating when missing) the database at `path`.
+    init(path: String) throws(LedgerError) {
+        self.path = path
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &db, flags, nil)
+        guard code == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(db)
+            throw .sqlite(path: path, message: message)
+        }
+        handle = db
+        sqlite3_busy_timeout(db, 5_000)
+    }
+
+    deinit { sqlite3_close(handle) }
+
+    /// Runs SQL without results (several statements allowed).
+    func execute(_ sql: String) throws(LedgerError) {
+        var message: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(handle, sql, nil, nil, &message) != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(message)
+            throw .sqlite(path: path, message: text)
+        }
+    }
+
+    func prepare(_ sql: String) throws(LedgerError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw .sqlite(path: path, message: errorMessage)
+        }
+        return SQLiteStatement(statement, database: self)
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws.
+    func transaction(_ body: () throws(LedgerError) -> Void) throws(LedgerError) {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            try body()
+            try execute("COMMIT")
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+}
+
+/// A prepared statement; bind parameters (1-based), then `step()` through the rows.
+final class SQLiteStatement {
+    private let statement: OpaquePointer
+    private let database: SQLiteDatabase
+
+    fileprivate init(_ statement: OpaquePointer, database: SQLiteDatabase) {
+        self.statement = statement
+        self.database = database
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    /// Clears the previous bindings and binds `values` (Int, String, or nil) in order.
+    @discardableResult
+    func bind(_ values: [(any Sendable)?]) -> SQLiteStatement {
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            switch value {
+            case let v as Int: sqlite3_bind_int64(statement, index, Int64(v))
+            case let v as String: sqlite3_bind_text(statement, index, v, -1, sluice_sqlite_transient())
+            default: sqlite3_bind_null(statement, index)
+            }
+        }
+        return self
+    }
+
+    /// Advances to the next row; false when there is none.
+    func step() throws(LedgerError) -> Bool {
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw .sqlite(path: database.path, message: database.errorMessage)
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run(_ values: [(any Sendable)?]) throws(LedgerError) {
+        bind(values)
+        while try step() {}
+        sqlite3_reset(statement)
+    }
+
+    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(statement, column)) }
+
+    func text(_ column: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(statement, column) else { return nil }
+        return String(cString: pointer)
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+}
