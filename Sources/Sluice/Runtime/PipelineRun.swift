@@ -11,6 +11,8 @@ public struct RunOptions: Sendable {
     public var summaryPath: String?
     /// A fixed run id (tests); by default one is made from the start time.
     public var runID: String?
+    /// What `now()` returns in expressions (tests); by default the run's start time.
+    public var now: Date?
 
     public init(inputPath: String? = nil, outputPath: String? = nil, summaryPath: String? = nil, runID: String? = nil) {
         self.inputPath = inputPath
@@ -170,7 +172,8 @@ public final class PipelineRun: @unchecked Sendable {
         // Stage workers; the last worker of a stage to finish closes the next queue.
         for (k, spec) in stages.enumerated() {
             let liveWorkers = LiveCount(spec.workers)
-            let context = StageContext(stageName: spec.name, filePaths: filePaths)
+            let context = StageContext(stageName: spec.name, filePaths: filePaths,
+                                       now: (options.now ?? startDate).timeIntervalSince1970)
             let isFirst = k == 0
             let isLast = k == stages.count - 1
             let input = stageQueues[k]

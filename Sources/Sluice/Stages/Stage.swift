@@ -30,10 +30,13 @@ public struct StageContext: Sendable {
     public var stageName: String
     /// Relative path of each input file, by file index (for the `file` field of error lines).
     public var filePaths: [String]
+    /// The run's start in seconds since 1970: what `now()` returns in expressions.
+    public var now: Double
 
-    public init(stageName: String, filePaths: [String]) {
+    public init(stageName: String, filePaths: [String], now: Double = 0) {
         self.stageName = stageName
         self.filePaths = filePaths
+        self.now = now
     }
 
     /// An error line for a record of `batch` that this stage failed.
