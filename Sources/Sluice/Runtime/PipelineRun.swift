@@ -163,6 +163,7 @@ public final class PipelineRun: @unchecked Sendable {
         let encoder = OutputEncoder(compression: config.output.compression, level: config.output.level, filePaths: filePaths)
         let counters = stages.map { _ in StageCounters() }
         var threads: [WorkerThread] = []
+        var sequencers: [InputOrderSequencer] = []
 
         // Sink thread.
         let sinkThread = WorkerThread(name: "sluice-sink") { [gate] in
@@ -180,30 +181,62 @@ public final class PipelineRun: @unchecked Sendable {
             let next: BoundedQueue<Batch>? = isLast ? nil : stageQueues[k + 1]
             let counter = counters[k]
             let maxDepth = config.input.maxDepth
+            let policy = spec.onError
+            // Index, process, apply the error policy, count, and pass on; false when the
+            // run is cancelled.
+            let handle: @Sendable (Batch) -> Bool = { [self] incoming in
+                var batch = incoming
+                let started = monotonicSeconds()
+                if isFirst {
+                    batch.recordsIn = batch.records.count + batch.errors.count
+                    batch.indexRecords(maxDepth: maxDepth, stage: "input", kind: .parse, context: context)
+                } else if spec.stage.needsTape {
+                    batch.indexRecords(maxDepth: maxDepth, stage: spec.name, kind: .transform, context: context)
+                }
+                let inCount = batch.records.count
+                let errorsBefore = batch.errors.count
+                let filteredBefore = batch.filtered
+                spec.stage.process(&batch, context: context)
+                var failed = batch.errors.count - errorsBefore
+                var dropped = 0
+                if failed > 0 && policy == .drop {
+                    batch.errors.removeSubrange(errorsBefore...)
+                    batch.dropped += failed
+                    dropped = failed
+                    failed = 0
+                }
+                let delta = StageCounters.Delta(
+                    recordsIn: inCount, recordsOut: batch.records.count,
+                    failed: failed, filtered: batch.filtered - filteredBefore, dropped: dropped)
+                if let fatal = batch.fatal {
+                    counter.add(delta, busy: monotonicSeconds() - started)
+                    cancel(reason: "stage '\(spec.name)' failed: \(fatal)")
+                    return false
+                }
+                if failed > 0 && policy == .fail {
+                    counter.add(delta, busy: monotonicSeconds() - started)
+                    let first = batch.errors[errorsBefore]
+                    let place = first.line.map { "\(first.file):\($0)" } ?? first.file
+                    cancel(reason: "stage '\(spec.name)' failed a record (on_error: fail) at \(place): \(first.message)")
+                    return false
+                }
+                if let next {
+                    counter.add(delta, busy: monotonicSeconds() - started)
+                    return next.push(batch)
+                }
+                let encoded = encoder.encode(batch)
+                counter.add(delta, busy: monotonicSeconds() - started)
+                return sinkQueue.push(.batch(encoded))
+            }
+            let sequencer = spec.stage.needsInputOrder ? InputOrderSequencer(run: handle) : nil
+            if let sequencer { sequencers.append(sequencer) }
             for w in 0..<spec.workers {
                 threads.append(WorkerThread(name: "sluice-\(k)-\(w)") {
-                    while var batch = input.pop() {
-                        let started = monotonicSeconds()
-                        if isFirst {
-                            batch.recordsIn = batch.records.count + batch.errors.count
-                            batch.indexRecords(maxDepth: maxDepth, stage: "input", kind: .parse, context: context)
-                        } else if spec.stage.needsTape {
-                            batch.indexRecords(maxDepth: maxDepth, stage: spec.name, kind: .transform, context: context)
-                        }
-                        let inCount = batch.records.count
-                        let errorsBefore = batch.errors.count
-                        let filteredBefore = batch.filtered
-                        spec.stage.process(&batch, context: context)
-                        let delta = StageCounters.Delta(
-                            recordsIn: inCount, recordsOut: batch.records.count,
-                            failed: batch.errors.count - errorsBefore, filtered: batch.filtered - filteredBefore)
-                        if let next {
-                            counter.add(delta, busy: monotonicSeconds() - started)
-                            if !next.push(batch) { break }
-                        } else {
-                            let encoded = encoder.encode(batch)
-                            counter.add(delta, busy: monotonicSeconds() - started)
-                            if !sinkQueue.push(.batch(encoded)) { break }
+                    while let batch = input.pop() {
+                        if let sequencer {
+                            sequencer.submit(batch)
+                        } else if !handle(batch) {
+                            break
                         }
                     }
                     if liveWorkers.decrement() {
@@ -213,6 +246,7 @@ public final class PipelineRun: @unchecked Sendable {
             }
         }
 
+        let orderedStages = sequencers
         // Readers take files in order, so the head file is always being read.
         let nextFile = FileCursor(count: files.count)
         let liveReaders = LiveCount(config.input.readers)
@@ -223,6 +257,7 @@ public final class PipelineRun: @unchecked Sendable {
                     let file = files[index]
                     if let problem = file.problem {
                         let failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: problem)
+                        orderedStages.forEach { $0.fileEnded(index, batches: 0) }
                         if !sinkQueue.push(.fileEnd(FileEnd(file: index, batches: 0, failure: failure, fileBytes: 0, decodedBytes: 0))) { break }
                         continue
                     }
@@ -230,6 +265,7 @@ public final class PipelineRun: @unchecked Sendable {
                         guard gate.acquire(file: index), firstQueue.push(batch) else { throw CancellationError() }
                     }
                     if outcome.cancelled { break }
+                    orderedStages.forEach { $0.fileEnded(index, batches: outcome.batches) }
                     let end = FileEnd(file: index, batches: outcome.batches, failure: outcome.failure,
                                       fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes)
                     if !sinkQueue.push(.fileEnd(end)) { break }
@@ -253,7 +289,7 @@ public final class PipelineRun: @unchecked Sendable {
             return RunSummary.StageStats(
                 name: spec.name, kind: spec.kind, workers: spec.workers, queueCapacity: queue.capacity,
                 queueHighWater: queue.highWaterMark, recordsIn: totals.recordsIn, recordsOut: totals.recordsOut,
-                recordsFailed: totals.failed, recordsFiltered: totals.filtered,
+                recordsFailed: totals.failed, recordsFiltered: totals.filtered, recordsDropped: totals.dropped,
                 busySeconds: (totals.busy * 1000).rounded() / 1000)
         }
         summary.errorReport = errorPath
@@ -355,6 +391,7 @@ final class StageCounters: @unchecked Sendable {
         var recordsOut = 0
         var failed = 0
         var filtered = 0
+        var dropped = 0
     }
 
     private let lock = ConditionLock()
@@ -367,12 +404,13 @@ final class StageCounters: @unchecked Sendable {
             sum.recordsOut += delta.recordsOut
             sum.failed += delta.failed
             sum.filtered += delta.filtered
+            sum.dropped += delta.dropped
             busy += seconds
         }
     }
 
-    var totals: (recordsIn: Int, recordsOut: Int, failed: Int, filtered: Int, busy: Double) {
-        lock.withLock { (sum.recordsIn, sum.recordsOut, sum.failed, sum.filtered, busy) }
+    var totals: (recordsIn: Int, recordsOut: Int, failed: Int, filtered: Int, dropped: Int, busy: Double) {
+        lock.withLock { (sum.recordsIn, sum.recordsOut, sum.failed, sum.filtered, sum.dropped, busy) }
     }
 }
 

@@ -17,11 +17,16 @@
 public protocol Stage: Sendable {
     /// Whether `process` reads records through the tape (true for nearly every stage).
     var needsTape: Bool { get }
+    /// Whether the stage must see batches one at a time in input order because its
+    /// result depends on earlier records (`dedupe`, `limit`); the runtime then runs it
+    /// through an ``InputOrderSequencer`` whatever its `workers`.
+    var needsInputOrder: Bool { get }
     func process(_ batch: inout Batch, context: StageContext)
 }
 
 extension Stage {
     public var needsTape: Bool { true }
+    public var needsInputOrder: Bool { false }
 }
 
 /// What a stage knows about where it runs.
