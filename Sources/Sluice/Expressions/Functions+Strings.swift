@@ -111,7 +111,7 @@ extension ExpressionFunction {
         ExpressionFunction(
             name: "join", arity: 2...2, signature: "join(array, separator)",
             summary: "The strings of the array joined with `separator`. Null elements are skipped; any other element that is not a string is an error.",
-            resultType: .string, rejectedArgumentTypes: [.null, .bool, .number, .string],
+            resultType: .string, rejectedArgumentTypes: [.null, .bool, .number],
             evaluate: { (call, context) throws(EvaluationError) in
                 let list = try call.value(0, context)
                 let separator = try call.string(1, context)

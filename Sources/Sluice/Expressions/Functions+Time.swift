@@ -314,7 +314,7 @@ extension ExpressionFunction {
                 offset as `+01:00` outside UTC), else the strftime-style `format`. `format` and \
                 `zone` must be string literals. A `t` that is not a number is an error.
                 """,
-            resultType: .string, rejectedArgumentTypes: [.null, .bool, .string, .array],
+            resultType: .string, rejectedArgumentTypes: [.null, .bool, .array],
             prepare: prepareTime,
             evaluate: { (call, context) throws(EvaluationError) in
                 let payload = unsafeDowncast(call.payload!, to: TimePayload.self)
