@@ -2,8 +2,8 @@
 /// input order wins, whatever the worker counts (batches run one at a time in input
 /// order, see ``InputOrderSequencer``). Repeats are counted as filtered.
 ///
-/// The key is an expression; its value is compared as its JSON text (strings by their
-/// unescaped bytes), so `1` and `1.0` are different keys. A record whose key is null or
+/// The key is an expression; strings compare by their unescaped bytes, other values by
+/// their JSON text, so `1`, `1.0` and `"1"` are three different keys. A record whose key is null or
 /// missing is kept and not remembered. An evaluation error fails the record.
 ///
 /// Memory: every distinct key is kept for the whole run, about 80 bytes plus the key's
@@ -77,7 +77,8 @@ public final class DedupeStage: Stage, @unchecked Sendable {
                         return .fail(.transform, "dedupe key: \(error.message)")
                     }
                     if value == .null { return .keep }
-                    let bytes = value.withStringBytes(in: view) { Array($0) } ?? value.jsonText(in: view)
+                    // A type tag keeps the string "1" apart from the number 1.
+                    let bytes = value.withStringBytes(in: view) { [0x01] + Array($0) } ?? [0x02] + value.jsonText(in: view)
                     if seen.contains(bytes) { return .drop }
                     guard seen.count < maxKeys else {
                         overflow = true
