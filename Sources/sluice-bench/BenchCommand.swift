@@ -54,8 +54,11 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Records to push through the stages.")
         var records: Int = 1_000_000
 
+        @Flag(help: "Use the expression-heavy variant (in, starts_with, if, coalesce, lower, sum over items[*]).")
+        var expressions = false
+
         func run() {
-            print(runStageBenchmark(records: records))
+            print(runStageBenchmark(records: records, expressionHeavy: expressions))
         }
     }
 }

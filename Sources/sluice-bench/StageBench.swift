@@ -6,14 +6,16 @@ import Sluice
 /// Records are generated deterministically (about 10% cancelled, 1% failing validation),
 /// framed into batches of 1024 and indexed before timing; the timed loop runs the three
 /// stages on fresh copies of those batches until at least a second has passed.
-func runStageBenchmark(records: Int) -> String {
+func runStageBenchmark(records: Int, expressionHeavy: Bool = false) -> String {
     let batchSize = 1024
     let context = StageContext(stageName: "bench", filePaths: ["orders.ndjson"])
     let filter: FilterStage
     let validate: ValidateStage
     let select: SelectStage
     do {
-        filter = try FilterStage.make(config: .init(condition: #"status != "cancelled""#))
+        filter = try FilterStage.make(config: .init(condition: expressionHeavy
+            ? #"status in ["shipped", "pending", "delivered"] && total > 0 && starts_with(customer.id, "C")"#
+            : #"status != "cancelled""#))
         validate = try ValidateStage.make(config: .init(
             required: ["id", "total"], types: [.init(field: "id", type: "int"), .init(field: "total", type: "number")]))
         select = try SelectStage.make(config: .init(fields: [
@@ -24,7 +26,12 @@ func runStageBenchmark(records: Int) -> String {
             .init(key: "total", expression: "total"),
             .init(key: "item_count", expression: "len(items)"),
             .init(key: "total_cents", expression: "round(total * 100)"),
-        ]))
+        ] + (expressionHeavy ? [
+            .init(key: "items_total", expression: "sum(items[*].price)"),
+            .init(key: "size", expression: #"if(total > 100, "big", "small")"#),
+            .init(key: "name", expression: #"coalesce(customer.name, "?")"#),
+            .init(key: "country_lc", expression: "lower(customer.country)"),
+        ] : [])))
     } catch {
         return "stage benchmark: config failed: \(error)"
     }
@@ -96,7 +103,7 @@ func runStageBenchmark(records: Int) -> String {
     }
     let total = records * rounds
     return """
-        stages (filter + validate + select), \(records) records × \(rounds) rounds, batch \(batchSize), 1 thread: \
+        stages\(expressionHeavy ? " --expressions" : "") (filter + validate + select), \(records) records × \(rounds) rounds, batch \(batchSize), 1 thread: \
         \(rate(total, elapsed)) records/s \
         [filter \(rate(total, stageTimes[0])), validate \(rate(total, stageTimes[1])), select \(rate(total, stageTimes[2])) records/s each]; \
         per round: in \(records) (\(inputBytes) bytes), out \(out) (\(outputBytes) bytes), filtered \(filtered), failed \(failed); \

@@ -92,14 +92,27 @@ public struct StageSpec: Sendable {
     /// Capacity of the stage's input queue, in batches (default 8).
     public var queue: Int
     public var stage: any Stage
+    /// What happens to records the stage fails (`on_error`, default `report`).
+    public var onError: StageErrorPolicy
 
-    public init(name: String, kind: String, workers: Int, queue: Int, stage: any Stage) {
+    public init(name: String, kind: String, workers: Int, queue: Int, stage: any Stage, onError: StageErrorPolicy = .report) {
         self.name = name
         self.kind = kind
         self.workers = workers
         self.queue = queue
         self.stage = stage
+        self.onError = onError
     }
+}
+
+/// `on_error:` of a stage — what happens to a record the stage fails.
+public enum StageErrorPolicy: String, Sendable, CaseIterable {
+    /// The record goes to the error report; the run goes on.
+    case report
+    /// The record is removed and counted (`dropped` in the summary), with no error line.
+    case drop
+    /// The run stops with exit 1, naming the stage and the error.
+    case fail
 }
 
 extension PipelineConfig {
@@ -108,7 +121,7 @@ extension PipelineConfig {
     static let defaultsKeys = ["workers", "queue"]
     static let outputKeys = ["path", "format", "compression", "level", "layout"]
     static let errorsKeys = ["path", "max_error_rate", "max_errors"]
-    static let stageCommonKeys = ["name", "workers", "queue"]
+    static let stageCommonKeys = ["name", "workers", "queue", "on_error"]
 
     /// Reads and checks the config file at `path`.
     ///
@@ -281,6 +294,7 @@ extension PipelineConfig {
         let name = map["name"].map { $0.string() } ?? "\(kinds.first ?? "stage")-\(index + 1)"
         let workers = map["workers"].map(workerCount) ?? defaults.workers
         let queue = map["queue"].map { $0.int(in: 1...65_536) } ?? defaults.queue
+        let onError = map["on_error"].map { $0.choice(StageErrorPolicy.allCases.map(\.rawValue)) } ?? "report"
         guard kinds.count == 1, let kindName = kinds.first, let kind = StageRegistry.kind(named: kindName) else {
             if kinds.isEmpty {
                 node.report("a stage needs one of: \(kindNames.joined(separator: ", "))")
@@ -289,9 +303,9 @@ extension PipelineConfig {
             }
             return nil
         }
-        guard let name, let workers, let queue else { return nil }
+        guard let name, let workers, let queue, let onError, let policy = StageErrorPolicy(rawValue: onError) else { return nil }
         guard let stage = kind.make(map[kindName]!, name) else { return nil }
-        return StageSpec(name: name, kind: kindName, workers: workers, queue: queue, stage: stage)
+        return StageSpec(name: name, kind: kindName, workers: workers, queue: queue, stage: stage, onError: policy)
     }
 }
 

@@ -17,14 +17,14 @@ public enum StageRegistry {
         StageKind(name: FilterStage.kind, summary: "Keep the records for which an expression is true.", make: makeFilter),
         StageKind(name: ValidateStage.kind, summary: "Fail records that lack required fields or have fields of the wrong type.", make: makeValidate),
         StageKind(name: SelectStage.kind, summary: "Build a new record from field paths and expressions.", make: makeSelect),
-    ]
+    ] + library
 
     public static func kind(named name: String) -> StageKind? {
         kinds.first { $0.name == name }
     }
 
     /// Builds a stage, mapping the problems it reports back to their YAML nodes.
-    private static func build<S: Stage>(_ nodes: [String: ConfigNode], fallback: ConfigNode,
+    static func build<S: Stage>(_ nodes: [String: ConfigNode], fallback: ConfigNode,
                                         _ make: () throws(StageConfigError) -> S) -> S? {
         do {
             return try make()

@@ -24,6 +24,13 @@ public struct Batch: Sendable {
     public var errors: [RecordError]
     /// Number of records that stages dropped on purpose (filter and the like).
     public var filtered: Int
+    /// Records whose errors a stage with `on_error: drop` removed (counted, not reported).
+    public var dropped: Int = 0
+    /// Records stages added beyond one per input record (`explode`).
+    public var created: Int = 0
+    /// Set by a stage that cannot go on (e.g. `dedupe` past `max_keys`): the run stops
+    /// with exit 1 and this message.
+    public var fatal: String?
     /// Records the reader framed for this batch (kept slots plus framing errors), set
     /// when the batch enters the first stage.
     public var recordsIn: Int

@@ -10,7 +10,9 @@
 /// - Operators, loosest first: `||`; `&&`; `==` `!=`; `<` `<=` `>` `>=`; `+` `-`;
 ///   `*` `/` `%`; unary `!` `-`. Parentheses group. Comparisons do not chain
 ///   (`a < b < c` is a compile error).
-/// - Functions: see ``ExpressionFunction/all`` (`len(x)`, `round(x)`).
+/// - Arrays: `[1, "a", total]`; `x in [..]` tests membership; `items[*].price` reads the
+///   array of every element's `price` (for `sum`, `count`, `join`, ...).
+/// - Functions: see ``ExpressionFunction/all`` and docs/expressions.md (generated).
 ///
 /// ## Semantics
 ///
@@ -78,8 +80,8 @@ public struct CompiledExpression: Sendable, CustomStringConvertible {
     ///
     /// - Throws: ``EvaluationError`` (a record error of kind `transform`).
     @inline(__always)
-    public func evaluate(record root: Int, in view: JSONView) throws(EvaluationError) -> ExpressionValue {
-        try self.root.evaluate(EvaluationContext(view: view, root: root))
+    public func evaluate(record root: Int, in view: JSONView, now: Double = 0) throws(EvaluationError) -> ExpressionValue {
+        try self.root.evaluate(EvaluationContext(view: view, root: root, now: now))
     }
 
     public var description: String { source }
@@ -140,6 +142,22 @@ struct ExpressionCompiler {
 
         case .path(let path):
             return PathNode(path: path, text: text, column: column)
+
+        case .array(let elementSyntax):
+            var elements: [Node] = []
+            for element in elementSyntax {
+                elements.append(try fold(try build(element, lazily: lazily), lazily: lazily))
+            }
+            return ArrayNode(elements: elements, text: text, column: column)
+
+        case .membership(let elementSyntax, let listSyntax):
+            let element = try fold(try build(elementSyntax, lazily: lazily), lazily: lazily)
+            let list = try fold(try build(listSyntax, lazily: lazily), lazily: lazily)
+            if list.staticType != .array && list.staticType != .unknown && list.staticType != .null {
+                throw ExpressionError("'in' needs an array on its right, got \(list.staticType.name)", column: list.column,
+                                      hint: "write a list such as [\"a\", \"b\"]")
+            }
+            return MembershipNode(element: element, list: list, text: text, column: column)
 
         case .unary(let symbol, let operandSyntax):
             let operand = try fold(try build(operandSyntax, lazily: lazily), lazily: lazily)
@@ -216,14 +234,25 @@ struct ExpressionCompiler {
                 throw ExpressionError("\(name)() takes \(expected), got \(argumentSyntax.count)", column: column)
             }
             var arguments: [Node] = []
-            for argument in argumentSyntax {
-                let node = try fold(try build(argument, lazily: lazily), lazily: lazily)
+            for (k, argument) in argumentSyntax.enumerated() {
+                // Arguments a lazy function may skip (`if`'s branches, `coalesce`'s
+                // fallbacks) must not fail compilation for what they would do if evaluated.
+                let argumentIsLazy = lazily || (function.isLazy && k > 0)
+                let node = try fold(try build(argument, lazily: argumentIsLazy), lazily: argumentIsLazy)
                 if function.rejectedArgumentTypes.contains(node.staticType) {
                     throw ExpressionError("\(name)() does not take a \(node.staticType.name)", column: node.column)
                 }
                 arguments.append(node)
             }
-            return CallNode(function: function, arguments: arguments, text: text, column: column)
+            var payload: AnyObject?
+            if let prepare = function.prepare {
+                do {
+                    payload = try prepare(arguments)
+                } catch {
+                    throw ExpressionError("\(name)(): \(error.message)", column: error.column == 0 ? column : error.column, hint: error.hint)
+                }
+            }
+            return CallNode(function: function, arguments: arguments, payload: payload, text: text, column: column)
         }
     }
 

@@ -13,6 +13,9 @@ public enum ExpressionValue: Sendable, Equatable {
     case node(Int)
     /// A string computed by the expression, as UTF-8.
     case string([UInt8])
+    /// An array computed by the expression (a literal `[1, 2]`, `split(...)`,
+    /// `items[*].price`); its elements may be nodes of the record.
+    indirect case array([ExpressionValue])
 }
 
 /// What an expression is evaluated against: one record of an indexed batch.
@@ -20,6 +23,9 @@ struct EvaluationContext {
     let view: JSONView
     /// Tape index of the record's root node.
     let root: Int
+    /// What `now()` returns: the run's start, in seconds since 1970 (UTC), so that
+    /// every record of a run sees the same instant and output is reproducible.
+    var now: Double = 0
 }
 
 /// The kind of a value as error messages name it.
@@ -35,6 +41,7 @@ extension ExpressionValue {
         case .int: return .int
         case .double: return .double
         case .string: return .string
+        case .array: return .array
         case .node(let i): return ValueType(node: i, in: view)
         }
     }

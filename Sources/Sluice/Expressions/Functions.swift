@@ -18,14 +18,41 @@ struct ExpressionFunction: Sendable {
     /// Argument types that are certainly wrong (checked at compile time when an argument's
     /// type is known).
     let rejectedArgumentTypes: [StaticType]
+    /// Whether a call with constant arguments may be evaluated once at compile time
+    /// (false for `now()`, whose value is the run's start).
+    let isFoldable: Bool
+    /// Whether only the first argument is always evaluated (`if`, `coalesce`): the others
+    /// are compiled as lazily as the right side of `&&`.
+    let isLazy: Bool
+    /// Checks the arguments and prepares what the function needs once, at compile time
+    /// (a compiled pattern); a thrown error is a config error (column 0: the call's).
+    let prepare: (@Sendable (_ arguments: [Node]) throws(ExpressionError) -> AnyObject?)?
     let evaluate: @Sendable (_ call: CallNode, _ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue
+
+    init(name: String, arity: ClosedRange<Int>, signature: String, summary: String, resultType: StaticType,
+         rejectedArgumentTypes: [StaticType], isFoldable: Bool = true, isLazy: Bool = false,
+         prepare: (@Sendable (_ arguments: [Node]) throws(ExpressionError) -> AnyObject?)? = nil,
+         evaluate: @escaping @Sendable (_ call: CallNode, _ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue) {
+        self.name = name
+        self.arity = arity
+        self.signature = signature
+        self.summary = summary
+        self.resultType = resultType
+        self.rejectedArgumentTypes = rejectedArgumentTypes
+        self.isFoldable = isFoldable
+        self.isLazy = isLazy
+        self.prepare = prepare
+        self.evaluate = evaluate
+    }
 
     static func named(_ name: String) -> ExpressionFunction? {
         all.first { $0.name == name }
     }
 
     /// Every function, in documentation order.
-    static let all: [ExpressionFunction] = [
+    static let all: [ExpressionFunction] = core + logic + strings + numbers + conversions + times + collections
+
+    static let core: [ExpressionFunction] = [
         ExpressionFunction(
             name: "len", arity: 1...1, signature: "len(x)",
             summary: """
@@ -37,6 +64,7 @@ struct ExpressionFunction: Sendable {
             evaluate: { (call, context) throws(EvaluationError) in
                 let value = try call.arguments[0].evaluate(context)
                 let view = context.view
+                if case .array(let values) = value { return .int(Int64(values.count)) }
                 if case .node(let i) = value, view.kind(i) == .array || view.kind(i) == .object {
                     return .int(Int64(view.count(i)))
                 }

@@ -3,7 +3,7 @@ enum StaticType: Equatable {
     /// Depends on the record (a field, or an operator over fields).
     case unknown
     /// Always null, bool (or null), a number, or a string.
-    case null, bool, number, string
+    case null, bool, number, string, array
 
     var name: String {
         switch self {
@@ -12,6 +12,7 @@ enum StaticType: Equatable {
         case .bool: return "bool"
         case .number: return "number"
         case .string: return "string"
+        case .array: return "array"
         }
     }
 }
@@ -52,6 +53,7 @@ final class LiteralNode: Node, @unchecked Sendable {
         case .bool: type = .bool
         case .int, .double: type = .number
         case .string: type = .string
+        case .array: type = .array
         case .node: type = .unknown
         }
         super.init(text: text, column: column, staticType: type)
@@ -65,8 +67,12 @@ final class PathNode: Node, @unchecked Sendable {
     let lookup: PathLookup
     var path: FieldPath { lookup.path }
 
+    /// Whether the path has `[*]` and so reads an array of values.
+    let isWildcard: Bool
+
     init(path: FieldPath, text: String, column: Int) {
         self.lookup = PathLookup(path)
+        self.isWildcard = path.hasWildcard
         super.init(text: text, column: column, staticType: .unknown)
     }
 
@@ -76,8 +82,20 @@ final class PathNode: Node, @unchecked Sendable {
     }
 
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        if isWildcard {
+            var values: [ExpressionValue] = []
+            let found = try lookup.forEach(in: context.view, root: context.root) { (node: Int?) throws(EvaluationError) in
+                values.append(node.map { PathNode.value(of: $0, context.view) } ?? .null)
+            }
+            return found ? .array(values) : .null
+        }
         guard let node = resolve(context) else { return .null }
-        switch context.view.kind(node) {
+        return PathNode.value(of: node, context.view)
+    }
+
+    @inline(__always)
+    static func value(of node: Int, _ view: JSONView) -> ExpressionValue {
+        switch view.kind(node) {
         case .null: return .null
         case .true: return .bool(true)
         case .false: return .bool(false)
@@ -175,10 +193,14 @@ final class LogicNode: Node, @unchecked Sendable {
 final class CallNode: Node, @unchecked Sendable {
     let function: ExpressionFunction
     let arguments: [Node]
+    /// What the function prepared at compile time (a compiled regular expression, a
+    /// parsed time format), or nil.
+    let payload: AnyObject?
 
-    init(function: ExpressionFunction, arguments: [Node], text: String, column: Int) {
+    init(function: ExpressionFunction, arguments: [Node], payload: AnyObject? = nil, text: String, column: Int) {
         self.function = function
         self.arguments = arguments
+        self.payload = payload
         super.init(text: text, column: column, staticType: function.resultType)
     }
 
@@ -186,5 +208,5 @@ final class CallNode: Node, @unchecked Sendable {
         try function.evaluate(self, context)
     }
 
-    override var isConstant: Bool { arguments.allSatisfy(\.isConstant) }
+    override var isConstant: Bool { function.isFoldable && arguments.allSatisfy(\.isConstant) }
 }

@@ -68,6 +68,13 @@ enum Equality {
             return nodesEqual(i, j, view)
         case (.string(let a), .string(let b)):
             return a == b
+        case (.array, _), (_, .array):
+            var left: [ExpressionValue] = []
+            var right: [ExpressionValue] = []
+            guard (try? l.forEachElement(in: view, { left.append($0) })) == true,
+                  (try? r.forEachElement(in: view, { right.append($0) })) == true,
+                  left.count == right.count else { return false }
+            return zip(left, right).allSatisfy { equal($0, $1, view) }
         default:
             if let a = l.number(in: view), let b = r.number(in: view) { return compare(a, b) == 0 }
             return false

@@ -5,12 +5,12 @@
 /// or         := and ("||" and)*
 /// and        := equality ("&&" equality)*
 /// equality   := comparison (("==" | "!=") comparison)?     -- not chainable
-/// comparison := additive (("<" | "<=" | ">" | ">=") additive)?  -- not chainable
+/// comparison := additive (("<" | "<=" | ">" | ">=" | "in") additive)?  -- not chainable
 /// additive   := term (("+" | "-") term)*
 /// term       := unary (("*" | "/" | "%") unary)*
 /// unary      := ("!" | "-") unary | primary
-/// primary    := literal | "(" or ")" | name "(" arguments? ")" | path
-/// path       := name ("." name | "[" "-"? integer "]" | "[" string "]")*
+/// primary    := literal | "(" or ")" | "[" (or ("," or)*)? "]" | name "(" arguments? ")" | path
+/// path       := name ("." name | "[" "-"? integer "]" | "[" string "]" | "[" "*" "]")*
 /// ```
 struct Parser {
     private var tokens: [Token]
@@ -87,7 +87,15 @@ struct Parser {
     }
 
     private mutating func parseComparison() throws(ExpressionError) -> Syntax {
-        try parseNonChaining([.less, .lessEqual, .greater, .greaterEqual]) { (p: inout Parser) throws(ExpressionError) in try p.parseAdditive() }
+        let left = try parseNonChaining([.less, .lessEqual, .greater, .greaterEqual]) { (p: inout Parser) throws(ExpressionError) in try p.parseAdditive() }
+        // `in` is a word, not a symbol, so a field may still be called `in` (`x.in`, `["in"]`).
+        guard current.kind == .name("in") else { return left }
+        _ = advance()
+        let right = try parseAdditive()
+        if current.kind == .name("in") {
+            throw ExpressionError("'in' cannot be chained", column: current.column, hint: "use parentheses")
+        }
+        return Syntax(kind: .membership(left, right), column: left.column, endColumn: right.endColumn)
     }
 
     /// `a == b == c` reads as a mistake in a filter; make the user say what they mean.
@@ -157,6 +165,20 @@ struct Parser {
                                       hint: "write it as a decimal, e.g. \(magnitude).0")
             }
             return leaf(.literal(.int(Int64(magnitude))))
+        case .symbol(.openBracket):
+            var elements: [Syntax] = []
+            if !isSymbol(.closeBracket) {
+                while true {
+                    elements.append(try parseOr())
+                    guard isSymbol(.comma) else { break }
+                    _ = advance()
+                }
+            }
+            guard isSymbol(.closeBracket) else {
+                throw ExpressionError("expected ',' or ']' in array opened at column \(token.column), found \(current.display)", column: current.column)
+            }
+            let close = advance()
+            return Syntax(kind: .array(elements), column: token.column, endColumn: close.endColumn)
         case .symbol(.openParen):
             let inner = try parseOr()
             guard isSymbol(.closeParen) else {
@@ -214,6 +236,15 @@ struct Parser {
                 }
             } else if isSymbol(.openBracket) {
                 let open = advance()
+                if isSymbol(.times) {
+                    _ = advance()
+                    guard isSymbol(.closeBracket) else {
+                        throw ExpressionError("expected ']' after '[*', found \(current.display)", column: current.column)
+                    }
+                    _ = advance()
+                    steps.append(.all)
+                    continue
+                }
                 var negative = false
                 if isSymbol(.minus) {
                     _ = advance()

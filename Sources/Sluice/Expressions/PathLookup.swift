@@ -27,6 +27,8 @@ final class PathLookup: @unchecked Sendable {
                 keyBytes.append(contentsOf: key)
             case .index(let index):
                 flat.append(Step(keyStart: 0, keyCount: -1, index: index))
+            case .all:
+                flat.append(Step(keyStart: 0, keyCount: -2, index: 0))
             }
         }
         steps = .allocate(capacity: flat.count)
@@ -49,11 +51,53 @@ final class PathLookup: @unchecked Sendable {
                 let key = UnsafeBufferPointer(start: keys.baseAddress! + step.keyStart, count: step.keyCount)
                 guard let found = view.member(of: node, key: key) else { return nil }
                 node = found
-            } else {
+            } else if step.keyCount == -1 {
                 guard let found = view.element(of: node, at: step.index) else { return nil }
                 node = found
+            } else {
+                return nil
             }
         }
         return node
+    }
+
+    /// For a path with `[*]`: calls `body` with the tape index of each value the path
+    /// reads (nil for an element where the rest of the path is missing), in order.
+    ///
+    /// - Returns: false when the path is missing before its first `[*]` (or a `[*]`
+    ///   meets something that is not an array): the whole value is then missing.
+    /// - Complexity: allocates nothing.
+    @discardableResult
+    func forEach(in view: JSONView, root: Int, _ body: (Int?) throws(EvaluationError) -> Void) throws(EvaluationError) -> Bool {
+        try visit(view, node: root, from: 0, body)
+    }
+
+    private func visit(_ view: JSONView, node start: Int, from first: Int, _ body: (Int?) throws(EvaluationError) -> Void) throws(EvaluationError) -> Bool {
+        var node = start
+        var k = first
+        while k < steps.count {
+            let step = steps[k]
+            if step.keyCount >= 0 {
+                let key = UnsafeBufferPointer(start: keys.baseAddress! + step.keyStart, count: step.keyCount)
+                guard let found = view.member(of: node, key: key) else { return false }
+                node = found
+            } else if step.keyCount == -1 {
+                guard let found = view.element(of: node, at: step.index) else { return false }
+                node = found
+            } else {
+                guard view.kind(node) == .array else { return false }
+                for element in view.elements(of: node) {
+                    if k + 1 == steps.count {
+                        try body(element)
+                    } else if !(try visit(view, node: element, from: k + 1, body)) {
+                        try body(nil)
+                    }
+                }
+                return true
+            }
+            k += 1
+        }
+        try body(node)
+        return true
     }
 }

@@ -10,7 +10,13 @@ public struct FieldPath: Sendable, Equatable, CustomStringConvertible {
         case key([UInt8])
         /// An array element; negative counts from the end (`-1` is the last).
         case index(Int)
+        /// Every element of an array (`items[*].price`): the path's value is the array
+        /// of what the rest of the path reads in each element.
+        case all
     }
+
+    /// Whether a step is `[*]`: the path reads many values, not one.
+    public var hasWildcard: Bool { steps.contains(.all) }
 
     public var steps: [Step]
 
@@ -18,7 +24,8 @@ public struct FieldPath: Sendable, Equatable, CustomStringConvertible {
         self.steps = steps
     }
 
-    /// The tape index of the path's value in the record at `root`, or nil when missing.
+    /// The tape index of the path's value in the record at `root`, or nil when missing
+    /// (always nil for a path with `[*]`).
     ///
     /// - Complexity: O(members and elements skipped); allocates nothing.
     @inline(__always)
@@ -32,6 +39,8 @@ public struct FieldPath: Sendable, Equatable, CustomStringConvertible {
             case .index(let index):
                 guard let found = view.element(of: node, at: index) else { return nil }
                 node = found
+            case .all:
+                return nil
             }
         }
         return node
@@ -59,6 +68,8 @@ public struct FieldPath: Sendable, Equatable, CustomStringConvertible {
                 }
             case .index(let index):
                 text += "[\(index)]"
+            case .all:
+                text += "[*]"
             }
         }
         return text
@@ -101,6 +112,10 @@ struct Syntax: Equatable {
         case unary(Token.Symbol, Syntax)
         case binary(Token.Symbol, Syntax, Syntax)
         case call(name: String, arguments: [Syntax])
+        /// `[a, b, ...]`.
+        case array([Syntax])
+        /// `value in list`.
+        case membership(Syntax, Syntax)
     }
 
     var kind: Kind

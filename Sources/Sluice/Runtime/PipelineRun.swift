@@ -24,6 +24,8 @@ public struct RunOptions: Sendable {
     public var metricsInterval: Double = 10
     /// Receives a progress line about twice a second (the CLI draws it on stderr).
     public var progress: (@Sendable (String) -> Void)?
+    /// What `now()` returns in expressions (tests); by default the run's start time.
+    public var now: Date?
 
     public init(inputPath: String? = nil, outputPath: String? = nil, summaryPath: String? = nil, runID: String? = nil) {
         self.inputPath = inputPath
@@ -263,6 +265,7 @@ public final class PipelineRun: @unchecked Sendable {
         let encoder = OutputEncoder(compression: config.output.compression, level: config.output.level, filePaths: filePaths)
         let counters = stages.map { _ in StageCounters() }
         var threads: [WorkerThread] = []
+        var sequencers: [InputOrderSequencer] = []
 
         // Sink thread.
         let sinkThread = WorkerThread(name: "sluice-sink") { [gate] in
@@ -272,37 +275,70 @@ public final class PipelineRun: @unchecked Sendable {
         // Stage workers; the last worker of a stage to finish closes the next queue.
         for (k, spec) in stages.enumerated() {
             let liveWorkers = LiveCount(spec.workers)
-            let context = StageContext(stageName: spec.name, filePaths: filePaths)
+            let context = StageContext(stageName: spec.name, filePaths: filePaths,
+                                       now: (options.now ?? startDate).timeIntervalSince1970)
             let isFirst = k == 0
             let isLast = k == stages.count - 1
             let input = stageQueues[k]
             let next: BoundedQueue<Batch>? = isLast ? nil : stageQueues[k + 1]
             let counter = counters[k]
             let maxDepth = config.input.maxDepth
+            let policy = spec.onError
+            // Index, process, apply the error policy, count, and pass on; false when the
+            // run is cancelled.
+            let handle: @Sendable (Batch) -> Bool = { [self] incoming in
+                var batch = incoming
+                let started = monotonicSeconds()
+                if isFirst {
+                    batch.recordsIn = batch.records.count + batch.errors.count
+                    batch.indexRecords(maxDepth: maxDepth, stage: "input", kind: .parse, context: context)
+                } else if spec.stage.needsTape {
+                    batch.indexRecords(maxDepth: maxDepth, stage: spec.name, kind: .transform, context: context)
+                }
+                let inCount = batch.records.count
+                let errorsBefore = batch.errors.count
+                let filteredBefore = batch.filtered
+                spec.stage.process(&batch, context: context)
+                var failed = batch.errors.count - errorsBefore
+                var dropped = 0
+                if failed > 0 && policy == .drop {
+                    batch.errors.removeSubrange(errorsBefore...)
+                    batch.dropped += failed
+                    dropped = failed
+                    failed = 0
+                }
+                let delta = StageCounters.Delta(
+                    recordsIn: inCount, recordsOut: batch.records.count,
+                    failed: failed, filtered: batch.filtered - filteredBefore, dropped: dropped)
+                if let fatal = batch.fatal {
+                    counter.add(delta, busy: monotonicSeconds() - started)
+                    cancel(reason: "stage '\(spec.name)' failed: \(fatal)")
+                    return false
+                }
+                if failed > 0 && policy == .fail {
+                    counter.add(delta, busy: monotonicSeconds() - started)
+                    let first = batch.errors[errorsBefore]
+                    let place = first.line.map { "\(first.file):\($0)" } ?? first.file
+                    cancel(reason: "stage '\(spec.name)' failed a record (on_error: fail) at \(place): \(first.message)")
+                    return false
+                }
+                if let next {
+                    counter.add(delta, busy: monotonicSeconds() - started)
+                    return next.push(batch)
+                }
+                let encoded = encoder.encode(batch)
+                counter.add(delta, busy: monotonicSeconds() - started)
+                return sinkQueue.push(.batch(encoded))
+            }
+            let sequencer = spec.stage.needsInputOrder ? InputOrderSequencer(run: handle) : nil
+            if let sequencer { sequencers.append(sequencer) }
             for w in 0..<spec.workers {
                 threads.append(WorkerThread(name: "sluice-\(k)-\(w)") {
-                    while var batch = input.pop() {
-                        let started = monotonicSeconds()
-                        if isFirst {
-                            batch.recordsIn = batch.records.count + batch.errors.count
-                            batch.indexRecords(maxDepth: maxDepth, stage: "input", kind: .parse, context: context)
-                        } else if spec.stage.needsTape {
-                            batch.indexRecords(maxDepth: maxDepth, stage: spec.name, kind: .transform, context: context)
-                        }
-                        let inCount = batch.records.count
-                        let errorsBefore = batch.errors.count
-                        let filteredBefore = batch.filtered
-                        spec.stage.process(&batch, context: context)
-                        let delta = StageCounters.Delta(
-                            recordsIn: inCount, recordsOut: batch.records.count,
-                            failed: batch.errors.count - errorsBefore, filtered: batch.filtered - filteredBefore)
-                        if let next {
-                            counter.add(delta, busy: monotonicSeconds() - started)
-                            if !next.push(batch) { break }
-                        } else {
-                            let encoded = encoder.encode(batch)
-                            counter.add(delta, busy: monotonicSeconds() - started)
-                            if !sinkQueue.push(.batch(encoded)) { break }
+                    while let batch = input.pop() {
+                        if let sequencer {
+                            sequencer.submit(batch)
+                        } else if !handle(batch) {
+                            break
                         }
                     }
                     if liveWorkers.decrement() {
@@ -312,6 +348,7 @@ public final class PipelineRun: @unchecked Sendable {
             }
         }
 
+        let orderedStages = sequencers
         // Readers take files in order, so the head file is always being read.
         let nextFile = FileCursor(count: files.count)
         let stopEarly = lock.withLock {
@@ -367,6 +404,7 @@ public final class PipelineRun: @unchecked Sendable {
                     let file = files[index]
                     if let problem = file.problem {
                         let failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: problem)
+                        orderedStages.forEach { $0.fileEnded(index, batches: 0) }
                         if !sinkQueue.push(.fileEnd(FileEnd(file: index, batches: 0, failure: failure, fileBytes: 0, decodedBytes: 0))) { break }
                         continue
                     }
@@ -374,6 +412,7 @@ public final class PipelineRun: @unchecked Sendable {
                         guard gate.acquire(file: index), firstQueue.push(batch) else { throw CancellationError() }
                     }
                     if outcome.cancelled { break }
+                    orderedStages.forEach { $0.fileEnded(index, batches: outcome.batches) }
                     let end = FileEnd(file: index, batches: outcome.batches, failure: outcome.failure,
                                       fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes,
                                       fingerprint: outcome.fingerprint)
@@ -400,7 +439,7 @@ public final class PipelineRun: @unchecked Sendable {
             return RunSummary.StageStats(
                 name: spec.name, kind: spec.kind, workers: spec.workers, queueCapacity: queue.capacity,
                 queueHighWater: queue.highWaterMark, recordsIn: totals.recordsIn, recordsOut: totals.recordsOut,
-                recordsFailed: totals.failed, recordsFiltered: totals.filtered,
+                recordsFailed: totals.failed, recordsFiltered: totals.filtered, recordsDropped: totals.dropped,
                 busySeconds: (totals.busy * 1000).rounded() / 1000)
         }
         summary.files.unchanged = result.filesUnchanged
@@ -634,6 +673,7 @@ final class StageCounters: @unchecked Sendable {
         var recordsOut = 0
         var failed = 0
         var filtered = 0
+        var dropped = 0
     }
 
     private let lock = ConditionLock()
@@ -646,12 +686,13 @@ final class StageCounters: @unchecked Sendable {
             sum.recordsOut += delta.recordsOut
             sum.failed += delta.failed
             sum.filtered += delta.filtered
+            sum.dropped += delta.dropped
             busy += seconds
         }
     }
 
-    var totals: (recordsIn: Int, recordsOut: Int, failed: Int, filtered: Int, busy: Double) {
-        lock.withLock { (sum.recordsIn, sum.recordsOut, sum.failed, sum.filtered, busy) }
+    var totals: (recordsIn: Int, recordsOut: Int, failed: Int, filtered: Int, dropped: Int, busy: Double) {
+        lock.withLock { (sum.recordsIn, sum.recordsOut, sum.failed, sum.filtered, sum.dropped, busy) }
     }
 }
 

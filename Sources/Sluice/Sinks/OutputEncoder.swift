@@ -39,7 +39,8 @@ struct OutputEncoder: Sendable {
         return EncodedBatch(
             file: batch.file, index: batch.index, output: output, errorLines: errorLines,
             recordsIn: batch.recordsIn, recordsOut: batch.records.count,
-            recordsFailed: batch.errors.count, recordsFiltered: batch.filtered)
+            recordsFailed: batch.errors.count, recordsFiltered: batch.filtered,
+            recordsDropped: batch.dropped, recordsCreated: batch.created)
     }
 }
 

@@ -29,6 +29,8 @@ struct EncodedBatch: Sendable {
     var recordsOut: Int
     var recordsFailed: Int
     var recordsFiltered: Int
+    var recordsDropped: Int = 0
+    var recordsCreated: Int = 0
 }
 
 /// Writes batches to the output and the error report in `(file, batch)` order, and
@@ -80,7 +82,7 @@ final class ReorderingSink: @unchecked Sendable {
     // Where the head input file began in each output, and what it has added so far.
     private var fileOutputStart = 0
     private var fileErrorStart = 0
-    private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0)
+    private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0, dropped: 0, created: 0)
     private var endings: [Int: FileEnd] = [:]
     /// Every file committed so far (done, failed or unchanged), in order.
     private(set) var outcomes: [FileOutcome] = []
@@ -134,6 +136,8 @@ final class ReorderingSink: @unchecked Sendable {
                 fileTotals.filtered += batch.recordsFiltered
                 fileTotals.failed += batch.recordsFailed
                 fileTotals.errorLines += batch.recordsFailed
+                fileTotals.dropped += batch.recordsDropped
+                fileTotals.created += batch.recordsCreated
                 gate.release()
             case .fileDone(let file, let failure):
                 let end = endings.removeValue(forKey: file)
@@ -161,11 +165,13 @@ final class ReorderingSink: @unchecked Sendable {
                     result.records.out += fileTotals.out
                     result.records.filtered += fileTotals.filtered
                     result.records.failed += fileTotals.failed
+                    result.records.dropped += fileTotals.dropped
+                    result.records.created += fileTotals.created
                 }
                 outcomes.append(outcome)
                 fileOutputStart = output.size
                 fileErrorStart = errors.size
-                fileTotals = (0, 0, 0, 0, 0)
+                fileTotals = (0, 0, 0, 0, 0, 0, 0)
                 gate.advanceHead(to: window.headFile)
                 onFileCommitted?(outcome)
             }

@@ -47,8 +47,12 @@ public struct RunSummary: Codable, Sendable, Equatable {
         /// Records that became error lines.
         public var failed: Int
         /// Records of failed files, withheld from output and error lines.
-        /// Always `in == out + filtered + failed + discarded`.
+        /// Always `in + created == out + filtered + failed + discarded + dropped`.
         public var discarded: Int
+        /// Failed records of stages with `on_error: drop`: counted, not reported.
+        public var dropped: Int = 0
+        /// Records stages made beyond one per input record (`explode`).
+        public var created: Int = 0
     }
 
     public struct Bytes: Codable, Sendable, Equatable {
@@ -72,6 +76,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var recordsOut: Int
         public var recordsFailed: Int
         public var recordsFiltered: Int
+        /// Failed records removed without an error line (`on_error: drop`).
+        public var recordsDropped: Int = 0
         /// Seconds the stage's workers spent processing batches, summed over workers.
         public var busySeconds: Double
     }
@@ -96,6 +102,6 @@ extension RunSummary.StageStats {
     enum CodingKeys: String, CodingKey {
         case name, kind, workers, queueCapacity = "queue_capacity", queueHighWater = "queue_high_water",
              recordsIn = "records_in", recordsOut = "records_out", recordsFailed = "records_failed",
-             recordsFiltered = "records_filtered", busySeconds = "busy_seconds"
+             recordsFiltered = "records_filtered", recordsDropped = "records_dropped", busySeconds = "busy_seconds"
     }
 }

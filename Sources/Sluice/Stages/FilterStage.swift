@@ -39,7 +39,7 @@ public struct FilterStage: Stage {
             throw StageConfigError(problems: [StageConfigProblem(keyPath: [kind], error)])
         }
         switch condition.staticType {
-        case .number, .string, .null:
+        case .number, .string, .null, .array:
             throw StageConfigError(problems: [StageConfigProblem(
                 keyPath: [kind],
                 message: "a filter needs a condition that is true or false, but '\(config.condition)' is always a \(condition.staticType.name)",
@@ -58,7 +58,7 @@ public struct FilterStage: Stage {
                 let root = Int(slots[i].tapeStart)
                 guard root >= 0 else { return .fail(.transform, "record was not indexed before the filter stage") }
                 do throws(EvaluationError) {
-                    switch try condition.evaluate(record: root, in: view) {
+                    switch try condition.evaluate(record: root, in: view, now: context.now) {
                     case .bool(true): return .keep
                     case .bool(false), .null: return .drop
                     case let other: return .fail(.transform, "filter expression returned \(other.type(in: view).withArticle)")

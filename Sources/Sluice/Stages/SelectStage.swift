@@ -150,7 +150,7 @@ public struct SelectStage: Stage {
                     batch.errors.append(context.recordError(.transform, "record was not indexed before the select stage", batch: snapshot, slot: slot))
                     continue
                 }
-                let evaluation = EvaluationContext(view: view, root: root)
+                let evaluation = EvaluationContext(view: view, root: root, now: context.now)
                 var failure: EvaluationError?
                 for k in 0..<program.count {
                     switch program.evaluate(k, evaluation) {
@@ -189,6 +189,7 @@ public struct SelectStage: Stage {
         case .double(let d): writer.write(d)
         case .node(let i): writer.writeRaw(view.rawBytes(i))
         case .string(let s): s.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
+        case .array: value.write(to: &writer, view: view)
         }
     }
 }

@@ -17,11 +17,16 @@
 public protocol Stage: Sendable {
     /// Whether `process` reads records through the tape (true for nearly every stage).
     var needsTape: Bool { get }
+    /// Whether the stage must see batches one at a time in input order because its
+    /// result depends on earlier records (`dedupe`, `limit`); the runtime then runs it
+    /// through an ``InputOrderSequencer`` whatever its `workers`.
+    var needsInputOrder: Bool { get }
     func process(_ batch: inout Batch, context: StageContext)
 }
 
 extension Stage {
     public var needsTape: Bool { true }
+    public var needsInputOrder: Bool { false }
 }
 
 /// What a stage knows about where it runs.
@@ -30,10 +35,13 @@ public struct StageContext: Sendable {
     public var stageName: String
     /// Relative path of each input file, by file index (for the `file` field of error lines).
     public var filePaths: [String]
+    /// The run's start in seconds since 1970: what `now()` returns in expressions.
+    public var now: Double
 
-    public init(stageName: String, filePaths: [String]) {
+    public init(stageName: String, filePaths: [String], now: Double = 0) {
         self.stageName = stageName
         self.filePaths = filePaths
+        self.now = now
     }
 
     /// An error line for a record of `batch` that this stage failed.
