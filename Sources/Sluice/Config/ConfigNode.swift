@@ -213,6 +213,47 @@ public struct ConfigNode {
     }
 }
 
+extension ConfigNode {
+    /// A duration with a unit: `500ms`, `2s`, `1.5s`, `5m`, `1h` (a bare number is
+    /// refused: seconds or milliseconds would be a guess).
+    public func duration(in range: ClosedRange<Duration>) -> Duration? {
+        guard case .scalar(let s) = node, !isNull else {
+            report("expected a duration such as 500ms, 2s, 5m or 1h, got \(typeName(node))")
+            return nil
+        }
+        guard let value = parseDuration(s.string) else {
+            report("expected a duration such as 500ms, 2s, 5m or 1h, got '\(s.string)'")
+            return nil
+        }
+        guard range.contains(value) else {
+            report("\(s.string) is out of range \(formatDuration(range.lowerBound))...\(formatDuration(range.upperBound))")
+            return nil
+        }
+        return value
+    }
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `5m`, `1h` (units ms, s, m, h; no bare numbers).
+func parseDuration(_ text: String) -> Duration? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let number = trimmed.prefix { $0.isNumber || $0 == "." }
+    let unit = trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces)
+    guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
+    let milliseconds: [String: Double] = ["ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000]
+    guard let scale = milliseconds[unit], value * scale < 1e15 else { return nil }
+    return .milliseconds(Int64((value * scale).rounded()))
+}
+
+/// `500ms`, `2s`, `1.5s`, `5m`: the shortest of these that is exact.
+func formatDuration(_ duration: Duration) -> String {
+    let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    if ms % 3_600_000 == 0, ms > 0 { return "\(ms / 3_600_000)h" }
+    if ms % 60_000 == 0, ms > 0 { return "\(ms / 60_000)m" }
+    if ms % 1000 == 0 { return "\(ms / 1000)s" }
+    if ms >= 1000 { return "\(Double(ms) / 1000)s" }
+    return "\(ms)ms"
+}
+
 /// Parses `1048576`, `512KB`, `16MiB`, `1 GiB` (KB/MB/GB are decimal, KiB/MiB/GiB binary).
 func parseByteSize(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")

@@ -1,3 +1,5 @@
+import Logging
+
 /// One step of a pipeline, run by its own pool of worker threads.
 ///
 /// Contract (what the runtime guarantees and expects):
@@ -18,10 +20,15 @@ public protocol Stage: Sendable {
     /// Whether `process` reads records through the tape (true for nearly every stage).
     var needsTape: Bool { get }
     func process(_ batch: inout Batch, context: StageContext)
+    /// Called once per run, after the stage's last `process` call has returned (at the
+    /// end of the input or on cancellation): release what the stage holds for the run,
+    /// such as child processes. The default does nothing.
+    func finish(context: StageContext)
 }
 
 extension Stage {
     public var needsTape: Bool { true }
+    public func finish(context: StageContext) {}
 }
 
 /// What a stage knows about where it runs.
@@ -30,10 +37,18 @@ public struct StageContext: Sendable {
     public var stageName: String
     /// Relative path of each input file, by file index (for the `file` field of error lines).
     public var filePaths: [String]
+    /// The run's logger (a stage logs what it cannot put in an error line).
+    public var logger: Logger
+    /// The run this stage serves: whether it is stopping, and how to stop it.
+    public var control: RunControl
 
-    public init(stageName: String, filePaths: [String]) {
+    public init(stageName: String, filePaths: [String],
+                logger: Logger = Logger(label: "sluice", factory: { _ in SwiftLogNoOpLogHandler() }),
+                control: RunControl = RunControl()) {
         self.stageName = stageName
         self.filePaths = filePaths
+        self.logger = logger
+        self.control = control
     }
 
     /// An error line for a record of `batch` that this stage failed.
