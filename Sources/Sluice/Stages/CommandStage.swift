@@ -142,8 +142,8 @@ public struct CommandStage: Stage {
             if exchange.end != .extraOutput {
                 let accepted = accept(exchange, first: next, source: source, into: &output, context: context)
                 next += accepted.count
-                if accepted.garbage != nil {
-                    session.fault("the worker's answer was not valid")
+                if let garbage = accepted.garbage {
+                    session.fault(garbage)
                     oneByOne = true
                     continue
                 }
