@@ -70,6 +70,8 @@ public struct CommandStage: Stage {
     public static let kind = "command"
     /// Keys of the long form.
     static let keys = ["run", "timeout", "max_restarts", "env", "cwd", "stop_grace"]
+    /// Nesting limit of answers (the default `input.max_depth`); deeper is garbage.
+    static let maxAnswerDepth = 512
     /// How long a faulty worker has between SIGTERM and SIGKILL.
     static let killGrace = 0.2
 
@@ -242,7 +244,7 @@ public struct CommandStage: Stage {
             let index = output.records.count - 1
             var verdict = Verdict.keep
             do {
-                try output.indexRecord(at: index)
+                try output.indexRecord(at: index, maxDepth: CommandStage.maxAnswerDepth)
                 let root = Int(output.records[index].tapeStart)
                 verdict = output.withView { view in
                     switch view.kind(root) {
