@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-bench",
         abstract: "Sluice benchmarks and benchmark data.",
-        subcommands: [Generate.self, JSON.self, Stages.self])
+        subcommands: [Generate.self, JSON.self, Stages.self, Command.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -59,6 +59,27 @@ struct BenchCommand: ParsableCommand {
 
         func run() {
             print(runStageBenchmark(records: records, expressionHeavy: expressions))
+        }
+    }
+
+    struct Command: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "records/s through a command stage whose worker echoes its input (default: cat).")
+
+        @Option(help: "Records per round.")
+        var records: Int = 100_000
+
+        @Option(help: "Records per batch.")
+        var batchSize: Int = 1024
+
+        @Option(help: "Stage worker threads, each with its own child process.")
+        var workers: Int = 1
+
+        @Argument(help: "The worker's argv (after --).")
+        var argv: [String] = ["cat"]
+
+        func run() {
+            print(runCommandBenchmark(records: records, batchSize: batchSize, threads: workers, argv: argv))
         }
     }
 }

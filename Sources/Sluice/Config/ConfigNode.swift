@@ -215,6 +215,42 @@ public struct ConfigNode {
     }
 }
 
+extension ConfigNode {
+    /// A duration: `500ms`, `2s`, `1.5s`, `5m`, `1h`, `1d` (a bare number is seconds).
+    public func duration(in range: ClosedRange<Duration>) -> Duration? {
+        guard case .scalar(let s) = node, !isNull else {
+            report("expected a duration such as 500ms, 2s, 5m or 1h, got \(typeName(node))")
+            return nil
+        }
+        guard let value = parseDurationValue(s.string) else {
+            report("expected a duration such as 500ms, 2s, 5m or 1h, got '\(s.string)'")
+            return nil
+        }
+        guard range.contains(value) else {
+            report("\(s.string) is out of range \(formatDuration(range.lowerBound))...\(formatDuration(range.upperBound))")
+            return nil
+        }
+        return value
+    }
+}
+
+/// A duration from the text that ``parseDuration(_:)`` reads (one parser for every
+/// duration in configs and flags).
+func parseDurationValue(_ text: String) -> Duration? {
+    guard let seconds = parseDuration(text), seconds < 1e12 else { return nil }
+    return .milliseconds(Int64((seconds * 1000).rounded()))
+}
+
+/// `500ms`, `2s`, `1.5s`, `5m`: the shortest of these that is exact.
+func formatDuration(_ duration: Duration) -> String {
+    let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    if ms % 3_600_000 == 0, ms > 0 { return "\(ms / 3_600_000)h" }
+    if ms % 60_000 == 0, ms > 0 { return "\(ms / 60_000)m" }
+    if ms % 1000 == 0 { return "\(ms / 1000)s" }
+    if ms >= 1000 { return "\(Double(ms) / 1000)s" }
+    return "\(ms)ms"
+}
+
 /// Parses `1048576`, `512KB`, `16MiB`, `1 GiB` (KB/MB/GB are decimal, KiB/MiB/GiB binary).
 func parseByteSize(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")

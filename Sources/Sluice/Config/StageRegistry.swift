@@ -17,6 +17,7 @@ public enum StageRegistry {
         StageKind(name: FilterStage.kind, summary: "Keep the records for which an expression is true.", make: makeFilter),
         StageKind(name: ValidateStage.kind, summary: "Fail records that lack required fields or have fields of the wrong type.", make: makeValidate),
         StageKind(name: SelectStage.kind, summary: "Build a new record from field paths and expressions.", make: makeSelect),
+        StageKind(name: CommandStage.kind, summary: "Run records through a program of your own, as NDJSON over stdin and stdout.", make: CommandStage.make(node:name:)),
     ] + library
 
     public static func kind(named name: String) -> StageKind? {

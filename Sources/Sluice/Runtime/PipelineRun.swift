@@ -69,12 +69,15 @@ public final class PipelineRun: @unchecked Sendable {
     private var isHardStopped = false
     private var isFinished = false
     private let startDate = Date()
+    /// Handed to every stage: lets a stage stop the run (see ``RunControl``).
+    let control = RunControl()
 
     public init(config: PipelineConfig, options: RunOptions, logger: Logger) {
         self.config = config
         self.options = options
         self.logger = logger
         self.runID = options.runID ?? PipelineRun.makeRunID(date: Date())
+        control.onCancel { [weak self] reason in self?.cancel(reason: reason) }
     }
 
     /// `20261129T011212Z-3f9a`: sortable by start time, unique across runs.
@@ -98,6 +101,7 @@ public final class PipelineRun: @unchecked Sendable {
             }
             return (self.queues, self.sinkQueue, self.gate)
         }
+        control.noteCancelled(reason)
         queues.forEach { $0.cancel() }
         sinkQueue?.cancel()
         gate?.cancel()
@@ -276,7 +280,8 @@ public final class PipelineRun: @unchecked Sendable {
         for (k, spec) in stages.enumerated() {
             let liveWorkers = LiveCount(spec.workers)
             let context = StageContext(stageName: spec.name, filePaths: filePaths,
-                                       now: (options.now ?? startDate).timeIntervalSince1970)
+                                       now: (options.now ?? startDate).timeIntervalSince1970,
+                                       logger: logger, control: control)
             let isFirst = k == 0
             let isLast = k == stages.count - 1
             let input = stageQueues[k]
@@ -343,6 +348,7 @@ public final class PipelineRun: @unchecked Sendable {
                     }
                     if liveWorkers.decrement() {
                         if let next { next.close() } else { sinkQueue.close() }
+                        spec.stage.finish(context: context)
                     }
                 })
             }

@@ -1,3 +1,5 @@
+import Logging
+
 /// One step of a pipeline, run by its own pool of worker threads.
 ///
 /// Contract (what the runtime guarantees and expects):
@@ -22,11 +24,16 @@ public protocol Stage: Sendable {
     /// through an ``InputOrderSequencer`` whatever its `workers`.
     var needsInputOrder: Bool { get }
     func process(_ batch: inout Batch, context: StageContext)
+    /// Called once per run, after the stage's last `process` call has returned (at the
+    /// end of the input or on cancellation): release what the stage holds for the run,
+    /// such as child processes. The default does nothing.
+    func finish(context: StageContext)
 }
 
 extension Stage {
     public var needsTape: Bool { true }
     public var needsInputOrder: Bool { false }
+    public func finish(context: StageContext) {}
 }
 
 /// What a stage knows about where it runs.
@@ -37,11 +44,19 @@ public struct StageContext: Sendable {
     public var filePaths: [String]
     /// The run's start in seconds since 1970: what `now()` returns in expressions.
     public var now: Double
+    /// The run's logger (a stage logs what it cannot put in an error line).
+    public var logger: Logger
+    /// The run this stage serves: whether it is stopping, and how to stop it.
+    public var control: RunControl
 
-    public init(stageName: String, filePaths: [String], now: Double = 0) {
+    public init(stageName: String, filePaths: [String], now: Double = 0,
+                logger: Logger = Logger(label: "sluice", factory: { _ in SwiftLogNoOpLogHandler() }),
+                control: RunControl = RunControl()) {
         self.stageName = stageName
         self.filePaths = filePaths
         self.now = now
+        self.logger = logger
+        self.control = control
     }
 
     /// An error line for a record of `batch` that this stage failed.
