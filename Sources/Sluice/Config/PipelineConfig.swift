@@ -116,12 +116,14 @@ public enum StageErrorPolicy: String, Sendable, CaseIterable {
 }
 
 extension PipelineConfig {
-    static let topKeys = ["name", "input", "batch_size", "defaults", "stages", "output", "errors", "tests", "shutdown_grace"]
-    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth", "max_batch_bytes"] + IncrementalConfig.keys
-    static let defaultsKeys = ["workers", "queue"]
-    static let outputKeys = ["path", "format", "compression", "level", "layout"]
-    static let errorsKeys = ["path", "max_error_rate", "max_errors"]
-    static let stageCommonKeys = ["name", "workers", "queue", "on_error"]
+    // Allowed keys come from the declarative table that also makes the JSON Schema
+    // and docs/config.md.
+    static let topKeys = ConfigSchema.names(ConfigSchema.top)
+    static let inputKeys = ConfigSchema.names(ConfigSchema.input)
+    static let defaultsKeys = ConfigSchema.names(ConfigSchema.defaults)
+    static let outputKeys = ConfigSchema.names(ConfigSchema.output)
+    static let errorsKeys = ConfigSchema.names(ConfigSchema.errors)
+    static let stageCommonKeys = ConfigSchema.names(ConfigSchema.stageCommon)
 
     /// Reads and checks the config file at `path`.
     ///
