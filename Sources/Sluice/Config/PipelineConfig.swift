@@ -27,7 +27,7 @@ public struct InputConfig: Sendable {
     public var include: [String]
     /// Globs of files to leave out, applied after `include`.
     public var exclude: [String]
-    /// `auto` (by extension, then first byte), `ndjson` or `json`.
+    /// `auto` (by extension, then first byte), `ndjson`, `json` or `xml`.
     public var format: InputFormat
     /// Files read at once (default 2).
     public var readers: Int
@@ -35,6 +35,8 @@ public struct InputConfig: Sendable {
     public var maxRecordBytes: Int
     /// Nesting deeper than this is a parse error (default 512).
     public var maxDepth: Int
+    /// How XML files map to records (`input.xml`).
+    public var xml: XMLOptions = XMLOptions()
 }
 
 /// `output:` — where kept records go.
@@ -85,7 +87,7 @@ public struct StageSpec: Sendable {
 
 extension PipelineConfig {
     static let topKeys = ["name", "input", "batch_size", "stages", "output", "errors"]
-    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth"]
+    static let inputKeys = ["path", "include", "exclude", "format", "readers", "max_record_bytes", "max_depth", "xml"]
     static let outputKeys = ["path", "format", "compression", "level", "layout"]
     static let errorsKeys = ["path", "max_error_rate", "max_errors"]
     static let stageCommonKeys = ["name", "workers", "queue"]
@@ -175,10 +177,11 @@ extension PipelineConfig {
         let path = pathNode.string()
         let include = map["include"].map { $0.stringList() } ?? []
         let exclude = map["exclude"].map { $0.stringList() } ?? []
-        let formatName = map["format"].map { $0.choice(["auto", "ndjson", "json"]) } ?? "auto"
+        let formatName = map["format"].map { $0.choice(["auto", "ndjson", "json", "xml"]) } ?? "auto"
         let readers = map["readers"].map { $0.int(in: 1...256) } ?? 2
         let maxRecord = map["max_record_bytes"].map { $0.byteSize(in: 16...(1 << 30)) } ?? (16 << 20)
         let maxDepth = map["max_depth"].map { $0.int(in: 1...100_000) } ?? 512
+        let xml = map["xml"].map(buildXML) ?? XMLOptions()
         if let include, let exclude {
             do {
                 _ = try DirectoryScanner(root: "", include: include, exclude: exclude)
@@ -187,9 +190,9 @@ extension PipelineConfig {
             }
         }
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
-              let readers, let maxRecord, let maxDepth else { return nil }
+              let readers, let maxRecord, let maxDepth, let xml else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth)
+                           maxRecordBytes: maxRecord, maxDepth: maxDepth, xml: xml)
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {

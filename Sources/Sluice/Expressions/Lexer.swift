@@ -69,7 +69,12 @@ struct Lexer {
     }
 
     private static func isNameStart(_ c: Unicode.Scalar) -> Bool {
-        c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c)
+        c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "@" || c == "#"
+    }
+
+    /// Inside a name `:` is allowed too, for XML's namespace prefixes (`mml:math`).
+    private static func isNamePart(_ c: Unicode.Scalar) -> Bool {
+        isNameStart(c) || isDigit(c) || c == ":"
     }
 
     private static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
@@ -82,7 +87,7 @@ struct Lexer {
         guard let c = peek() else { return token(.end) }
 
         if Lexer.isNameStart(c) {
-            while let d = peek(), Lexer.isNameStart(d) || Lexer.isDigit(d) { position += 1 }
+            while let d = peek(), Lexer.isNamePart(d) { position += 1 }
             let name = String(String.UnicodeScalarView(scalars[start..<position]))
             switch name {
             case "null": return token(.null)

@@ -157,7 +157,7 @@ public final class PipelineRun: @unchecked Sendable {
 
         let filePaths = files.map(\.relativePath)
         let readOptions = ReadOptions(format: config.input.format, batchSize: config.batchSize,
-                                      maxRecordBytes: config.input.maxRecordBytes)
+                                      maxRecordBytes: config.input.maxRecordBytes, xml: config.input.xml)
         let encoder = OutputEncoder(compression: config.output.compression, level: config.output.level, filePaths: filePaths)
         let counters = stages.map { _ in StageCounters() }
         var threads: [WorkerThread] = []

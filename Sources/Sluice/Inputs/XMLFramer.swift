@@ -1,0 +1,339 @@
+import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Frames an XML file into records with libxml2's push parser and SAX2 callbacks.
+///
+/// Decoded chunks (Sluice gunzips; libxml2 never sees a file name) go first through
+/// ``XMLMarkupGuard`` and then to `xmlParseChunk`. The callbacks follow the element
+/// path; inside an element that `input.xml.record` selects they fill an
+/// ``XMLRecordTree``, and at its end tag the record's JSON text goes straight into the
+/// batch buffer.
+///
+/// Security: no entity other than the five predefined ones and character references is
+/// ever expanded, and nothing is ever loaded. libxml2 runs without `XML_PARSE_NOENT`,
+/// `XML_PARSE_DTDLOAD` and `XML_PARSE_HUGE`, with `XML_PARSE_NONET`; the external
+/// subset, entity resolution and the global entity loader are stubbed out; a reference
+/// to an entity that the document declares (which is how entity bombs and XXE work)
+/// fails the file, naming the entity; a reference to an entity that could only come from
+/// the external DTD is kept as written (`&uuml;`).
+///
+/// Errors: a malformed document fails the file with a `parse` error carrying libxml2's
+/// message, line and column; a record over `max_record_bytes` is a `limit` error and the
+/// file goes on. Records framed before a file-level error are handed over and withheld
+/// by the sink.
+final class XMLFramer: RecordFramer {
+    private(set) var assembler: BatchAssembler
+    private let options: XMLOptions
+    private let maxRecordBytes: Int
+    private var markupGuard: XMLMarkupGuard
+    private let tree: XMLRecordTree
+    private var parser: xmlParserCtxtPtr?
+
+    /// The batch consumer during one `consume`/`finish` call.
+    private var emit: ((Batch) throws -> Void)?
+    /// The first fault; once set, the parser is stopped.
+    private var fault: InputFault?
+    /// Element depth in the document.
+    private var depth = 0
+    /// Names of the open elements while outside a record (for matching record paths).
+    private var path: [(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name)] = []
+    /// Depth of the record element while inside a record, else 0.
+    private var recordDepth = 0
+    private var isSkippingRecord = false
+    private var recordLine = 0
+    private var recordOffset = 0
+
+    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int) {
+        XMLFramer.setUpLibXML
+        self.assembler = assembler
+        self.options = options
+        self.maxRecordBytes = maxRecordBytes
+        markupGuard = XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes)
+        tree = XMLRecordTree(options: options)
+    }
+
+    deinit {
+        if let parser {
+            if let doc = parser.pointee.myDoc { xmlFreeDoc(doc) }
+            parser.pointee.myDoc = nil
+            xmlFreeParserCtxt(parser)
+        }
+    }
+
+    /// Once per process: no entity loader at all, whatever a document asks for.
+    private static let setUpLibXML: Void = {
+        xmlInitParser()
+        xmlSetExternalEntityLoader { _, _, _ in nil }
+    }()
+
+    /// Parser options: never NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE.
+    private static let parseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOXINCNODE.rawValue)
+
+    // MARK: RecordFramer
+
+    func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard chunk.count > 0 else { return }
+        if let violation = markupGuard.scan(chunk) {
+            throw .parse(message: "xml: " + violation, offset: 0, line: currentLine)
+        }
+        try feed(chunk, isLast: false, emit: emit)
+    }
+
+    func finish(emit: (Batch) throws -> Void) throws(InputFault) {
+        try feed(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit)
+        try assembler.flush(emit: emit)
+    }
+
+    func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
+        try assembler.flush(emit: emit)
+    }
+
+    private var currentLine: Int { parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
+
+    private func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
+        withoutActuallyEscaping(emit) { emit in
+            self.emit = emit
+            defer { self.emit = nil }
+            var bytes = chunk
+            if parser == nil {
+                // The first bytes let libxml2 detect the encoding (BOM, or `<?xml` in UTF-16/EBCDIC).
+                let head = min(4, bytes.count)
+                parser = makeParser(UnsafeBufferPointer(rebasing: bytes[0..<head]))
+                bytes = UnsafeBufferPointer(rebasing: bytes[head...])
+                guard parser != nil else {
+                    fault = .io(message: "xml: cannot create a parser", offset: nil)
+                    return
+                }
+            }
+            guard let parser, fault == nil else { return }
+            let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            // xmlParseChunk takes an Int32 size; chunks are far smaller.
+            let code = xmlParseChunk(parser, base, Int32(bytes.count), isLast ? 1 : 0)
+            if fault == nil && code != 0 {
+                fault = .parse(message: "xml: malformed document (libxml2 error \(code))", offset: 0, line: currentLine)
+            }
+        }
+        if let fault { throw fault }
+        if isLast && recordDepth != 0 {
+            throw .parse(message: "xml: the document ends inside a record", offset: 0, line: currentLine)
+        }
+    }
+
+    private func makeParser(_ head: UnsafeBufferPointer<UInt8>) -> xmlParserCtxtPtr? {
+        var sax = xmlSAXHandler()
+        xmlSAXVersion(&sax, 2)
+        sax.startElementNs = { ctx, local, prefix, _, _, _, attributeCount, _, attributes in
+            guard let local, let framer = XMLFramer.framer(ctx) else { return }
+            framer.startElement(prefix: prefix, local: local, attributeCount: Int(attributeCount), attributes: attributes)
+        }
+        sax.endElementNs = { ctx, _, _, _ in
+            XMLFramer.framer(ctx)?.endElement()
+        }
+        sax.characters = { ctx, bytes, count in
+            guard let bytes, count > 0, let framer = XMLFramer.framer(ctx), framer.recordDepth > 0, !framer.isSkippingRecord else { return }
+            framer.tree.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
+            framer.checkRecordSize()
+        }
+        sax.ignorableWhitespace = sax.characters
+        sax.cdataBlock = sax.characters
+        sax.reference = { ctx, name in
+            // An entity only the (never loaded) external DTD could define: keep it as written.
+            guard let name, let framer = XMLFramer.framer(ctx), framer.recordDepth > 0, !framer.isSkippingRecord else { return }
+            var written: [UInt8] = [UInt8(ascii: "&")]
+            XMLRecordTree.appendName(prefix: nil, local: name, to: &written)
+            written.append(UInt8(ascii: ";"))
+            written.withUnsafeBufferPointer { framer.tree.characters($0) }
+        }
+        sax.getEntity = { ctx, name in
+            guard let name else { return nil }
+            if let predefined = xmlGetPredefinedEntity(name) { return predefined }
+            XMLFramer.refuseDeclaredEntity(ctx, name: name, isParameter: false)
+            return nil
+        }
+        sax.getParameterEntity = { ctx, name in
+            guard let name else { return nil }
+            XMLFramer.refuseDeclaredEntity(ctx, name: name, isParameter: true)
+            return nil
+        }
+        sax.resolveEntity = { _, _, _ in nil }
+        sax.externalSubset = { _, _, _, _ in }
+        sax.internalSubset = { ctx, name, externalID, systemID in
+            xmlSAX2InternalSubset(ctx, name, externalID, systemID)
+            // Undeclared entities then warn instead of failing: with a DOCTYPE they may
+            // come from a DTD we refuse to load, and are kept as written.
+            ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee.hasPErefs = 1
+        }
+        sax.serror = { _, error in
+            guard let error, let ctx = error.pointee.ctxt, let framer = XMLFramer.framer(ctx) else { return }
+            framer.parserError(error.pointee)
+        }
+        let base = head.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+        guard let parser = xmlCreatePushParserCtxt(&sax, nil, base, Int32(head.count), nil) else { return nil }
+        xmlCtxtUseOptions(parser, XMLFramer.parseOptions)
+        parser.pointee._private = Unmanaged.passUnretained(self).toOpaque()
+        return parser
+    }
+
+    private static func framer(_ ctx: UnsafeMutableRawPointer?) -> XMLFramer? {
+        guard let ctx, let owner = ctx.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private else { return nil }
+        return Unmanaged<XMLFramer>.fromOpaque(owner).takeUnretainedValue()
+    }
+
+    /// A reference to an entity the document declares fails the file: expanding it is how
+    /// entity bombs and external-entity reads work.
+    private static func refuseDeclaredEntity(_ ctx: UnsafeMutableRawPointer?, name: UnsafePointer<xmlChar>, isParameter: Bool) {
+        guard let ctx, let framer = framer(ctx) else { return }
+        let parser = ctx.assumingMemoryBound(to: xmlParserCtxt.self)
+        guard let doc = parser.pointee.myDoc else { return }
+        let declared = isParameter ? xmlGetParameterEntity(doc, name) : xmlGetDocEntity(doc, name)
+        guard declared != nil else { return }
+        var bytes: [UInt8] = []
+        XMLRecordTree.appendName(prefix: nil, local: name, to: &bytes)
+        let shown = String(decoding: bytes.prefix(200), as: UTF8.self)
+        let sigil = isParameter ? "%" : "&"
+        framer.fail(.parse(message: "xml: line \(parser.pointee.input?.pointee.line ?? 0), column \(parser.pointee.input?.pointee.col ?? 0): "
+                           + "entity '\(sigil)\(shown);' is declared in the document; Sluice expands only the predefined entities and character references",
+                           offset: 0, line: Int(parser.pointee.input?.pointee.line ?? 0)))
+    }
+
+    private func fail(_ error: InputFault) {
+        guard fault == nil else { return }
+        fault = error
+        if let parser { xmlStopParser(parser) }
+    }
+
+    private func parserError(_ error: xmlError) {
+        guard fault == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+        var message = error.message.map { String(cString: $0) } ?? "malformed document"
+        while message.last?.isWhitespace == true { message.removeLast() }
+        fail(.parse(message: "xml: line \(error.line), column \(error.int2): \(message)", offset: 0, line: Int(error.line)))
+    }
+
+    // MARK: Callbacks
+
+    private func startElement(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name, attributeCount: Int,
+                              attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        guard fault == nil else { return }
+        depth += 1
+        if depth > options.maxDepth {
+            fail(.parse(message: "xml: line \(currentLine): elements nest deeper than input.xml.max_depth (\(options.maxDepth))",
+                        offset: 0, line: currentLine))
+            return
+        }
+        if recordDepth > 0 {
+            if !isSkippingRecord {
+                tree.startElement(prefix: prefix, local: local, attributeCount: attributeCount, attributes: attributes)
+                checkRecordSize()
+            }
+            return
+        }
+        path.append((prefix, local))
+        guard isRecordElement() else { return }
+        recordDepth = depth
+        isSkippingRecord = false
+        tree.reset()
+        recordLine = currentLine
+        recordOffset = byteOffset
+        tree.startElement(prefix: prefix, local: local, attributeCount: attributeCount, attributes: attributes)
+        checkRecordSize()
+    }
+
+    private func endElement() {
+        guard fault == nil else { return }
+        defer { depth -= 1 }
+        if recordDepth == 0 {
+            path.removeLast()
+            return
+        }
+        if depth > recordDepth {
+            if !isSkippingRecord { tree.endElement() }
+            return
+        }
+        recordDepth = 0
+        path.removeLast()
+        if isSkippingRecord {
+            reject(shown: Array("<\(lastPathName)…".utf8))
+            return
+        }
+        tree.endElement()
+        let start = assembler.batch.bytes.count
+        tree.write(to: &assembler.batch.bytes, tagged: options.tagsRecords)
+        if assembler.batch.bytes.count - start > maxRecordBytes {
+            let shown = Array(assembler.batch.bytes[start..<min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)])
+            assembler.batch.bytes.removeSubrange(start...)
+            reject(shown: shown)
+            return
+        }
+        guard let emit else { return }
+        do {
+            try assembler.commit(start: start, line: recordLine, offset: recordOffset, emit: emit)
+        } catch {
+            fail(error)
+        }
+    }
+
+    private var lastPathName: String {
+        guard let last = path.last else { return "" }
+        var bytes: [UInt8] = []
+        XMLRecordTree.appendName(prefix: options.stripsNamespaces ? nil : last.prefix, local: last.local, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func checkRecordSize() {
+        if tree.size > maxRecordBytes && !isSkippingRecord {
+            isSkippingRecord = true
+            tree.reset()
+        }
+    }
+
+    private func reject(shown: [UInt8]) {
+        guard let emit else { return }
+        do {
+            try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: recordLine, offset: recordOffset, emit: emit)
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
+    /// encodings libxml2 would have to re-encode to tell.
+    private var byteOffset: Int {
+        guard let parser, let input = parser.pointee.input, input.pointee.buf?.pointee.encoder == nil else { return 0 }
+        return max(0, Int(xmlByteConsumed(parser)))
+    }
+
+    private func isRecordElement() -> Bool {
+        for spec in options.records {
+            if spec.isAbsolute {
+                guard spec.steps.count == path.count else { continue }
+                var matches = true
+                for (step, element) in zip(spec.steps, path) where !nameMatches(step, element.prefix, element.local) {
+                    matches = false
+                    break
+                }
+                if matches { return true }
+            } else if let last = path.last, nameMatches(spec.steps[0], last.prefix, last.local) {
+                return true
+            }
+        }
+        return false
+    }
+
+    private func nameMatches(_ step: [UInt8]?, _ prefix: XMLRecordTree.Name?, _ local: XMLRecordTree.Name) -> Bool {
+        guard let step else { return true }
+        let localLength = XMLRecordTree.length(local)
+        if let prefix, !options.stripsNamespaces {
+            let prefixLength = XMLRecordTree.length(prefix)
+            guard step.count == prefixLength + 1 + localLength, step[prefixLength] == UInt8(ascii: ":") else { return false }
+            return step.withUnsafeBufferPointer {
+                memcmp($0.baseAddress!, prefix, prefixLength) == 0 && memcmp($0.baseAddress! + prefixLength + 1, local, localLength) == 0
+            }
+        }
+        guard step.count == localLength else { return false }
+        return step.withUnsafeBufferPointer { memcmp($0.baseAddress!, local, localLength) == 0 }
+    }
+}
