@@ -46,6 +46,8 @@ final class XMLFramer: RecordFramer {
     private var isSkippingRecord = false
     private var recordLine = 0
     private var recordOffset = 0
+    /// Decoded bytes handed to the parser so far.
+    private var fedBytes = 0
 
     init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int) {
         XMLFramer.setUpLibXML
@@ -78,7 +80,7 @@ final class XMLFramer: RecordFramer {
     func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
         guard chunk.count > 0 else { return }
         if let violation = markupGuard.scan(chunk) {
-            throw .parse(message: "xml: " + violation, offset: 0, line: currentLine)
+            throw .parse(message: "xml: " + violation, offset: fedBytes, line: currentLine)
         }
         try feed(chunk, isLast: false, emit: emit)
     }
@@ -110,16 +112,17 @@ final class XMLFramer: RecordFramer {
                 }
             }
             guard let parser, fault == nil else { return }
+            fedBytes += chunk.count
             let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
             // xmlParseChunk takes an Int32 size; chunks are far smaller.
             let code = xmlParseChunk(parser, base, Int32(bytes.count), isLast ? 1 : 0)
             if fault == nil && code != 0 {
-                fault = .parse(message: "xml: malformed document (libxml2 error \(code))", offset: 0, line: currentLine)
+                fault = .parse(message: "xml: malformed document (libxml2 error \(code))", offset: byteOffset, line: currentLine)
             }
         }
         if let fault { throw fault }
         if isLast && recordDepth != 0 {
-            throw .parse(message: "xml: the document ends inside a record", offset: 0, line: currentLine)
+            throw .parse(message: "xml: the document ends inside a record", offset: fedBytes, line: currentLine)
         }
     }
 
@@ -197,7 +200,7 @@ final class XMLFramer: RecordFramer {
         let sigil = isParameter ? "%" : "&"
         framer.fail(.parse(message: "xml: line \(parser.pointee.input?.pointee.line ?? 0), column \(parser.pointee.input?.pointee.col ?? 0): "
                            + "entity '\(sigil)\(shown);' is declared in the document; Sluice expands only the predefined entities and character references",
-                           offset: 0, line: Int(parser.pointee.input?.pointee.line ?? 0)))
+                           offset: framer.byteOffset, line: Int(parser.pointee.input?.pointee.line ?? 0)))
     }
 
     private func fail(_ error: InputFault) {
@@ -207,10 +210,16 @@ final class XMLFramer: RecordFramer {
     }
 
     private func parserError(_ error: xmlError) {
-        guard fault == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+        // Every fatal error fails the file, and so does every error (namespace errors are
+        // errors, not fatal) except the undeclared entity that the external DTD may define.
+        guard fault == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue,
+              error.level == XML_ERR_FATAL || error.code != Int32(XML_WAR_UNDECLARED_ENTITY.rawValue) else { return }
         var message = error.message.map { String(cString: $0) } ?? "malformed document"
         while message.last?.isWhitespace == true { message.removeLast() }
-        fail(.parse(message: "xml: line \(error.line), column \(error.int2): \(message)", offset: 0, line: Int(error.line)))
+        // libxml2 quotes names and bytes of the input; a hostile one may be 50,000 long.
+        if message.utf8.count > 300 { message = String(decoding: message.utf8.prefix(300), as: UTF8.self) + "…" }
+        if fedBytes == 0 { message = "the document is empty" }
+        fail(.parse(message: "xml: line \(error.line), column \(error.int2): \(message)", offset: byteOffset, line: Int(error.line)))
     }
 
     // MARK: Callbacks
@@ -221,7 +230,7 @@ final class XMLFramer: RecordFramer {
         depth += 1
         if depth > options.maxDepth {
             fail(.parse(message: "xml: line \(currentLine): elements nest deeper than input.xml.max_depth (\(options.maxDepth))",
-                        offset: 0, line: currentLine))
+                        offset: byteOffset, line: currentLine))
             return
         }
         if recordDepth > 0 {
