@@ -69,12 +69,19 @@ struct Lexer {
     }
 
     private static func isNameStart(_ c: Unicode.Scalar) -> Bool {
-        c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "@" || c == "#"
+        c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c)
     }
 
-    /// Inside a name `:` is allowed too, for XML's namespace prefixes (`mml:math`).
+    /// Names of XML records also hold `@` and `#` (`@id`, `#text`, leading or after a
+    /// letter) and `:` (`mml:math`).
     private static func isNamePart(_ c: Unicode.Scalar) -> Bool {
-        isNameStart(c) || isDigit(c) || c == ":"
+        isNameStart(c) || isDigit(c) || c == ":" || c == "@" || c == "#"
+    }
+
+    /// True at `@` or `#` followed by a name start: an XML key such as `@id` or `#text`.
+    private func isXMLNameStart() -> Bool {
+        guard let c = peek(), c == "@" || c == "#", let d = peek(1) else { return false }
+        return Lexer.isNameStart(d)
     }
 
     private static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
@@ -86,7 +93,8 @@ struct Lexer {
         func token(_ kind: Token.Kind) -> Token { Token(kind: kind, column: column, endColumn: position + 1) }
         guard let c = peek() else { return token(.end) }
 
-        if Lexer.isNameStart(c) {
+        if Lexer.isNameStart(c) || isXMLNameStart() {
+            position += 1
             while let d = peek(), Lexer.isNamePart(d) { position += 1 }
             let name = String(String.UnicodeScalarView(scalars[start..<position]))
             switch name {
