@@ -25,45 +25,30 @@ import Darwin
 /// message, line and column; a record over `max_record_bytes` is a `limit` error and the
 /// file goes on. Records framed before a file-level error are handed over and withheld
 /// by the sink.
+///
+/// The callbacks reach the parse state through a raw pointer in the parser context's
+/// `_private`: no reference counting and no exclusivity checks per callback.
 final class XMLFramer: RecordFramer {
-    private(set) var assembler: BatchAssembler
-    private let options: XMLOptions
-    private let maxRecordBytes: Int
+    private let state: UnsafeMutablePointer<XMLParseState>
     private var markupGuard: XMLMarkupGuard
-    private let tree: XMLRecordTree
-    private var parser: xmlParserCtxtPtr?
 
-    /// The batch consumer during one `consume`/`finish` call.
-    private var emit: ((Batch) throws -> Void)?
-    /// The first fault; once set, the parser is stopped.
-    private var fault: InputFault?
-    /// Element depth in the document.
-    private var depth = 0
-    /// Names of the open elements while outside a record (for matching record paths).
-    private var path: [(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name)] = []
-    /// Depth of the record element while inside a record, else 0.
-    private var recordDepth = 0
-    private var isSkippingRecord = false
-    private var recordLine = 0
-    private var recordOffset = 0
-    /// Decoded bytes handed to the parser so far.
-    private var fedBytes = 0
+    var assembler: BatchAssembler { state.pointee.assembler }
 
     init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int) {
         XMLFramer.setUpLibXML
-        self.assembler = assembler
-        self.options = options
-        self.maxRecordBytes = maxRecordBytes
+        state = .allocate(capacity: 1)
+        state.initialize(to: XMLParseState(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes))
         markupGuard = XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes)
-        tree = XMLRecordTree(options: options)
     }
 
     deinit {
-        if let parser {
+        if let parser = state.pointee.parser {
             if let doc = parser.pointee.myDoc { xmlFreeDoc(doc) }
             parser.pointee.myDoc = nil
             xmlFreeParserCtxt(parser)
         }
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// Once per process: no entity loader at all, whatever a document asks for.
@@ -80,49 +65,49 @@ final class XMLFramer: RecordFramer {
     func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
         guard chunk.count > 0 else { return }
         if let violation = markupGuard.scan(chunk) {
-            throw .parse(message: "xml: " + violation, offset: fedBytes, line: currentLine)
+            throw .parse(message: "xml: " + violation, offset: state.pointee.fedBytes, line: state.pointee.currentLine)
         }
         try feed(chunk, isLast: false, emit: emit)
     }
 
     func finish(emit: (Batch) throws -> Void) throws(InputFault) {
         try feed(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit)
-        try assembler.flush(emit: emit)
+        try state.pointee.assembler.flush(emit: emit)
     }
 
     func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
-        try assembler.flush(emit: emit)
+        try state.pointee.assembler.flush(emit: emit)
     }
 
-    private var currentLine: Int { parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
-
     private func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
+        let state = self.state
         withoutActuallyEscaping(emit) { emit in
-            self.emit = emit
-            defer { self.emit = nil }
+            state.pointee.emit = emit
+            defer { state.pointee.emit = nil }
             var bytes = chunk
-            if parser == nil {
+            if state.pointee.parser == nil {
                 // The first bytes let libxml2 detect the encoding (BOM, or `<?xml` in UTF-16/EBCDIC).
                 let head = min(4, bytes.count)
-                parser = makeParser(UnsafeBufferPointer(rebasing: bytes[0..<head]))
+                state.pointee.parser = makeParser(UnsafeBufferPointer(rebasing: bytes[0..<head]))
                 bytes = UnsafeBufferPointer(rebasing: bytes[head...])
-                guard parser != nil else {
-                    fault = .io(message: "xml: cannot create a parser", offset: nil)
+                guard state.pointee.parser != nil else {
+                    state.pointee.fault = .io(message: "xml: cannot create a parser", offset: nil)
                     return
                 }
             }
-            guard let parser, fault == nil else { return }
-            fedBytes += chunk.count
+            guard let parser = state.pointee.parser, state.pointee.fault == nil else { return }
+            state.pointee.fedBytes += chunk.count
             let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
             // xmlParseChunk takes an Int32 size; chunks are far smaller.
             let code = xmlParseChunk(parser, base, Int32(bytes.count), isLast ? 1 : 0)
-            if fault == nil && code != 0 {
-                fault = .parse(message: "xml: malformed document (libxml2 error \(code))", offset: byteOffset, line: currentLine)
+            if state.pointee.fault == nil && code != 0 {
+                state.pointee.fault = .parse(message: "xml: malformed document (libxml2 error \(code))",
+                                             offset: state.pointee.byteOffset, line: state.pointee.currentLine)
             }
         }
-        if let fault { throw fault }
-        if isLast && recordDepth != 0 {
-            throw .parse(message: "xml: the document ends inside a record", offset: fedBytes, line: currentLine)
+        if let fault = state.pointee.fault { throw fault }
+        if isLast && state.pointee.recordDepth != 0 {
+            throw .parse(message: "xml: the document ends inside a record", offset: state.pointee.fedBytes, line: state.pointee.currentLine)
         }
     }
 
@@ -130,36 +115,35 @@ final class XMLFramer: RecordFramer {
         var sax = xmlSAXHandler()
         xmlSAXVersion(&sax, 2)
         sax.startElementNs = { ctx, local, prefix, _, _, _, attributeCount, _, attributes in
-            guard let local, let framer = XMLFramer.framer(ctx) else { return }
-            framer.startElement(prefix: prefix, local: local, attributeCount: Int(attributeCount), attributes: attributes)
+            guard let local, let state = XMLFramer.state(ctx) else { return }
+            state.pointee.startElement(prefix: prefix, local: local, attributeCount: Int(attributeCount), attributes: attributes)
         }
         sax.endElementNs = { ctx, _, _, _ in
-            XMLFramer.framer(ctx)?.endElement()
+            XMLFramer.state(ctx)?.pointee.endElement()
         }
         sax.characters = { ctx, bytes, count in
-            guard let bytes, count > 0, let framer = XMLFramer.framer(ctx), framer.recordDepth > 0, !framer.isSkippingRecord else { return }
-            framer.tree.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
-            framer.checkRecordSize()
+            guard let bytes, count > 0, let state = XMLFramer.state(ctx) else { return }
+            state.pointee.characters(bytes, count: Int(count))
         }
         sax.ignorableWhitespace = sax.characters
         sax.cdataBlock = sax.characters
         sax.reference = { ctx, name in
             // An entity only the (never loaded) external DTD could define: keep it as written.
-            guard let name, let framer = XMLFramer.framer(ctx), framer.recordDepth > 0, !framer.isSkippingRecord else { return }
+            guard let name, let state = XMLFramer.state(ctx) else { return }
             var written: [UInt8] = [UInt8(ascii: "&")]
             XMLRecordTree.appendName(prefix: nil, local: name, to: &written)
             written.append(UInt8(ascii: ";"))
-            written.withUnsafeBufferPointer { framer.tree.characters($0) }
+            written.withUnsafeBufferPointer { state.pointee.characters($0.baseAddress!, count: $0.count) }
         }
         sax.getEntity = { ctx, name in
             guard let name else { return nil }
             if let predefined = xmlGetPredefinedEntity(name) { return predefined }
-            XMLFramer.refuseDeclaredEntity(ctx, name: name, isParameter: false)
+            XMLFramer.state(ctx)?.pointee.refuseDeclaredEntity(name: name, isParameter: false)
             return nil
         }
         sax.getParameterEntity = { ctx, name in
             guard let name else { return nil }
-            XMLFramer.refuseDeclaredEntity(ctx, name: name, isParameter: true)
+            XMLFramer.state(ctx)?.pointee.refuseDeclaredEntity(name: name, isParameter: true)
             return nil
         }
         sax.resolveEntity = { _, _, _ in nil }
@@ -171,45 +155,69 @@ final class XMLFramer: RecordFramer {
             ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee.hasPErefs = 1
         }
         sax.serror = { _, error in
-            guard let error, let ctx = error.pointee.ctxt, let framer = XMLFramer.framer(ctx) else { return }
-            framer.parserError(error.pointee)
+            guard let error, let ctx = error.pointee.ctxt, let state = XMLFramer.state(ctx) else { return }
+            state.pointee.parserError(error.pointee)
         }
         let base = head.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
         guard let parser = xmlCreatePushParserCtxt(&sax, nil, base, Int32(head.count), nil) else { return nil }
         xmlCtxtUseOptions(parser, XMLFramer.parseOptions)
-        parser.pointee._private = Unmanaged.passUnretained(self).toOpaque()
+        parser.pointee._private = UnsafeMutableRawPointer(state)
         return parser
     }
 
-    private static func framer(_ ctx: UnsafeMutableRawPointer?) -> XMLFramer? {
-        guard let ctx, let owner = ctx.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private else { return nil }
-        return Unmanaged<XMLFramer>.fromOpaque(owner).takeUnretainedValue()
+    private static func state(_ ctx: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<XMLParseState>? {
+        ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private?.assumingMemoryBound(to: XMLParseState.self)
+    }
+}
+
+/// Everything the SAX callbacks of one file change: the element path, the record being
+/// built, the batch being filled, and the first fault.
+struct XMLParseState {
+    var assembler: BatchAssembler
+    var parser: xmlParserCtxtPtr?
+    /// The batch consumer during one `consume`/`finish` call.
+    var emit: ((Batch) throws -> Void)?
+    /// The first fault; once set, the parser is stopped.
+    var fault: InputFault?
+    /// Decoded bytes handed to the parser so far.
+    var fedBytes = 0
+    /// Depth of the record element while inside a record, else 0.
+    private(set) var recordDepth = 0
+
+    private let options: XMLOptions
+    private let maxRecordBytes: Int
+    private var tree: XMLRecordTree
+    /// Element depth in the document.
+    private var depth = 0
+    /// Names of the open elements while outside a record (for matching record paths).
+    private var path: [(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name)] = []
+    private var isSkippingRecord = false
+    private var recordLine = 0
+    private var recordOffset = 0
+
+    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int) {
+        self.assembler = assembler
+        self.options = options
+        self.maxRecordBytes = maxRecordBytes
+        tree = XMLRecordTree(options: options)
     }
 
-    /// A reference to an entity the document declares fails the file: expanding it is how
-    /// entity bombs and external-entity reads work.
-    private static func refuseDeclaredEntity(_ ctx: UnsafeMutableRawPointer?, name: UnsafePointer<xmlChar>, isParameter: Bool) {
-        guard let ctx, let framer = framer(ctx) else { return }
-        let parser = ctx.assumingMemoryBound(to: xmlParserCtxt.self)
-        guard let doc = parser.pointee.myDoc else { return }
-        let declared = isParameter ? xmlGetParameterEntity(doc, name) : xmlGetDocEntity(doc, name)
-        guard declared != nil else { return }
-        var bytes: [UInt8] = []
-        XMLRecordTree.appendName(prefix: nil, local: name, to: &bytes)
-        let shown = String(decoding: bytes.prefix(200), as: UTF8.self)
-        let sigil = isParameter ? "%" : "&"
-        framer.fail(.parse(message: "xml: line \(parser.pointee.input?.pointee.line ?? 0), column \(parser.pointee.input?.pointee.col ?? 0): "
-                           + "entity '\(sigil)\(shown);' is declared in the document; Sluice expands only the predefined entities and character references",
-                           offset: framer.byteOffset, line: Int(parser.pointee.input?.pointee.line ?? 0)))
+    var currentLine: Int { parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
+
+    /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
+    /// encodings libxml2 would have to re-encode to tell.
+    var byteOffset: Int {
+        guard let parser, let input = parser.pointee.input, input.pointee.buf?.pointee.encoder == nil else { return 0 }
+        return max(0, Int(xmlByteConsumed(parser)))
     }
 
-    private func fail(_ error: InputFault) {
+    mutating func fail(_ error: InputFault) {
         guard fault == nil else { return }
         fault = error
         if let parser { xmlStopParser(parser) }
     }
 
-    private func parserError(_ error: xmlError) {
+    mutating func parserError(_ error: xmlError) {
         // Every fatal error fails the file, and so does every error (namespace errors are
         // errors, not fatal) except the undeclared entity that the external DTD may define.
         guard fault == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue,
@@ -222,10 +230,27 @@ final class XMLFramer: RecordFramer {
         fail(.parse(message: "xml: line \(error.line), column \(error.int2): \(message)", offset: byteOffset, line: Int(error.line)))
     }
 
+    /// A reference to an entity the document declares fails the file: expanding it is how
+    /// entity bombs and external-entity reads work.
+    mutating func refuseDeclaredEntity(name: UnsafePointer<xmlChar>, isParameter: Bool) {
+        guard let parser, let doc = parser.pointee.myDoc else { return }
+        let declared = isParameter ? xmlGetParameterEntity(doc, name) : xmlGetDocEntity(doc, name)
+        guard declared != nil else { return }
+        var bytes: [UInt8] = []
+        XMLRecordTree.appendName(prefix: nil, local: name, to: &bytes)
+        let shown = String(decoding: bytes.prefix(200), as: UTF8.self)
+        let sigil = isParameter ? "%" : "&"
+        let line = Int(parser.pointee.input?.pointee.line ?? 0)
+        let column = Int(parser.pointee.input?.pointee.col ?? 0)
+        fail(.parse(message: "xml: line \(line), column \(column): entity '\(sigil)\(shown);' is declared in the document; "
+                    + "Sluice expands only the predefined entities and character references",
+                    offset: byteOffset, line: line))
+    }
+
     // MARK: Callbacks
 
-    private func startElement(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name, attributeCount: Int,
-                              attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+    mutating func startElement(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name, attributeCount: Int,
+                               attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         guard fault == nil else { return }
         depth += 1
         if depth > options.maxDepth {
@@ -251,7 +276,13 @@ final class XMLFramer: RecordFramer {
         checkRecordSize()
     }
 
-    private func endElement() {
+    mutating func characters(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard recordDepth > 0, !isSkippingRecord else { return }
+        tree.characters(bytes, count: count)
+        checkRecordSize()
+    }
+
+    mutating func endElement() {
         guard fault == nil else { return }
         defer { depth -= 1 }
         if recordDepth == 0 {
@@ -263,9 +294,10 @@ final class XMLFramer: RecordFramer {
             return
         }
         recordDepth = 0
+        let name = lastPathName
         path.removeLast()
         if isSkippingRecord {
-            reject(shown: Array("<\(lastPathName)…".utf8))
+            reject(shown: Array("<\(name)…".utf8))
             return
         }
         tree.endElement()
@@ -292,27 +324,20 @@ final class XMLFramer: RecordFramer {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private func checkRecordSize() {
+    private mutating func checkRecordSize() {
         if tree.size > maxRecordBytes && !isSkippingRecord {
             isSkippingRecord = true
             tree.reset()
         }
     }
 
-    private func reject(shown: [UInt8]) {
+    private mutating func reject(shown: [UInt8]) {
         guard let emit else { return }
         do {
             try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: recordLine, offset: recordOffset, emit: emit)
         } catch {
             fail(error)
         }
-    }
-
-    /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
-    /// encodings libxml2 would have to re-encode to tell.
-    private var byteOffset: Int {
-        guard let parser, let input = parser.pointee.input, input.pointee.buf?.pointee.encoder == nil else { return 0 }
-        return max(0, Int(xmlByteConsumed(parser)))
     }
 
     private func isRecordElement() -> Bool {

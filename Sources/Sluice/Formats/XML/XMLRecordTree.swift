@@ -9,8 +9,10 @@ import Darwin
 /// are reused from record to record, and written out as the record's JSON text.
 ///
 /// Names are libxml2's interned strings: within one parse, two names are equal exactly
-/// when their pointers are, so grouping repeated children costs a pointer comparison (or,
-/// when siblings interleave, one hash lookup) and no `String`.
+/// when their pointers are, so grouping repeated children costs pointer comparisons (a
+/// hash lookup only below elements with many distinct child names) and no `String`.
+/// XML names cannot hold `"`, `\` or control characters, so they are copied into the
+/// JSON text without escaping.
 ///
 /// The mapping, for the record element and everything below it:
 /// - attributes become keys `attribute_prefix + name`, in document order, first;
@@ -22,12 +24,14 @@ import Darwin
 ///   and CDATA, leaving out runs that are whitespace only (text interleaved with child
 ///   elements — mixed content — keeps its order but not its position among the children).
 /// The record element is always an object, led by `name_key` when records are tagged.
-final class XMLRecordTree {
+struct XMLRecordTree {
     typealias Name = UnsafePointer<xmlChar>
 
     struct Node {
         var prefix: Name?
         var local: Name
+        var prefixLength: Int32
+        var localLength: Int32
         var firstAttribute: Int32
         var attributeCount: Int32 = 0
         var firstText: Int32 = -1
@@ -35,20 +39,23 @@ final class XMLRecordTree {
         /// The first child of each distinct name, linked through `nextGroup`.
         var firstGroup: Int32 = -1
         var lastGroup: Int32 = -1
+        var groupKinds: Int32 = 0
         var nextGroup: Int32 = -1
         /// The next sibling with the same name.
         var nextSame: Int32 = -1
-        /// For a group's first element: its last element, its size, and whether it is always an array.
+        /// For a group's first element: its last element and its size.
         var groupTail: Int32 = -1
         var groupCount: Int32 = 0
-        var isArrayGroup = false
-        var lastChild: Int32 = -1
         var groupHead: Int32 = -1
+        var lastChild: Int32 = -1
+        var isArrayGroup = false
     }
 
     struct Attribute {
         var prefix: Name?
         var local: Name
+        var prefixLength: Int32
+        var localLength: Int32
         var start: Int32
         var end: Int32
     }
@@ -65,6 +72,9 @@ final class XMLRecordTree {
         var local: UnsafeRawPointer
     }
 
+    /// Below this many distinct child names a linear scan beats hashing.
+    private static let linearGroups: Int32 = 12
+
     private(set) var nodes: [Node] = []
     private var attributes: [Attribute] = []
     private var segments: [Segment] = []
@@ -75,23 +85,27 @@ final class XMLRecordTree {
     /// Approximate size of the record's JSON, checked against `max_record_bytes`.
     private(set) var size = 0
 
-    private let options: XMLOptions
+    private let stripsNamespaces: Bool
     private let arrayNames: [[UInt8]]
-    private let attributePrefix: [UInt8]
+    private let attributeKeyPrefix: [UInt8]
     private let textKey: [UInt8]
     private let nameKey: [UInt8]
 
     init(options: XMLOptions) {
-        self.options = options
+        stripsNamespaces = options.stripsNamespaces
         arrayNames = options.arrays.map { Array($0.utf8) }
-        attributePrefix = Array(options.attributePrefix.utf8)
-        textKey = Array(options.textKey.utf8)
-        nameKey = Array(options.nameKey.utf8)
+        attributeKeyPrefix = XMLRecordTree.escaped(options.attributePrefix)
+        textKey = XMLRecordTree.escaped(options.textKey)
+        nameKey = XMLRecordTree.escaped(options.nameKey)
     }
 
-    var isOpen: Bool { !open.isEmpty }
+    private static func escaped(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        Array(text.utf8).withUnsafeBufferPointer { JSONWriter.appendEscaped($0, to: &out) }
+        return out
+    }
 
-    func reset() {
+    mutating func reset() {
         nodes.removeAll(keepingCapacity: true)
         attributes.removeAll(keepingCapacity: true)
         segments.removeAll(keepingCapacity: true)
@@ -103,44 +117,51 @@ final class XMLRecordTree {
 
     /// Opens an element below the innermost open one (or as the record root).
     /// `attributes` is libxml2's array of five pointers per attribute.
-    func startElement(prefix: Name?, local: Name, attributeCount: Int, attributes raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
-        let prefix = options.stripsNamespaces ? nil : prefix
+    mutating func startElement(prefix: Name?, local: Name, attributeCount: Int, attributes raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        let prefix = stripsNamespaces ? nil : prefix
         let index = Int32(nodes.count)
-        nodes.append(Node(prefix: prefix, local: local, firstAttribute: Int32(attributes.count)))
-        size += XMLRecordTree.length(local) + 8
+        let localLength = XMLRecordTree.length(local)
+        let prefixLength = prefix.map(XMLRecordTree.length) ?? 0
+        var node = Node(prefix: prefix, local: local, prefixLength: Int32(prefixLength), localLength: Int32(localLength),
+                        firstAttribute: Int32(attributes.count))
+        size += localLength + prefixLength + 8
         if let raw, attributeCount > 0 {
             for a in 0..<attributeCount {
                 guard let name = raw[5 * a], let value = raw[5 * a + 3], let end = raw[5 * a + 4] else { continue }
                 let start = Int32(text.count)
-                appendAttributeValue(UnsafeBufferPointer(start: value, count: value.distance(to: end)))
-                attributes.append(Attribute(prefix: options.stripsNamespaces ? nil : raw[5 * a + 1], local: name,
-                                            start: start, end: Int32(text.count)))
-                size += XMLRecordTree.length(name) + value.distance(to: end) + 8
+                let valueLength = value.distance(to: end)
+                appendAttributeValue(value, count: valueLength)
+                let attributePrefix = stripsNamespaces ? nil : raw[5 * a + 1]
+                let nameLength = XMLRecordTree.length(name)
+                let attributePrefixLength = attributePrefix.map(XMLRecordTree.length) ?? 0
+                attributes.append(Attribute(prefix: attributePrefix, local: name, prefixLength: Int32(attributePrefixLength),
+                                            localLength: Int32(nameLength), start: start, end: Int32(text.count)))
+                size += nameLength + attributePrefixLength + valueLength + 8
             }
-            nodes[Int(index)].attributeCount = Int32(attributes.count) - nodes[Int(index)].firstAttribute
+            node.attributeCount = Int32(attributes.count) - node.firstAttribute
         }
+        nodes.append(node)
         if let parent = open.last {
             link(child: index, to: parent)
         }
         open.append(index)
     }
 
-    func endElement() {
+    mutating func endElement() {
         open.removeLast()
     }
 
     /// Appends character data (or CDATA) to the innermost open element.
-    func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let current = open.last, bytes.count > 0 else { return }
-        size += bytes.count
+    mutating func characters(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard let current = open.last, count > 0 else { return }
+        size += count
         let last = nodes[Int(current)].lastText
-        if last >= 0 && segments[Int(last)].end == Int32(text.count) {
-            text.append(contentsOf: bytes)
+        let start = Int32(text.count)
+        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+        if last >= 0 && segments[Int(last)].end == start {
             segments[Int(last)].end = Int32(text.count)
             return
         }
-        let start = Int32(text.count)
-        text.append(contentsOf: bytes)
         let segment = Int32(segments.count)
         segments.append(Segment(start: start, end: Int32(text.count)))
         if last >= 0 {
@@ -151,56 +172,78 @@ final class XMLRecordTree {
         nodes[Int(current)].lastText = segment
     }
 
-    private func link(child: Int32, to parent: Int32) {
+    private mutating func link(child: Int32, to parent: Int32) {
         let c = nodes[Int(child)]
         let previous = nodes[Int(parent)].lastChild
         nodes[Int(parent)].lastChild = child
-        let key = GroupKey(parent: parent, prefix: c.prefix.map(UnsafeRawPointer.init), local: UnsafeRawPointer(c.local))
         var head: Int32 = -1
         if previous >= 0 {
             let p = nodes[Int(previous)]
             if p.local == c.local && p.prefix == c.prefix {
                 head = p.groupHead  // the common case: a run of same-named siblings
-            } else if let found = groups[key] {
-                head = found
+            } else if nodes[Int(parent)].groupKinds <= XMLRecordTree.linearGroups {
+                var g = nodes[Int(parent)].firstGroup
+                while g >= 0 {
+                    if nodes[Int(g)].local == c.local && nodes[Int(g)].prefix == c.prefix {
+                        head = g
+                        break
+                    }
+                    g = nodes[Int(g)].nextGroup
+                }
+            } else {
+                head = groups[GroupKey(parent: parent, prefix: c.prefix.map(UnsafeRawPointer.init), local: UnsafeRawPointer(c.local))] ?? -1
             }
         }
-        nodes[Int(child)].groupHead = head >= 0 ? head : child
-        if head < 0 {
-            // A new name below this parent.
-            nodes[Int(child)].groupTail = child
-            nodes[Int(child)].groupCount = 1
-            nodes[Int(child)].isArrayGroup = isArrayName(prefix: c.prefix, local: c.local)
-            let lastGroup = nodes[Int(parent)].lastGroup
-            if lastGroup >= 0 {
-                nodes[Int(lastGroup)].nextGroup = child
-            } else {
-                nodes[Int(parent)].firstGroup = child
-            }
-            nodes[Int(parent)].lastGroup = child
-            groups[key] = child
+        if head >= 0 {
+            nodes[Int(child)].groupHead = head
+            let tail = nodes[Int(head)].groupTail
+            nodes[Int(tail)].nextSame = child
+            nodes[Int(head)].groupTail = child
+            nodes[Int(head)].groupCount += 1
             return
         }
-        let tail = nodes[Int(head)].groupTail
-        nodes[Int(tail)].nextSame = child
-        nodes[Int(head)].groupTail = child
-        nodes[Int(head)].groupCount += 1
+        // A new name below this parent.
+        nodes[Int(child)].groupHead = child
+        nodes[Int(child)].groupTail = child
+        nodes[Int(child)].groupCount = 1
+        nodes[Int(child)].isArrayGroup = isArrayName(c)
+        let lastGroup = nodes[Int(parent)].lastGroup
+        if lastGroup >= 0 {
+            nodes[Int(lastGroup)].nextGroup = child
+        } else {
+            nodes[Int(parent)].firstGroup = child
+        }
+        nodes[Int(parent)].lastGroup = child
+        nodes[Int(parent)].groupKinds += 1
+        let kinds = nodes[Int(parent)].groupKinds
+        if kinds > XMLRecordTree.linearGroups {
+            // Past the linear limit: index every group of this parent (once), then each new one.
+            var g = kinds == XMLRecordTree.linearGroups + 1 ? nodes[Int(parent)].firstGroup : child
+            while g >= 0 {
+                let n = nodes[Int(g)]
+                groups[GroupKey(parent: parent, prefix: n.prefix.map(UnsafeRawPointer.init), local: UnsafeRawPointer(n.local))] = g
+                g = n.nextGroup
+            }
+        }
     }
 
-    private func isArrayName(prefix: Name?, local: Name) -> Bool {
+    private func isArrayName(_ node: Node) -> Bool {
         guard !arrayNames.isEmpty else { return false }
         var name: [UInt8] = []
-        XMLRecordTree.appendName(prefix: prefix, local: local, to: &name)
+        XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
+                                 localLength: Int(node.localLength), to: &name)
         return arrayNames.contains(name)
     }
 
     /// Attribute values reach SAX with `&` written as `&#38;` (libxml2 does so when it
     /// does not substitute entities); turn those back into `&`.
-    private func appendAttributeValue(_ value: UnsafeBufferPointer<UInt8>) {
-        guard let base = value.baseAddress else { return }
+    private mutating func appendAttributeValue(_ base: UnsafePointer<UInt8>, count n: Int) {
+        guard memchr(base, 0x26, n) != nil else {
+            text.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+            return
+        }
         var i = 0
         var run = 0
-        let n = value.count
         while i < n {
             if base[i] == UInt8(ascii: "&"), i + 4 < n, base[i + 1] == UInt8(ascii: "#"), base[i + 2] == UInt8(ascii: "3"),
                base[i + 3] == UInt8(ascii: "8"), base[i + 4] == UInt8(ascii: ";") {
@@ -219,113 +262,124 @@ final class XMLRecordTree {
     /// Writes the record (node 0) as a JSON object to `out`.
     func write(to out: inout [UInt8], tagged: Bool) {
         guard !nodes.isEmpty else { return }
-        writeElement(0, to: &out, isRecord: true, tagged: tagged)
+        text.withUnsafeBufferPointer { text in
+            writeElement(0, text: text, to: &out, isRecord: true, tagged: tagged)
+        }
     }
 
-    private func writeElement(_ index: Int32, to out: inout [UInt8], isRecord: Bool, tagged: Bool) {
+    @inline(__always)
+    private static func appendName(prefix: Name?, prefixLength: Int, local: Name, localLength: Int, to out: inout [UInt8]) {
+        if let prefix {
+            out.append(contentsOf: UnsafeBufferPointer(start: prefix, count: prefixLength))
+            out.append(UInt8(ascii: ":"))
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: local, count: localLength))
+    }
+
+    /// Writes `,"` (or `"`), the key, and `":`.
+    @inline(__always)
+    private static func key(_ literal: [UInt8], prefix: Name? = nil, prefixLength: Int32 = 0, local: Name? = nil, localLength: Int32 = 0,
+                            first: inout Bool, to out: inout [UInt8]) {
+        if first {
+            first = false
+        } else {
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: literal)
+        if let local { appendName(prefix: prefix, prefixLength: Int(prefixLength), local: local, localLength: Int(localLength), to: &out) }
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+    }
+
+    private func writeElement(_ index: Int32, text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], isRecord: Bool, tagged: Bool) {
         let node = nodes[Int(index)]
         if !isRecord && node.attributeCount == 0 && node.firstGroup < 0 {
             out.append(UInt8(ascii: "\""))
-            writeText(node, to: &out)
+            writeText(node, text: text, to: &out)
             out.append(UInt8(ascii: "\""))
             return
         }
         out.append(UInt8(ascii: "{"))
         var first = true
-        func key(_ parts: [UInt8]..., prefix: Name? = nil, local: Name? = nil) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(UInt8(ascii: "\""))
-            var name: [UInt8] = []
-            for part in parts { name.append(contentsOf: part) }
-            if let local { XMLRecordTree.appendName(prefix: prefix, local: local, to: &name) }
-            name.withUnsafeBufferPointer { JSONWriter.appendEscaped($0, to: &out) }
-            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        }
         if isRecord && tagged {
-            key(nameKey)
+            XMLRecordTree.key(nameKey, first: &first, to: &out)
             out.append(UInt8(ascii: "\""))
-            var name: [UInt8] = []
-            XMLRecordTree.appendName(prefix: node.prefix, local: node.local, to: &name)
-            name.withUnsafeBufferPointer { JSONWriter.appendEscaped($0, to: &out) }
+            XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
+                                     localLength: Int(node.localLength), to: &out)
             out.append(UInt8(ascii: "\""))
         }
         var a = Int(node.firstAttribute)
         let attributeEnd = a + Int(node.attributeCount)
         while a < attributeEnd {
             let attribute = attributes[a]
-            key(attributePrefix, prefix: attribute.prefix, local: attribute.local)
+            XMLRecordTree.key(attributeKeyPrefix, prefix: attribute.prefix, prefixLength: attribute.prefixLength,
+                              local: attribute.local, localLength: attribute.localLength, first: &first, to: &out)
             out.append(UInt8(ascii: "\""))
-            text.withUnsafeBufferPointer {
-                JSONWriter.appendEscaped(UnsafeBufferPointer(rebasing: $0[Int(attribute.start)..<Int(attribute.end)]), to: &out)
-            }
+            JSONWriter.appendEscaped(UnsafeBufferPointer(rebasing: text[Int(attribute.start)..<Int(attribute.end)]), to: &out)
             out.append(UInt8(ascii: "\""))
             a += 1
         }
         var group = node.firstGroup
         while group >= 0 {
             let head = nodes[Int(group)]
-            key(prefix: head.prefix, local: head.local)
+            XMLRecordTree.key([], prefix: head.prefix, prefixLength: head.prefixLength, local: head.local,
+                              localLength: head.localLength, first: &first, to: &out)
             if head.groupCount > 1 || head.isArrayGroup {
                 out.append(UInt8(ascii: "["))
                 var member = group
                 while member >= 0 {
                     if member != group { out.append(UInt8(ascii: ",")) }
-                    writeElement(member, to: &out, isRecord: false, tagged: false)
+                    writeElement(member, text: text, to: &out, isRecord: false, tagged: false)
                     member = nodes[Int(member)].nextSame
                 }
                 out.append(UInt8(ascii: "]"))
             } else {
-                writeElement(group, to: &out, isRecord: false, tagged: false)
+                writeElement(group, text: text, to: &out, isRecord: false, tagged: false)
             }
             group = head.nextGroup
         }
-        if hasText(node) {
-            key(textKey)
+        if hasText(node, text: text) {
+            XMLRecordTree.key(textKey, first: &first, to: &out)
             out.append(UInt8(ascii: "\""))
-            writeText(node, to: &out)
+            writeText(node, text: text, to: &out)
             out.append(UInt8(ascii: "\""))
         }
         out.append(UInt8(ascii: "}"))
     }
 
-    private func hasText(_ node: Node) -> Bool {
+    private func hasText(_ node: Node, text: UnsafeBufferPointer<UInt8>) -> Bool {
         var s = node.firstText
         while s >= 0 {
             let segment = segments[Int(s)]
-            for i in Int(segment.start)..<Int(segment.end) where !XMLRecordTree.isSpace(text[i]) { return true }
+            if !XMLRecordTree.isBlank(UnsafeBufferPointer(rebasing: text[Int(segment.start)..<Int(segment.end)])) { return true }
             s = segment.next
         }
         return false
     }
 
-    private func writeText(_ node: Node, to out: inout [UInt8]) {
+    private func writeText(_ node: Node, text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         var s = node.firstText
-        text.withUnsafeBufferPointer { text in
-            while s >= 0 {
-                let segment = segments[Int(s)]
-                let bytes = UnsafeBufferPointer(rebasing: text[Int(segment.start)..<Int(segment.end)])
-                if bytes.contains(where: { !XMLRecordTree.isSpace($0) }) {
-                    JSONWriter.appendEscaped(bytes, to: &out)
-                }
-                s = segment.next
+        while s >= 0 {
+            let segment = segments[Int(s)]
+            let bytes = UnsafeBufferPointer(rebasing: text[Int(segment.start)..<Int(segment.end)])
+            if !XMLRecordTree.isBlank(bytes) {
+                JSONWriter.appendEscaped(bytes, to: &out)
             }
+            s = segment.next
         }
     }
 
     @inline(__always)
-    static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { return false }
+        return true
     }
 
     static func length(_ name: Name) -> Int { strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) }
 
     /// Appends `prefix:local` (or `local`) as written.
     static func appendName(prefix: Name?, local: Name, to out: inout [UInt8]) {
-        if let prefix {
-            out.append(contentsOf: UnsafeBufferPointer(start: prefix, count: length(prefix)))
-            out.append(UInt8(ascii: ":"))
-        }
-        out.append(contentsOf: UnsafeBufferPointer(start: local, count: length(local)))
+        appendName(prefix: prefix, prefixLength: prefix.map(length) ?? 0, local: local, localLength: length(local), to: &out)
     }
 }
