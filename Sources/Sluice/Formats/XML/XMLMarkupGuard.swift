@@ -76,6 +76,22 @@ struct XMLMarkupGuard {
                 if seen == 0x5D5D { state = .text }
                 continue
             }
+            if (state == .startTag && quote != 0) || state == .endTag {
+                // Skip a quoted attribute value, or the rest of an end tag, at once.
+                let target = Int32(state == .endTag ? 0x3E : quote)
+                let hit = memchr(base + i, target, n - i)
+                let j = hit.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
+                tokenBytes += j - i
+                if tokenBytes > maxTokenBytes {
+                    return "a markup token is longer than input.xml.max_token_bytes (\(maxTokenBytes) bytes)"
+                }
+                i = j
+                if hit == nil { return nil }
+                i += 1
+                recent = recent << 8 | UInt32(target)
+                if state == .endTag { state = .text } else { quote = 0 }
+                continue
+            }
             let byte = base[i]
             i += 1
             if byte == 0 { continue }

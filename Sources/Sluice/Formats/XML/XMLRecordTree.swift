@@ -227,12 +227,18 @@ struct XMLRecordTree {
         }
     }
 
-    private func isArrayName(_ node: Node) -> Bool {
+    /// Answers of ``isArrayName(_:)`` by interned name; a document has few distinct names.
+    private var arrayNameCache: [(prefix: Name?, local: Name, isArray: Bool)] = []
+
+    private mutating func isArrayName(_ node: Node) -> Bool {
         guard !arrayNames.isEmpty else { return false }
+        for entry in arrayNameCache where entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
         var name: [UInt8] = []
         XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
                                  localLength: Int(node.localLength), to: &name)
-        return arrayNames.contains(name)
+        let isArray = arrayNames.contains(name)
+        if arrayNameCache.count < 64 { arrayNameCache.append((node.prefix, node.local, isArray)) }
+        return isArray
     }
 
     /// Attribute values reach SAX with `&` written as `&#38;` (libxml2 does so when it
