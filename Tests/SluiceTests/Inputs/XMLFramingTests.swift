@@ -124,6 +124,12 @@ extension InputsTests {
             #expect(try readXML(attributes).0.failure?.message.contains("input.xml.max_attributes (256)") == true)
             let token = "<r><e a=\"" + String(repeating: "v", count: 2 << 20) + "\"/></r>"
             #expect(try readXML(token, chunkSize: 4096).0.failure?.message.contains("input.xml.max_token_bytes") == true)
+            let reference = "<r><e>&" + String(repeating: "v", count: 2 << 20) + "</e></r>"
+            #expect(try readXML(reference, chunkSize: 4096).0.failure?.message.contains("input.xml.max_token_bytes") == true)
+            let comment = "<r><!--" + String(repeating: "-", count: 2 << 20) + "--></r>"
+            #expect(try readXML(comment, chunkSize: 4096).0.failure?.message.contains("input.xml.max_token_bytes") == true)
+            let cdata = "<r><e><![CDATA[" + String(repeating: "c", count: 2 << 20) + "]]></e><e>&amp;x</e></r>"
+            #expect(try readXML(cdata, maxRecordBytes: 4 << 20, chunkSize: 4096).1.count == 2)  // CDATA streams: no token limit
             let small = XMLOptions(maxDepth: 3, maxAttributes: 2, maxTokenBytes: 64)
             #expect(try readXML("<a><b><c><d/></c></b></a>", small).0.failure?.message.contains("max_depth (3)") == true)
             #expect(try readXML("<a><b x='1' y='=2'/></a>", small).0.failure == nil)  // '=' inside quotes does not count

@@ -11,7 +11,7 @@ import Darwin
 /// every chunk, so one enormous tag costs it quadratic time. The guard runs over every
 /// chunk first, in linear time, and stops the file when a start tag has more than
 /// `maxAttributes` attributes or a markup token (a tag, a comment, a processing
-/// instruction, the DOCTYPE) is longer than `maxTokenBytes`. CDATA sections and text are
+/// instruction, the DOCTYPE, an entity reference) is longer than `maxTokenBytes`. CDATA sections and text are
 /// not limited here: libxml2 streams them, and the record size limit applies.
 ///
 /// It follows only the ASCII structure (`<`, `>`, quotes, `<!--`, `<![CDATA[`, `<?`), and
@@ -20,7 +20,7 @@ import Darwin
 /// depth limit still applies there, in the parser callbacks.
 struct XMLMarkupGuard {
     private enum State: UInt8 {
-        case text, open, bang, startTag, endTag, instruction, comment, cdata, doctype, doctypeComment
+        case text, open, bang, startTag, endTag, instruction, comment, cdata, doctype, doctypeComment, reference
     }
 
     private let maxAttributes: Int
@@ -48,11 +48,24 @@ struct XMLMarkupGuard {
                 // Jump to the next byte that can change the state.
                 let target: Int32 = state == .text ? 0x3C : 0x3E
                 guard let hit = memchr(base + i, target, n - i) else {
+                    if state == .text, let amp = memchr(base + i, 0x26, n - i) {
+                        state = .reference
+                        tokenBytes = 1
+                        i = base.distance(to: amp.assumingMemoryBound(to: UInt8.self)) + 1
+                        continue
+                    }
                     if n - i >= 2 { recent = UInt32(base[n - 2]) << 8 | UInt32(base[n - 1]) }
                     return nil
                 }
                 let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
                 if state == .text {
+                    // libxml2's push parser buffers from `&` until it sees `;`: bound that too.
+                    if let amp = memchr(base + i, 0x26, j - i) {
+                        state = .reference
+                        tokenBytes = 1
+                        i = base.distance(to: amp.assumingMemoryBound(to: UInt8.self)) + 1
+                        continue
+                    }
                     state = .open
                     tokenBytes = 1
                     recent = 0x3C
@@ -155,6 +168,8 @@ struct XMLMarkupGuard {
                     default: break
                     }
                 }
+            case .reference:
+                if byte == UInt8(ascii: ";") { state = .text } else if byte == UInt8(ascii: "<") { state = .open; tokenBytes = 1 }
             case .doctypeComment:
                 if recent & 0xFF_FFFF == 0x2D2D3E { state = .doctype }
             }
