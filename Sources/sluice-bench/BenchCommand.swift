@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-bench",
         abstract: "Sluice benchmarks and benchmark data.",
-        subcommands: [Generate.self, JSON.self, Stages.self, Command.self])
+        subcommands: [Generate.self, JSON.self, Stages.self, Command.self, GenerateXML.self, XML.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -45,6 +45,37 @@ struct BenchCommand: ParsableCommand {
 
         func run() {
             print(runJSONBenchmark(megabytes: megabytes))
+        }
+    }
+
+    struct GenerateXML: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate-xml", abstract: "Write N MB (uncompressed) of deterministic gzip XML order files.")
+
+        @Option(help: "Uncompressed megabytes to write in total.")
+        var megabytes: Int = 100
+
+        @Option(help: "Number of files to spread them over.")
+        var files: Int = 8
+
+        @Argument(help: "Directory to write into (created).")
+        var directory: String
+
+        func run() throws {
+            var generator = XMLOrderGenerator(seed: 42)
+            print(try generator.write(megabytes: megabytes, files: files, to: directory))
+        }
+    }
+
+    struct XML: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "XML MB/s, one thread: libxml2 push SAX and xmlTextReader parse-only, and Sluice's framing into records.")
+
+        @Argument(help: "Gzip XML order files (see generate-xml).")
+        var files: [String]
+
+        func run() {
+            print(runXMLBenchmark(paths: files))
         }
     }
 

@@ -57,7 +57,8 @@ public enum ConfigSchema {
         ConfigKey("path", .string, "Directory searched recursively. Relative paths resolve against the working directory; `--input` overrides it.", required: true),
         ConfigKey("include", .stringList, "Globs over the path relative to `path` (`**` spans directories, `*` and `?` stay within one, `[abc]`, `{a,b}`). Empty: every file."),
         ConfigKey("exclude", .stringList, "Globs of files to leave out, applied after `include`."),
-        ConfigKey("format", .choice(["auto", "ndjson", "json"]), "`auto` picks NDJSON for `.ndjson`/`.jsonl`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document. Gzip is detected by magic bytes.", default: "auto"),
+        ConfigKey("format", .choice(["auto", "ndjson", "json", "xml"]), "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Gzip is detected by magic bytes.", default: "auto"),
+        ConfigKey("xml", .mapping(xml), "How XML files map to records."),
         ConfigKey("readers", .integer(1...256), "Files read at once.", default: "2"),
         ConfigKey("max_record_bytes", .byteSize(16...(1 << 30)), "A longer record is an error of kind `limit`; NDJSON resynchronises at the next newline.", default: "16MiB"),
         ConfigKey("max_depth", .integer(1...100_000), "Nesting deeper than this is a parse error.", default: "512"),
@@ -69,6 +70,18 @@ public enum ConfigSchema {
                   "What to do with an input after its records are committed: `keep`, `delete` or `{ move: DIR }`.", default: "keep"),
         ConfigKey("on_failure", .oneOf([.choice(["keep"]), .mapping([ConfigKey("move", .string, "Directory to move the file under, keeping its relative path.", required: true)])]),
                   "What to do with an input that failed: `keep` or `{ move: DIR }`.", default: "keep"),
+    ]
+
+    public static let xml: [ConfigKey] = [
+        ConfigKey("record", .stringList, "The element that delimits one record: a path from the root (`/MedlineCitationSet/MedlineCitation`, `*` for any one element) or a bare name matched at any depth (`order`); a list tags each record with its element name.", default: "/*/*"),
+        ConfigKey("arrays", .stringList, "Element names that are always arrays, however many times they occur."),
+        ConfigKey("attribute_prefix", .string, "Prefix of attribute keys.", default: "@"),
+        ConfigKey("text_key", .string, "Key of an element's text when it also has attributes or children.", default: "#text"),
+        ConfigKey("name_key", .string, "Key holding the record's element name (set when `record` is a list or uses `*`, or when this key is given).", default: "#name"),
+        ConfigKey("namespaces", .choice(["keep", "strip"]), "Keep prefixes as written (`mml:math`) or strip them.", default: "keep"),
+        ConfigKey("max_depth", .integer(1...10_000), "Element nesting deeper than this fails the file.", default: "256"),
+        ConfigKey("max_attributes", .integer(1...100_000), "A start tag with more attributes fails the file (checked before libxml2 sees it).", default: "256"),
+        ConfigKey("max_token_bytes", .byteSize(64...(1 << 30)), "A longer tag, comment, processing instruction, entity reference or DOCTYPE fails the file.", default: "1MiB"),
     ]
 
     public static let output: [ConfigKey] = [

@@ -41,7 +41,7 @@ public struct InputConfig: Sendable {
     public var include: [String]
     /// Globs of files to leave out, applied after `include`.
     public var exclude: [String]
-    /// `auto` (by extension, then first byte), `ndjson` or `json`.
+    /// `auto` (by extension, then first byte), `ndjson`, `json` or `xml`.
     public var format: InputFormat
     /// Files read at once (default 2).
     public var readers: Int
@@ -54,6 +54,8 @@ public struct InputConfig: Sendable {
     public var maxBatchBytes: Int = 4 << 20
     /// Ledger, retry and post-action keys (see ``IncrementalConfig``).
     public var incremental = IncrementalConfig()
+    /// How XML files map to records (`input.xml`).
+    public var xml: XMLOptions = XMLOptions()
 }
 
 /// `output:` — where kept records go.
@@ -231,11 +233,12 @@ extension PipelineConfig {
         let path = pathNode.string()
         let include = map["include"].map { $0.stringList() } ?? []
         let exclude = map["exclude"].map { $0.stringList() } ?? []
-        let formatName = map["format"].map { $0.choice(["auto", "ndjson", "json"]) } ?? "auto"
+        let formatName = map["format"].map { $0.choice(["auto", "ndjson", "json", "xml"]) } ?? "auto"
         let readers = map["readers"].map { $0.int(in: 1...256) } ?? 2
         let maxRecord = map["max_record_bytes"].map { $0.byteSize(in: 16...(1 << 30)) } ?? (16 << 20)
         let maxDepth = map["max_depth"].map { $0.int(in: 1...100_000) } ?? 512
         let maxBatchBytes = map["max_batch_bytes"].map { $0.byteSize(in: 1024...(1 << 30)) } ?? (4 << 20)
+        let xml = map["xml"].map(buildXML) ?? XMLOptions()
         if let include, let exclude {
             do {
                 _ = try DirectoryScanner(root: "", include: include, exclude: exclude)
@@ -245,9 +248,9 @@ extension PipelineConfig {
         }
         let incremental = IncrementalConfig.build(map)
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
-              let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental else { return nil }
+              let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental)
+                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {

@@ -72,6 +72,18 @@ struct Lexer {
         c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c)
     }
 
+    /// Names of XML records also hold `@` and `#` (`@id`, `#text`, leading or after a
+    /// letter) and `:` (`mml:math`).
+    private static func isNamePart(_ c: Unicode.Scalar) -> Bool {
+        isNameStart(c) || isDigit(c) || c == ":" || c == "@" || c == "#"
+    }
+
+    /// True at `@` or `#` followed by a name start: an XML key such as `@id` or `#text`.
+    private func isXMLNameStart() -> Bool {
+        guard let c = peek(), c == "@" || c == "#", let d = peek(1) else { return false }
+        return Lexer.isNameStart(d)
+    }
+
     private static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
 
     private mutating func next() throws(ExpressionError) -> Token {
@@ -81,8 +93,9 @@ struct Lexer {
         func token(_ kind: Token.Kind) -> Token { Token(kind: kind, column: column, endColumn: position + 1) }
         guard let c = peek() else { return token(.end) }
 
-        if Lexer.isNameStart(c) {
-            while let d = peek(), Lexer.isNameStart(d) || Lexer.isDigit(d) { position += 1 }
+        if Lexer.isNameStart(c) || isXMLNameStart() {
+            position += 1
+            while let d = peek(), Lexer.isNamePart(d) { position += 1 }
             let name = String(String.UnicodeScalarView(scalars[start..<position]))
             switch name {
             case "null": return token(.null)

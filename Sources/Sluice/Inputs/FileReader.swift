@@ -62,7 +62,6 @@ public enum FileReader {
     private static func frame(_ input: DecodedInput, file: InputFile, fileIndex: Int, options: ReadOptions,
                               outcome: inout FileReadOutcome, emit: (Batch) throws -> Void) throws(InputFault) {
         let named = FormatSniffer.framing(forName: file.relativePath, format: options.format)
-        if named == .xml { throw .io(message: "xml input is not supported yet", offset: nil) }
 
         // Collect just enough of the start to skip a BOM and, if needed, sniff the format.
         var head: [UInt8] = []
@@ -75,7 +74,7 @@ public enum FileReader {
                 framing = FormatSniffer.framing(forHead: head[bom...], format: options.format,
                                                 isComplete: isComplete, lineLimit: options.maxRecordBytes)
             }
-            if bom != nil && framing != nil { break }
+            if bom != nil && framing != nil || framing == .xml { break }
             guard let chunk = try input.next() else {
                 isComplete = true
                 continue
@@ -95,7 +94,9 @@ public enum FileReader {
             var framer = JSONDocumentFramer(assembler: assembler, maxRecordBytes: options.maxRecordBytes, startOffset: start)
             try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
         case .xml:
-            throw .io(message: "xml input is not supported yet", offset: nil)
+            // libxml2 reads the BOM and the encoding declaration itself.
+            var framer = XMLFramer(assembler: assembler, options: options.xml, maxRecordBytes: options.maxRecordBytes)
+            try run(&framer, head: head[...], input: input, outcome: &outcome, emit: emit)
         }
     }
 

@@ -11,7 +11,7 @@ enum Framing: Equatable {
 /// With `format: auto` the extension decides first, ignoring a trailing `.gz`:
 /// `.ndjson`, `.jsonl`, `.ldjson` → NDJSON; `.xml`, `.osm`, `.nxml` → XML. Otherwise
 /// the first non-whitespace byte (after an optional UTF-8 BOM) decides: `[` → a JSON
-/// array; `{` → NDJSON when the first line holds a complete value (the structural scan is
+/// array; `<` → XML; `{` → NDJSON when the first line holds a complete value (the structural scan is
 /// back at depth 0 at the end of the line), else one JSON document; anything else →
 /// NDJSON, whose records will fail to parse with a useful message.
 /// With `format: json`, `[` → a JSON array and anything else → one JSON document.
@@ -56,6 +56,7 @@ enum FormatSniffer {
         let byte = head[first]
         if format == .json { return byte == UInt8(ascii: "[") ? .jsonArray : .jsonDocument }
         if byte == UInt8(ascii: "[") { return .jsonArray }
+        if byte == UInt8(ascii: "<") { return .xml }
         guard byte == UInt8(ascii: "{") else { return .ndjson }
         guard let newline = head[first...].firstIndex(of: 0x0A) else {
             return isComplete || head.count - first > lineLimit ? .ndjson : nil

@@ -6,7 +6,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
     case ndjson
     /// A top-level JSON array (one record per element) or a single JSON value.
     case json
-    /// XML records (not supported yet).
+    /// XML records: the elements that `input.xml.record` selects (see ``XMLOptions``).
     case xml
 }
 
@@ -22,10 +22,13 @@ public struct ReadOptions: Sendable {
     public var maxBatchBytes: Int
     /// Bytes per `read(2)` call, and per inflated chunk.
     public var chunkSize: Int
+    /// How XML files map to records (`input.xml`).
+    public var xml: XMLOptions
 
     public init(format: InputFormat = .auto, batchSize: Int = 1024, maxRecordBytes: Int = 16 << 20,
-                maxBatchBytes: Int = 4 << 20, chunkSize: Int = 256 << 10) {
+                maxBatchBytes: Int = 4 << 20, chunkSize: Int = 256 << 10, xml: XMLOptions = XMLOptions()) {
         self.format = format
+        self.xml = xml
         self.batchSize = max(1, batchSize)
         self.maxRecordBytes = max(1, maxRecordBytes)
         self.maxBatchBytes = max(1, maxBatchBytes)

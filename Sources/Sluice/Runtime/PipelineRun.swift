@@ -265,7 +265,8 @@ public final class PipelineRun: @unchecked Sendable {
 
         let filePaths = files.map(\.relativePath)
         let readOptions = ReadOptions(format: config.input.format, batchSize: config.batchSize,
-                                      maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes)
+                                      maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes,
+                                      xml: config.input.xml)
         let encoder = OutputEncoder(compression: config.output.compression, level: config.output.level, filePaths: filePaths)
         let counters = stages.map { _ in StageCounters() }
         var threads: [WorkerThread] = []

@@ -144,12 +144,12 @@ extension InputsTests {
             #expect(texts(batches) == ["{\"a\":1}\n{\"a\":2}"])
         }
 
-        @Test func xmlIsNotSupportedYet() throws {
+        @Test func xmlFilesGoToTheXMLFramer() throws {
             let dir = try TempDir()
-            let (byName, _) = readAll(try dir.write("a.xml.gz", gzipMember("<a/>")))
-            #expect(byName.failure?.message == "xml input is not supported yet")
+            let (byName, batches) = readAll(try dir.write("a.xml.gz", gzipMember("<a><b/></a>")))
+            #expect(byName.failure == nil && texts(batches) == [##"{"#name":"b"}"##])
             let (forced, _) = readAll(try dir.write("a.json", "{}"), ReadOptions(format: .xml))
-            #expect(forced.failure?.message == "xml input is not supported yet")
+            #expect(forced.failure?.kind == .parse && forced.failure?.message.hasPrefix("xml: line 1") == true)
         }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// To accept a deliberate change, rerun with `SLUICE_UPDATE_EXPECTED=1 swift test
 /// --filter BundledPipeline` and review the diff of `fixtures/expected/`.
 @Suite struct BundledPipelineTests {
-    static let pipelines = ["orders", "enrich", "command"]
+    static let pipelines = ["orders", "orders-xml", "enrich", "command"]
 
     @Test(arguments: pipelines) func pipelineMatchesExpectedFiles(name: String) throws {
         let root = TestSupport.packageRoot

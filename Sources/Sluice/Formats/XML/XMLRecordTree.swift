@@ -1,0 +1,391 @@
+import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The elements of one XML record as the parser reports them, kept in flat arrays that
+/// are reused from record to record, and written out as the record's JSON text.
+///
+/// Names are libxml2's interned strings: within one parse, two names are equal exactly
+/// when their pointers are, so grouping repeated children costs pointer comparisons (a
+/// hash lookup only below elements with many distinct child names) and no `String`.
+/// XML names cannot hold `"`, `\` or control characters, so they are copied into the
+/// JSON text without escaping.
+///
+/// The mapping, for the record element and everything below it:
+/// - attributes become keys `attribute_prefix + name`, in document order, first;
+/// - child elements become keys in order of first appearance; a name that occurs more
+///   than once, or is listed in `arrays`, holds an array of the values in document order;
+/// - an element with neither attributes nor children is the string of its text (`""`
+///   when it has none); otherwise its text, if any, goes under `text_key`, last;
+/// - text is the concatenation, in document order, of the element's own character data
+///   and CDATA, leaving out runs that are whitespace only (text interleaved with child
+///   elements — mixed content — keeps its order but not its position among the children).
+/// The record element is always an object, led by `name_key` when records are tagged.
+struct XMLRecordTree {
+    typealias Name = UnsafePointer<xmlChar>
+
+    struct Node {
+        var prefix: Name?
+        var local: Name
+        var prefixLength: Int32
+        var localLength: Int32
+        var firstAttribute: Int32
+        var attributeCount: Int32 = 0
+        var firstText: Int32 = -1
+        var lastText: Int32 = -1
+        /// The first child of each distinct name, linked through `nextGroup`.
+        var firstGroup: Int32 = -1
+        var lastGroup: Int32 = -1
+        var groupKinds: Int32 = 0
+        var nextGroup: Int32 = -1
+        /// The next sibling with the same name.
+        var nextSame: Int32 = -1
+        /// For a group's first element: its last element and its size.
+        var groupTail: Int32 = -1
+        var groupCount: Int32 = 0
+        var groupHead: Int32 = -1
+        var lastChild: Int32 = -1
+        var isArrayGroup = false
+    }
+
+    struct Attribute {
+        var prefix: Name?
+        var local: Name
+        var prefixLength: Int32
+        var localLength: Int32
+        var start: Int32
+        var end: Int32
+    }
+
+    struct Segment {
+        var start: Int32
+        var end: Int32
+        var next: Int32 = -1
+    }
+
+    private struct GroupKey: Hashable {
+        var parent: Int32
+        var prefix: UnsafeRawPointer?
+        var local: UnsafeRawPointer
+    }
+
+    /// Below this many distinct child names a linear scan beats hashing.
+    private static let linearGroups: Int32 = 12
+
+    private(set) var nodes: [Node] = []
+    private var attributes: [Attribute] = []
+    private var segments: [Segment] = []
+    private var text: [UInt8] = []
+    private var groups: [GroupKey: Int32] = [:]
+    /// Open elements of the record, innermost last.
+    private var open: [Int32] = []
+    /// Approximate size of the record's JSON, checked against `max_record_bytes`.
+    private(set) var size = 0
+
+    private let stripsNamespaces: Bool
+    private let arrayNames: [[UInt8]]
+    private let attributeKeyPrefix: [UInt8]
+    private let textKey: [UInt8]
+    private let nameKey: [UInt8]
+
+    init(options: XMLOptions) {
+        stripsNamespaces = options.stripsNamespaces
+        arrayNames = options.arrays.map { Array($0.utf8) }
+        attributeKeyPrefix = XMLRecordTree.escaped(options.attributePrefix)
+        textKey = XMLRecordTree.escaped(options.textKey)
+        nameKey = XMLRecordTree.escaped(options.nameKey)
+    }
+
+    private static func escaped(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        Array(text.utf8).withUnsafeBufferPointer { JSONWriter.appendEscaped($0, to: &out) }
+        return out
+    }
+
+    mutating func reset() {
+        nodes.removeAll(keepingCapacity: true)
+        attributes.removeAll(keepingCapacity: true)
+        segments.removeAll(keepingCapacity: true)
+        text.removeAll(keepingCapacity: true)
+        if !groups.isEmpty { groups.removeAll(keepingCapacity: true) }
+        open.removeAll(keepingCapacity: true)
+        size = 0
+    }
+
+    /// Opens an element below the innermost open one (or as the record root).
+    /// `attributes` is libxml2's array of five pointers per attribute.
+    mutating func startElement(prefix: Name?, local: Name, attributeCount: Int, attributes raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        let prefix = stripsNamespaces ? nil : prefix
+        let index = Int32(nodes.count)
+        let localLength = XMLRecordTree.length(local)
+        let prefixLength = prefix.map(XMLRecordTree.length) ?? 0
+        var node = Node(prefix: prefix, local: local, prefixLength: Int32(prefixLength), localLength: Int32(localLength),
+                        firstAttribute: Int32(attributes.count))
+        size += localLength + prefixLength + 8
+        if let raw, attributeCount > 0 {
+            for a in 0..<attributeCount {
+                guard let name = raw[5 * a], let value = raw[5 * a + 3], let end = raw[5 * a + 4] else { continue }
+                let start = Int32(text.count)
+                let valueLength = value.distance(to: end)
+                appendAttributeValue(value, count: valueLength)
+                let attributePrefix = stripsNamespaces ? nil : raw[5 * a + 1]
+                let nameLength = XMLRecordTree.length(name)
+                let attributePrefixLength = attributePrefix.map(XMLRecordTree.length) ?? 0
+                attributes.append(Attribute(prefix: attributePrefix, local: name, prefixLength: Int32(attributePrefixLength),
+                                            localLength: Int32(nameLength), start: start, end: Int32(text.count)))
+                size += nameLength + attributePrefixLength + valueLength + 8
+            }
+            node.attributeCount = Int32(attributes.count) - node.firstAttribute
+        }
+        nodes.append(node)
+        if let parent = open.last {
+            link(child: index, to: parent)
+        }
+        open.append(index)
+    }
+
+    mutating func endElement() {
+        open.removeLast()
+    }
+
+    /// Appends character data (or CDATA) to the innermost open element.
+    mutating func characters(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard let current = open.last, count > 0 else { return }
+        size += count
+        let last = nodes[Int(current)].lastText
+        let start = Int32(text.count)
+        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
+        if last >= 0 && segments[Int(last)].end == start {
+            segments[Int(last)].end = Int32(text.count)
+            return
+        }
+        let segment = Int32(segments.count)
+        segments.append(Segment(start: start, end: Int32(text.count)))
+        if last >= 0 {
+            segments[Int(last)].next = segment
+        } else {
+            nodes[Int(current)].firstText = segment
+        }
+        nodes[Int(current)].lastText = segment
+    }
+
+    private mutating func link(child: Int32, to parent: Int32) {
+        let c = nodes[Int(child)]
+        let previous = nodes[Int(parent)].lastChild
+        nodes[Int(parent)].lastChild = child
+        var head: Int32 = -1
+        if previous >= 0 {
+            let p = nodes[Int(previous)]
+            if p.local == c.local && p.prefix == c.prefix {
+                head = p.groupHead  // the common case: a run of same-named siblings
+            } else if nodes[Int(parent)].groupKinds <= XMLRecordTree.linearGroups {
+                var g = nodes[Int(parent)].firstGroup
+                while g >= 0 {
+                    if nodes[Int(g)].local == c.local && nodes[Int(g)].prefix == c.prefix {
+                        head = g
+                        break
+                    }
+                    g = nodes[Int(g)].nextGroup
+                }
+            } else {
+                head = groups[GroupKey(parent: parent, prefix: c.prefix.map(UnsafeRawPointer.init), local: UnsafeRawPointer(c.local))] ?? -1
+            }
+        }
+        if head >= 0 {
+            nodes[Int(child)].groupHead = head
+            let tail = nodes[Int(head)].groupTail
+            nodes[Int(tail)].nextSame = child
+            nodes[Int(head)].groupTail = child
+            nodes[Int(head)].groupCount += 1
+            return
+        }
+        // A new name below this parent.
+        nodes[Int(child)].groupHead = child
+        nodes[Int(child)].groupTail = child
+        nodes[Int(child)].groupCount = 1
+        nodes[Int(child)].isArrayGroup = isArrayName(c)
+        let lastGroup = nodes[Int(parent)].lastGroup
+        if lastGroup >= 0 {
+            nodes[Int(lastGroup)].nextGroup = child
+        } else {
+            nodes[Int(parent)].firstGroup = child
+        }
+        nodes[Int(parent)].lastGroup = child
+        nodes[Int(parent)].groupKinds += 1
+        let kinds = nodes[Int(parent)].groupKinds
+        if kinds > XMLRecordTree.linearGroups {
+            // Past the linear limit: index every group of this parent (once), then each new one.
+            var g = kinds == XMLRecordTree.linearGroups + 1 ? nodes[Int(parent)].firstGroup : child
+            while g >= 0 {
+                let n = nodes[Int(g)]
+                groups[GroupKey(parent: parent, prefix: n.prefix.map(UnsafeRawPointer.init), local: UnsafeRawPointer(n.local))] = g
+                g = n.nextGroup
+            }
+        }
+    }
+
+    /// Answers of ``isArrayName(_:)`` by interned name; a document has few distinct names.
+    private var arrayNameCache: [(prefix: Name?, local: Name, isArray: Bool)] = []
+
+    private mutating func isArrayName(_ node: Node) -> Bool {
+        guard !arrayNames.isEmpty else { return false }
+        for entry in arrayNameCache where entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
+        var name: [UInt8] = []
+        XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
+                                 localLength: Int(node.localLength), to: &name)
+        let isArray = arrayNames.contains(name)
+        if arrayNameCache.count < 64 { arrayNameCache.append((node.prefix, node.local, isArray)) }
+        return isArray
+    }
+
+    /// Attribute values reach SAX with `&` written as `&#38;` (libxml2 does so when it
+    /// does not substitute entities); turn those back into `&`.
+    private mutating func appendAttributeValue(_ base: UnsafePointer<UInt8>, count n: Int) {
+        guard memchr(base, 0x26, n) != nil else {
+            text.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+            return
+        }
+        var i = 0
+        var run = 0
+        while i < n {
+            if base[i] == UInt8(ascii: "&"), i + 4 < n, base[i + 1] == UInt8(ascii: "#"), base[i + 2] == UInt8(ascii: "3"),
+               base[i + 3] == UInt8(ascii: "8"), base[i + 4] == UInt8(ascii: ";") {
+                text.append(contentsOf: UnsafeBufferPointer(start: base + run, count: i + 1 - run))
+                i += 5
+                run = i
+            } else {
+                i += 1
+            }
+        }
+        text.append(contentsOf: UnsafeBufferPointer(start: base + run, count: n - run))
+    }
+
+    // MARK: Writing
+
+    /// Writes the record (node 0) as a JSON object to `out`.
+    func write(to out: inout [UInt8], tagged: Bool) {
+        guard !nodes.isEmpty else { return }
+        text.withUnsafeBufferPointer { text in
+            writeElement(0, text: text, to: &out, isRecord: true, tagged: tagged)
+        }
+    }
+
+    @inline(__always)
+    private static func appendName(prefix: Name?, prefixLength: Int, local: Name, localLength: Int, to out: inout [UInt8]) {
+        if let prefix {
+            out.append(contentsOf: UnsafeBufferPointer(start: prefix, count: prefixLength))
+            out.append(UInt8(ascii: ":"))
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: local, count: localLength))
+    }
+
+    /// Writes `,"` (or `"`), the key, and `":`.
+    @inline(__always)
+    private static func key(_ literal: [UInt8], prefix: Name? = nil, prefixLength: Int32 = 0, local: Name? = nil, localLength: Int32 = 0,
+                            first: inout Bool, to out: inout [UInt8]) {
+        if first {
+            first = false
+        } else {
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: literal)
+        if let local { appendName(prefix: prefix, prefixLength: Int(prefixLength), local: local, localLength: Int(localLength), to: &out) }
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+    }
+
+    private func writeElement(_ index: Int32, text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], isRecord: Bool, tagged: Bool) {
+        let node = nodes[Int(index)]
+        if !isRecord && node.attributeCount == 0 && node.firstGroup < 0 {
+            out.append(UInt8(ascii: "\""))
+            writeText(node, text: text, to: &out)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        if isRecord && tagged {
+            XMLRecordTree.key(nameKey, first: &first, to: &out)
+            out.append(UInt8(ascii: "\""))
+            XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
+                                     localLength: Int(node.localLength), to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        var a = Int(node.firstAttribute)
+        let attributeEnd = a + Int(node.attributeCount)
+        while a < attributeEnd {
+            let attribute = attributes[a]
+            XMLRecordTree.key(attributeKeyPrefix, prefix: attribute.prefix, prefixLength: attribute.prefixLength,
+                              local: attribute.local, localLength: attribute.localLength, first: &first, to: &out)
+            out.append(UInt8(ascii: "\""))
+            JSONWriter.appendEscaped(UnsafeBufferPointer(rebasing: text[Int(attribute.start)..<Int(attribute.end)]), to: &out)
+            out.append(UInt8(ascii: "\""))
+            a += 1
+        }
+        var group = node.firstGroup
+        while group >= 0 {
+            let head = nodes[Int(group)]
+            XMLRecordTree.key([], prefix: head.prefix, prefixLength: head.prefixLength, local: head.local,
+                              localLength: head.localLength, first: &first, to: &out)
+            if head.groupCount > 1 || head.isArrayGroup {
+                out.append(UInt8(ascii: "["))
+                var member = group
+                while member >= 0 {
+                    if member != group { out.append(UInt8(ascii: ",")) }
+                    writeElement(member, text: text, to: &out, isRecord: false, tagged: false)
+                    member = nodes[Int(member)].nextSame
+                }
+                out.append(UInt8(ascii: "]"))
+            } else {
+                writeElement(group, text: text, to: &out, isRecord: false, tagged: false)
+            }
+            group = head.nextGroup
+        }
+        if hasText(node, text: text) {
+            XMLRecordTree.key(textKey, first: &first, to: &out)
+            out.append(UInt8(ascii: "\""))
+            writeText(node, text: text, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private func hasText(_ node: Node, text: UnsafeBufferPointer<UInt8>) -> Bool {
+        var s = node.firstText
+        while s >= 0 {
+            let segment = segments[Int(s)]
+            if !XMLRecordTree.isBlank(UnsafeBufferPointer(rebasing: text[Int(segment.start)..<Int(segment.end)])) { return true }
+            s = segment.next
+        }
+        return false
+    }
+
+    private func writeText(_ node: Node, text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var s = node.firstText
+        while s >= 0 {
+            let segment = segments[Int(s)]
+            let bytes = UnsafeBufferPointer(rebasing: text[Int(segment.start)..<Int(segment.end)])
+            if !XMLRecordTree.isBlank(bytes) {
+                JSONWriter.appendEscaped(bytes, to: &out)
+            }
+            s = segment.next
+        }
+    }
+
+    @inline(__always)
+    static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in bytes where !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { return false }
+        return true
+    }
+
+    static func length(_ name: Name) -> Int { strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) }
+
+    /// Appends `prefix:local` (or `local`) as written.
+    static func appendName(prefix: Name?, local: Name, to out: inout [UInt8]) {
+        appendName(prefix: prefix, prefixLength: prefix.map(length) ?? 0, local: local, localLength: length(local), to: &out)
+    }
+}

@@ -1,0 +1,373 @@
+import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Frames an XML file into records with libxml2's push parser and SAX2 callbacks.
+///
+/// Decoded chunks (Sluice gunzips; libxml2 never sees a file name) go first through
+/// ``XMLMarkupGuard`` and then to `xmlParseChunk`. The callbacks follow the element
+/// path; inside an element that `input.xml.record` selects they fill an
+/// ``XMLRecordTree``, and at its end tag the record's JSON text goes straight into the
+/// batch buffer.
+///
+/// Security: no entity other than the five predefined ones and character references is
+/// ever expanded, and nothing is ever loaded. libxml2 runs without `XML_PARSE_NOENT`,
+/// `XML_PARSE_DTDLOAD` and `XML_PARSE_HUGE`, with `XML_PARSE_NONET`; the external
+/// subset, entity resolution and the global entity loader are stubbed out; a reference
+/// to an entity that the document declares (which is how entity bombs and XXE work)
+/// fails the file, naming the entity; a reference to an entity that could only come from
+/// the external DTD is kept as written (`&uuml;`).
+///
+/// Errors: a malformed document fails the file with a `parse` error carrying libxml2's
+/// message, line and column; a record over `max_record_bytes` is a `limit` error and the
+/// file goes on. Records framed before a file-level error are handed over and withheld
+/// by the sink.
+///
+/// The callbacks reach the parse state through a raw pointer in the parser context's
+/// `_private`: no reference counting and no exclusivity checks per callback.
+final class XMLFramer: RecordFramer {
+    private let state: UnsafeMutablePointer<XMLParseState>
+    private var markupGuard: XMLMarkupGuard
+
+    var assembler: BatchAssembler { state.pointee.assembler }
+
+    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int) {
+        XMLFramer.setUpLibXML
+        state = .allocate(capacity: 1)
+        state.initialize(to: XMLParseState(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes))
+        markupGuard = XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes)
+    }
+
+    deinit {
+        if let parser = state.pointee.parser {
+            if let doc = parser.pointee.myDoc { xmlFreeDoc(doc) }
+            parser.pointee.myDoc = nil
+            xmlFreeParserCtxt(parser)
+        }
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    /// Once per process: no entity loader at all, whatever a document asks for.
+    private static let setUpLibXML: Void = {
+        xmlInitParser()
+        xmlSetExternalEntityLoader { _, _, _ in nil }
+    }()
+
+    /// Parser options: never NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE.
+    private static let parseOptions = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOXINCNODE.rawValue)
+
+    // MARK: RecordFramer
+
+    func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard chunk.count > 0 else { return }
+        if let violation = markupGuard.scan(chunk) {
+            throw .parse(message: "xml: " + violation, offset: state.pointee.fedBytes, line: state.pointee.currentLine)
+        }
+        try feed(chunk, isLast: false, emit: emit)
+    }
+
+    func finish(emit: (Batch) throws -> Void) throws(InputFault) {
+        try feed(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit)
+        try state.pointee.assembler.flush(emit: emit)
+    }
+
+    func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
+        try state.pointee.assembler.flush(emit: emit)
+    }
+
+    private func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
+        let state = self.state
+        withoutActuallyEscaping(emit) { emit in
+            state.pointee.emit = emit
+            defer { state.pointee.emit = nil }
+            var bytes = chunk
+            if state.pointee.parser == nil {
+                // The first bytes let libxml2 detect the encoding (BOM, or `<?xml` in UTF-16/EBCDIC).
+                let head = min(4, bytes.count)
+                state.pointee.parser = makeParser(UnsafeBufferPointer(rebasing: bytes[0..<head]))
+                bytes = UnsafeBufferPointer(rebasing: bytes[head...])
+                guard state.pointee.parser != nil else {
+                    state.pointee.fault = .io(message: "xml: cannot create a parser", offset: nil)
+                    return
+                }
+            }
+            guard let parser = state.pointee.parser, state.pointee.fault == nil else { return }
+            state.pointee.fedBytes += chunk.count
+            let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            // xmlParseChunk takes an Int32 size; chunks are far smaller.
+            let code = xmlParseChunk(parser, base, Int32(bytes.count), isLast ? 1 : 0)
+            if state.pointee.fault == nil && code != 0 {
+                state.pointee.fault = .parse(message: "xml: malformed document (libxml2 error \(code))",
+                                             offset: state.pointee.byteOffset, line: state.pointee.currentLine)
+            }
+        }
+        if let fault = state.pointee.fault { throw fault }
+        if isLast && state.pointee.recordDepth != 0 {
+            throw .parse(message: "xml: the document ends inside a record", offset: state.pointee.fedBytes, line: state.pointee.currentLine)
+        }
+    }
+
+    private func makeParser(_ head: UnsafeBufferPointer<UInt8>) -> xmlParserCtxtPtr? {
+        var sax = xmlSAXHandler()
+        xmlSAXVersion(&sax, 2)
+        sax.startElementNs = { ctx, local, prefix, _, _, _, attributeCount, _, attributes in
+            guard let local, let state = XMLFramer.state(ctx) else { return }
+            state.pointee.startElement(prefix: prefix, local: local, attributeCount: Int(attributeCount), attributes: attributes)
+        }
+        sax.endElementNs = { ctx, _, _, _ in
+            XMLFramer.state(ctx)?.pointee.endElement()
+        }
+        sax.characters = { ctx, bytes, count in
+            guard let bytes, count > 0, let state = XMLFramer.state(ctx) else { return }
+            state.pointee.characters(bytes, count: Int(count))
+        }
+        sax.ignorableWhitespace = sax.characters
+        sax.cdataBlock = sax.characters
+        sax.reference = { ctx, name in
+            // An entity only the (never loaded) external DTD could define: keep it as written.
+            guard let name, let state = XMLFramer.state(ctx) else { return }
+            var written: [UInt8] = [UInt8(ascii: "&")]
+            XMLRecordTree.appendName(prefix: nil, local: name, to: &written)
+            written.append(UInt8(ascii: ";"))
+            written.withUnsafeBufferPointer { state.pointee.characters($0.baseAddress!, count: $0.count) }
+        }
+        sax.getEntity = { ctx, name in
+            guard let name else { return nil }
+            if let predefined = xmlGetPredefinedEntity(name) { return predefined }
+            XMLFramer.state(ctx)?.pointee.refuseDeclaredEntity(name: name, isParameter: false)
+            return nil
+        }
+        sax.getParameterEntity = { ctx, name in
+            guard let name else { return nil }
+            XMLFramer.state(ctx)?.pointee.refuseDeclaredEntity(name: name, isParameter: true)
+            return nil
+        }
+        sax.resolveEntity = { _, _, _ in nil }
+        sax.externalSubset = { _, _, _, _ in }
+        sax.internalSubset = { ctx, name, externalID, systemID in
+            xmlSAX2InternalSubset(ctx, name, externalID, systemID)
+            // Undeclared entities then warn instead of failing: with a DOCTYPE they may
+            // come from a DTD we refuse to load, and are kept as written.
+            ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee.hasPErefs = 1
+        }
+        sax.serror = { _, error in
+            guard let error, let ctx = error.pointee.ctxt, let state = XMLFramer.state(ctx) else { return }
+            state.pointee.parserError(error.pointee)
+        }
+        let base = head.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+        guard let parser = xmlCreatePushParserCtxt(&sax, nil, base, Int32(head.count), nil) else { return nil }
+        xmlCtxtUseOptions(parser, XMLFramer.parseOptions)
+        parser.pointee._private = UnsafeMutableRawPointer(state)
+        return parser
+    }
+
+    private static func state(_ ctx: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<XMLParseState>? {
+        ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private?.assumingMemoryBound(to: XMLParseState.self)
+    }
+}
+
+/// Everything the SAX callbacks of one file change: the element path, the record being
+/// built, the batch being filled, and the first fault.
+struct XMLParseState {
+    var assembler: BatchAssembler
+    var parser: xmlParserCtxtPtr?
+    /// The batch consumer during one `consume`/`finish` call.
+    var emit: ((Batch) throws -> Void)?
+    /// The first fault; once set, the parser is stopped.
+    var fault: InputFault?
+    /// Decoded bytes handed to the parser so far.
+    var fedBytes = 0
+    /// Depth of the record element while inside a record, else 0.
+    private(set) var recordDepth = 0
+
+    private let options: XMLOptions
+    private let maxRecordBytes: Int
+    private var tree: XMLRecordTree
+    /// Element depth in the document.
+    private var depth = 0
+    /// Names of the open elements while outside a record (for matching record paths).
+    private var path: [(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name)] = []
+    private var isSkippingRecord = false
+    private var recordLine = 0
+    private var recordOffset = 0
+
+    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int) {
+        self.assembler = assembler
+        self.options = options
+        self.maxRecordBytes = maxRecordBytes
+        tree = XMLRecordTree(options: options)
+    }
+
+    var currentLine: Int { parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
+
+    /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
+    /// encodings libxml2 would have to re-encode to tell.
+    var byteOffset: Int {
+        guard let parser, let input = parser.pointee.input, input.pointee.buf?.pointee.encoder == nil else { return 0 }
+        return max(0, Int(xmlByteConsumed(parser)))
+    }
+
+    mutating func fail(_ error: InputFault) {
+        guard fault == nil else { return }
+        fault = error
+        if let parser { xmlStopParser(parser) }
+    }
+
+    mutating func parserError(_ error: xmlError) {
+        // Every fatal error fails the file, and so does every error (namespace errors are
+        // errors, not fatal) except the undeclared entity that the external DTD may define.
+        guard fault == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue,
+              error.level == XML_ERR_FATAL || error.code != Int32(XML_WAR_UNDECLARED_ENTITY.rawValue) else { return }
+        var message = error.message.map { String(cString: $0) } ?? "malformed document"
+        while message.last?.isWhitespace == true { message.removeLast() }
+        // libxml2 quotes names and bytes of the input; a hostile one may be 50,000 long.
+        if message.utf8.count > 300 { message = String(decoding: message.utf8.prefix(300), as: UTF8.self) + "…" }
+        if fedBytes == 0 { message = "the document is empty" }
+        fail(.parse(message: "xml: line \(error.line), column \(error.int2): \(message)", offset: byteOffset, line: Int(error.line)))
+    }
+
+    /// A reference to an entity the document declares fails the file: expanding it is how
+    /// entity bombs and external-entity reads work.
+    mutating func refuseDeclaredEntity(name: UnsafePointer<xmlChar>, isParameter: Bool) {
+        guard let parser, let doc = parser.pointee.myDoc else { return }
+        let declared = isParameter ? xmlGetParameterEntity(doc, name) : xmlGetDocEntity(doc, name)
+        guard declared != nil else { return }
+        var bytes: [UInt8] = []
+        XMLRecordTree.appendName(prefix: nil, local: name, to: &bytes)
+        let shown = String(decoding: bytes.prefix(200), as: UTF8.self)
+        let sigil = isParameter ? "%" : "&"
+        let line = Int(parser.pointee.input?.pointee.line ?? 0)
+        let column = Int(parser.pointee.input?.pointee.col ?? 0)
+        fail(.parse(message: "xml: line \(line), column \(column): entity '\(sigil)\(shown);' is declared in the document; "
+                    + "Sluice expands only the predefined entities and character references",
+                    offset: byteOffset, line: line))
+    }
+
+    // MARK: Callbacks
+
+    mutating func startElement(prefix: XMLRecordTree.Name?, local: XMLRecordTree.Name, attributeCount: Int,
+                               attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        guard fault == nil else { return }
+        depth += 1
+        if depth > options.maxDepth {
+            fail(.parse(message: "xml: line \(currentLine): elements nest deeper than input.xml.max_depth (\(options.maxDepth))",
+                        offset: byteOffset, line: currentLine))
+            return
+        }
+        if recordDepth > 0 {
+            if !isSkippingRecord {
+                tree.startElement(prefix: prefix, local: local, attributeCount: attributeCount, attributes: attributes)
+                checkRecordSize()
+            }
+            return
+        }
+        path.append((prefix, local))
+        guard isRecordElement() else { return }
+        recordDepth = depth
+        isSkippingRecord = false
+        tree.reset()
+        recordLine = currentLine
+        recordOffset = byteOffset
+        tree.startElement(prefix: prefix, local: local, attributeCount: attributeCount, attributes: attributes)
+        checkRecordSize()
+    }
+
+    mutating func characters(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard recordDepth > 0, !isSkippingRecord else { return }
+        tree.characters(bytes, count: count)
+        checkRecordSize()
+    }
+
+    mutating func endElement() {
+        guard fault == nil else { return }
+        defer { depth -= 1 }
+        if recordDepth == 0 {
+            path.removeLast()
+            return
+        }
+        if depth > recordDepth {
+            if !isSkippingRecord { tree.endElement() }
+            return
+        }
+        recordDepth = 0
+        let name = lastPathName
+        path.removeLast()
+        if isSkippingRecord {
+            reject(shown: Array("<\(name)…".utf8))
+            return
+        }
+        tree.endElement()
+        let start = assembler.batch.bytes.count
+        tree.write(to: &assembler.batch.bytes, tagged: options.tagsRecords)
+        if assembler.batch.bytes.count - start > maxRecordBytes {
+            let shown = Array(assembler.batch.bytes[start..<min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)])
+            assembler.batch.bytes.removeSubrange(start...)
+            reject(shown: shown)
+            return
+        }
+        guard let emit else { return }
+        do {
+            try assembler.commit(start: start, line: recordLine, offset: recordOffset, emit: emit)
+        } catch {
+            fail(error)
+        }
+    }
+
+    private var lastPathName: String {
+        guard let last = path.last else { return "" }
+        var bytes: [UInt8] = []
+        XMLRecordTree.appendName(prefix: options.stripsNamespaces ? nil : last.prefix, local: last.local, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private mutating func checkRecordSize() {
+        if tree.size > maxRecordBytes && !isSkippingRecord {
+            isSkippingRecord = true
+            tree.reset()
+        }
+    }
+
+    private mutating func reject(shown: [UInt8]) {
+        guard let emit else { return }
+        do {
+            try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: recordLine, offset: recordOffset, emit: emit)
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func isRecordElement() -> Bool {
+        for spec in options.records {
+            if spec.isAbsolute {
+                guard spec.steps.count == path.count else { continue }
+                var matches = true
+                for (step, element) in zip(spec.steps, path) where !nameMatches(step, element.prefix, element.local) {
+                    matches = false
+                    break
+                }
+                if matches { return true }
+            } else if let last = path.last, nameMatches(spec.steps[0], last.prefix, last.local) {
+                return true
+            }
+        }
+        return false
+    }
+
+    private func nameMatches(_ step: [UInt8]?, _ prefix: XMLRecordTree.Name?, _ local: XMLRecordTree.Name) -> Bool {
+        guard let step else { return true }
+        let localLength = XMLRecordTree.length(local)
+        if let prefix, !options.stripsNamespaces {
+            let prefixLength = XMLRecordTree.length(prefix)
+            guard step.count == prefixLength + 1 + localLength, step[prefixLength] == UInt8(ascii: ":") else { return false }
+            return step.withUnsafeBufferPointer {
+                memcmp($0.baseAddress!, prefix, prefixLength) == 0 && memcmp($0.baseAddress! + prefixLength + 1, local, localLength) == 0
+            }
+        }
+        guard step.count == localLength else { return false }
+        return step.withUnsafeBufferPointer { memcmp($0.baseAddress!, local, localLength) == 0 }
+    }
+}
