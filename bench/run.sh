@@ -36,13 +36,17 @@ for mb in "${sizes[@]}"; do
   /usr/bin/time -f '%e %M' -o "$out/time" timeout 3600 "$bin/sluice" run bench/orders-bench.yaml \
       --input "$data" --output "$out/o" --summary "$out/summary.json" > /dev/null
   read -r wall rss_kb < "$out/time"
-  python3 - "$out/summary.json" "$wall" "$rss_kb" "$gz" "$mb" <<'PY'
+  "$bin/sluice" explain bench/orders-bench.yaml --format json > "$out/plan.json"
+  python3 - "$out/summary.json" "$wall" "$rss_kb" "$gz" "$mb" "$out/plan.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); wall = float(sys.argv[2]); rss = int(sys.argv[3]) / 1024; gz = float(sys.argv[4])
+plan = json.load(open(sys.argv[6]))
 decoded = s["bytes"]["decoded"] / 1e6; r = s["records"]
 print(f"{sys.argv[5]} MB input: sluice {wall:.2f} s, {decoded / wall:.0f} MB/s, {r['in'] / wall / 1e6:.2f} M records/s, "
       f"peak RSS {rss:.0f} MB; gzip -dc x2 {gz:.2f} s; ratio {wall / gz:.2f}x "
       f"(records in {r['in']}, out {r['out']}, filtered {r['filtered']}, failed {r['failed']})")
+print(f"  sluice explain memory bound {plan['memory_bound_bytes'] / 2**20:.0f} MiB "
+      f"({plan['memory_at_1kib_records'] / 2**20:.0f} MiB at 1 KiB records) vs peak RSS {rss:.0f} MB")
 for st in s["stages"]:
     print(f"  stage {st['name']}: busy {st['busy_seconds']:.2f} s, queue high water {st['queue_high_water']}/{st['queue_capacity']}")
 PY

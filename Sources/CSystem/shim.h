@@ -1,13 +1,20 @@
 // Small inline wrappers over POSIX/GNU calls that Swift's Glibc module does not expose.
+//
+// No _GNU_SOURCE here: it changes how glibc's headers declare shared types (fd_set's
+// field names), and Clang modules that see one type declared two ways refuse to build
+// (Dispatch and the libxml2 shim include the same headers without it). The GNU calls
+// are declared by hand instead, with glibc's own signatures.
 #ifndef SLUICE_CSYSTEM_SHIM_H
 #define SLUICE_CSYSTEM_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <pthread.h>
 #include <spawn.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+extern int pthread_setname_np(pthread_t thread, const char *name);
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+extern int pipe2(int fds[2], int flags);
 
 /// Names the calling thread (at most 15 bytes are kept), for `top -H` and /proc.
 static inline int sluice_set_thread_name(const char *name) {

@@ -17,6 +17,9 @@ public enum StarterConfig {
         public var fields: [(path: String, kind: String, count: Int)]
         /// Records sampled.
         public var sampled: Int
+        /// For XML files: element names found at depth 2 (`/ROOT/NAME`), the candidates
+        /// for `input.xml.record`, most frequent first.
+        public var xmlRecords: [(name: String, count: Int)] = []
 
         public static func == (a: Findings, b: Findings) -> Bool {
             a.patterns.map(\.pattern) == b.patterns.map(\.pattern) && a.format == b.format
@@ -33,6 +36,7 @@ public enum StarterConfig {
         var fieldCounts: [String: (kind: String, count: Int, first: Int)] = [:]
         var sampled = 0
         var order = 0
+        var xmlNames: [String: Int] = [:]
         for file in files.prefix(sampleFiles) {
             var batches: [Batch] = []
             let options = ReadOptions(format: .auto, batchSize: sampleRecords)
@@ -47,7 +51,11 @@ public enum StarterConfig {
                 sampled += 1
                 let root = Int(batch.records[i].tapeStart)
                 batch.withView { view in
+                    if let name = view.member(of: root, key: Array("#name".utf8)).flatMap(view.string) {
+                        xmlNames[name, default: 0] += 1
+                    }
                     collect(view, node: root, prefix: "", depth: 0) { path, kind in
+                        guard path != "#name" else { return }
                         let seen = fieldCounts[path]
                         fieldCounts[path] = (seen?.kind ?? kind, (seen?.count ?? 0) + 1, seen?.first ?? order)
                         order += 1
@@ -58,9 +66,11 @@ public enum StarterConfig {
         let fields = fieldCounts.map { (path: $0.key, kind: $0.value.kind, count: $0.value.count, first: $0.value.first) }
             .sorted { ($0.count, -$0.first) > ($1.count, -$1.first) }
             .map { (path: $0.path, kind: $0.kind, count: $0.count) }
-        return Findings(
+        var found = Findings(
             patterns: patterns.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { (pattern: $0.key, count: $0.value) },
             format: formats.count == 1 ? formats.first! : "auto", fields: fields, sampled: sampled)
+        found.xmlRecords = xmlNames.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { (name: $0.key, count: $0.value) }
+        return found
     }
 
     /// The starter config text for `directory`.
@@ -84,7 +94,11 @@ public enum StarterConfig {
             lines.append("  include: [\(found.patterns.map { yamlString($0.pattern) }.joined(separator: ", "))]")
             lines.append("  # files: " + found.patterns.map { "\($0.pattern) ×\($0.count)" }.joined(separator: ", "))
         }
-        lines.append("  format: \(found.format)                 # auto | ndjson | json")
+        lines.append("  format: \(found.format)                 # auto | ndjson | json | xml")
+        if let first = found.xmlRecords.first {
+            lines.append("  xml:")
+            lines.append("    record: \(first.name)                # candidates: " + found.xmlRecords.prefix(6).map { "\($0.name) ×\($0.count)" }.joined(separator: ", "))
+        }
         lines.append("  readers: 2")
         lines.append("batch_size: 1024")
         lines.append("defaults: { workers: 2, queue: 8 }")
@@ -99,15 +113,15 @@ public enum StarterConfig {
         lines.append("    filter: 'true'                   # e.g. '\(probe) != null'")
         if !required.isEmpty {
             lines.append("  # - name: check")
-            let types = typed.map { "\($0.path): \(validateType($0.kind))" }.joined(separator: ", ")
-            lines.append("  #   validate: { required: [\(required.joined(separator: ", "))], types: { \(types) } }")
+            let types = typed.map { "\(yamlName($0.path)): \(validateType($0.kind))" }.joined(separator: ", ")
+            lines.append("  #   validate: { required: [\(required.map(yamlName).joined(separator: ", "))], types: { \(types) } }")
         }
         let nested = paths.filter { $0.contains(".") && !$0.contains("[") }.prefix(3)
         if !paths.isEmpty {
             lines.append("  # - name: shape")
             lines.append("  #   select:")
-            for path in paths.filter({ !$0.contains(".") }).prefix(4) { lines.append("  #     \(path): \(path)") }
-            for path in nested { lines.append("  #     \(path.replacingOccurrences(of: ".", with: "_")): \(path)") }
+            for path in paths.filter({ !$0.contains(".") }).prefix(4) { lines.append("  #     \(outputKey(path)): \(yamlName(path))") }
+            for path in nested { lines.append("  #     \(outputKey(path)): \(yamlName(path))") }
         }
         lines.append("output: { path: \(yamlString(output)), format: ndjson, compression: gzip, level: 6, layout: merged }")
         lines.append("errors: { path: errors.ndjson, max_error_rate: 0.05 }   # relative to output.path")
@@ -135,6 +149,7 @@ public enum StarterConfig {
         if name.hasSuffix(".gz") { name.removeLast(3) }
         if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".ldjson") { return "ndjson" }
         if name.hasSuffix(".json") { return "json" }
+        if name.hasSuffix(".xml") || name.hasSuffix(".osm") || name.hasSuffix(".nxml") { return "xml" }
         return "auto"
     }
 
@@ -170,6 +185,18 @@ public enum StarterConfig {
         case .array: return "array"
         case .object: return "object"
         }
+    }
+
+    /// A field path as a YAML scalar: quoted when YAML would read it otherwise (`@id`, `#text`).
+    private static func yamlName(_ path: String) -> String {
+        guard let first = path.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else { return "'\(path)'" }
+        return path
+    }
+
+    /// An output key for a field path: `customer.@id` → `customer_id`.
+    private static func outputKey(_ path: String) -> String {
+        let key = path.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "@", with: "").replacingOccurrences(of: "#", with: "")
+        return key.isEmpty ? "field" : key
     }
 
     private static func yamlString(_ text: String) -> String {

@@ -27,3 +27,22 @@ import Testing
         #expect(summary.records.out == 2)
     }
 }
+
+@Suite struct StarterConfigStagesTests {
+    /// The commented-out stages of a starter config are valid once uncommented, for
+    /// JSON and for XML directories (XML field names such as `@id` need quoting).
+    @Test(arguments: ["orders", "orders-xml"]) func uncommentedStagesLoad(fixture: String) throws {
+        let text = try StarterConfig.make(directory: TestSupport.fixture(fixture).path, name: "x", output: "out")
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let start = try #require(lines.firstIndex(of: "stages:"))
+        for i in start..<lines.count where lines[i].hasPrefix("  # ") {
+            lines[i] = "  " + lines[i].dropFirst(4)
+        }
+        let config = try PipelineConfig.parse(yaml: lines.joined(separator: "\n"), file: "x.yaml")
+        #expect(config.stages.map(\.kind) == ["filter", "validate", "select"])
+        if fixture == "orders-xml" {
+            #expect(text.contains("    record: order "))
+            #expect(config.input.format == .xml)
+        }
+    }
+}
