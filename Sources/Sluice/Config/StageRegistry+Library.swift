@@ -1,16 +1,20 @@
 /// Builders of the stage library (`set`, `rename`, `drop`, `cast`, `default`, `explode`,
-/// `dedupe`, `sample`, `limit`), kept apart from the core table so it stays short.
+/// `dedupe`, `sample`, `limit`; `lookup`, `flatten`, `unflatten` and `validate` are in
+/// StageRegistry+Enrich.swift), kept apart from the core table so it stays short.
 extension StageRegistry {
     static let library: [StageKind] = [
-        StageKind(name: SetStage.kind, summary: "Add or overwrite fields with the values of expressions; keep the rest.", make: makeSet),
-        StageKind(name: RenameStage.kind, summary: "Move fields to new names, keeping their values byte for byte.", make: makeRename),
-        StageKind(name: DropStage.kind, summary: "Remove fields.", make: makeDrop),
-        StageKind(name: CastStage.kind, summary: "Convert fields to int, float, string or bool; a value that does not convert fails the record.", make: makeCast),
-        StageKind(name: DefaultStage.kind, summary: "Fill fields that are missing or null.", make: makeDefault),
-        StageKind(name: ExplodeStage.kind, summary: "Make one record per element of an array field, with the parent's other fields.", make: makeExplode),
-        StageKind(name: DedupeStage.kind, summary: "Drop records whose key was seen earlier in the run (first in input order wins).", make: makeDedupe),
-        StageKind(name: SampleStage.kind, summary: "Keep a deterministic fraction of records, chosen by a hash of a key.", make: makeSample),
-        StageKind(name: LimitStage.kind, summary: "Keep the first N records in input order.", make: makeLimit),
+        StageKind(name: SetStage.kind, summary: "Add or overwrite fields with the values of expressions; keep the rest.", keys: setKeys, make: makeSet),
+        StageKind(name: RenameStage.kind, summary: "Move fields to new names, keeping their values byte for byte.", keys: renameKeys, make: makeRename),
+        StageKind(name: DropStage.kind, summary: "Remove fields.", keys: dropKeys, make: makeDrop),
+        StageKind(name: CastStage.kind, summary: "Convert fields to int, float, string or bool; a value that does not convert fails the record.", keys: castKeys, make: makeCast),
+        StageKind(name: DefaultStage.kind, summary: "Fill fields that are missing or null.", keys: defaultKeys, make: makeDefault),
+        StageKind(name: ExplodeStage.kind, summary: "Make one record per element of an array field, with the parent's other fields.", keys: explodeKeys, make: makeExplode),
+        StageKind(name: DedupeStage.kind, summary: "Drop records whose key was seen earlier in the run (first in input order wins).", keys: dedupeKeys, make: makeDedupe),
+        StageKind(name: SampleStage.kind, summary: "Keep a deterministic fraction of records, chosen by a hash of a key.", keys: sampleKeys, make: makeSample),
+        StageKind(name: LookupStage.kind, summary: "Enrich records from a CSV or NDJSON reference file loaded once, by key.", keys: lookupKeys, make: makeLookup),
+        StageKind(name: FlattenStage.kind, summary: "Turn nested objects into top-level dotted keys.", keys: flattenKeys, make: makeFlatten),
+        StageKind(name: UnflattenStage.kind, summary: "Turn dotted top-level keys back into nested objects.", keys: unflattenKeys, make: makeUnflatten),
+        StageKind(name: LimitStage.kind, summary: "Keep the first N records in input order.", keys: limitKeys, make: makeLimit),
     ]
 
     /// `key: expression` entries of a mapping, in order, with their nodes.
@@ -63,7 +67,7 @@ extension StageRegistry {
     }
 
     private static func makeExplode(_ node: ConfigNode, _ name: String) -> (any Stage)? {
-        guard let map = node.mapping(allowed: ["field", "as"]) else { return nil }
+        guard let map = node.mapping(allowed: explodeKeys.names) else { return nil }
         guard let fieldNode = map["field"] else {
             node.report("missing required key 'field'")
             return nil
@@ -77,7 +81,7 @@ extension StageRegistry {
     }
 
     private static func makeDedupe(_ node: ConfigNode, _ name: String) -> (any Stage)? {
-        guard let map = node.mapping(allowed: ["key", "max_keys"]) else { return nil }
+        guard let map = node.mapping(allowed: dedupeKeys.names) else { return nil }
         guard let keyNode = map["key"] else {
             node.report("missing required key 'key'")
             return nil
@@ -90,7 +94,7 @@ extension StageRegistry {
     }
 
     private static func makeSample(_ node: ConfigNode, _ name: String) -> (any Stage)? {
-        guard let map = node.mapping(allowed: ["rate", "key"]) else { return nil }
+        guard let map = node.mapping(allowed: sampleKeys.names) else { return nil }
         guard let rateNode = map["rate"], let keyNode = map["key"] else {
             node.report("sample needs 'rate' and 'key'")
             return nil

@@ -5,6 +5,8 @@ public struct StageKind: Sendable {
     public var name: String
     /// One line for `--help`-style listings and generated docs.
     public var summary: String
+    /// Its config keys, for the generated docs and the builder's allowed keys.
+    public var keys: [StageKey] = []
     /// Builds the stage from the value under its key; reports problems and returns nil
     /// when it cannot. The second argument is the stage's name.
     let make: @Sendable (ConfigNode, String) -> (any Stage)?
@@ -14,10 +16,10 @@ public struct StageKind: Sendable {
 /// table is easy to read).
 public enum StageRegistry {
     public static let kinds: [StageKind] = [
-        StageKind(name: FilterStage.kind, summary: "Keep the records for which an expression is true.", make: makeFilter),
-        StageKind(name: ValidateStage.kind, summary: "Fail records that lack required fields or have fields of the wrong type.", make: makeValidate),
-        StageKind(name: SelectStage.kind, summary: "Build a new record from field paths and expressions.", make: makeSelect),
-        StageKind(name: CommandStage.kind, summary: "Run records through a program of your own, as NDJSON over stdin and stdout.", make: CommandStage.make(node:name:)),
+        StageKind(name: FilterStage.kind, summary: "Keep the records for which an expression is true.", keys: filterKeys, make: makeFilter),
+        StageKind(name: ValidateStage.kind, summary: "Fail records that lack required fields or break type, range, enum, pattern, length or expression rules.", keys: validateKeys, make: makeValidate),
+        StageKind(name: SelectStage.kind, summary: "Build a new record from field paths and expressions.", keys: selectKeys, make: makeSelect),
+        StageKind(name: CommandStage.kind, summary: "Run records through a program of your own, as NDJSON over stdin and stdout.", keys: commandKeys, make: CommandStage.make(node:name:)),
     ] + library
 
     public static func kind(named name: String) -> StageKind? {
@@ -46,31 +48,6 @@ public enum StageRegistry {
         guard let condition = node.string() else { return nil }
         return build([FilterStage.kind: node], fallback: node) { () throws(StageConfigError) in
             try FilterStage.make(config: .init(condition: condition))
-        }
-    }
-
-    private static func makeValidate(_ node: ConfigNode, _ name: String) -> (any Stage)? {
-        guard let map = node.mapping(allowed: ["required", "types"]) else { return nil }
-        var nodes: [String: ConfigNode] = [ValidateStage.kind: node]
-        let required = map["required"].map { $0.stringList() } ?? []
-        var types: [ValidateStage.TypeRule] = []
-        var typesOK = true
-        if let typesNode = map["types"], let entries = typesNode.orderedMapping() {
-            for (field, value, _) in entries {
-                guard let type = value.string() else {
-                    typesOK = false
-                    continue
-                }
-                nodes["validate.types.\(field)"] = value
-                types.append(.init(field: field, type: type))
-            }
-        } else if map["types"] != nil {
-            typesOK = false
-        }
-        if let list = map["required"] { nodes["validate.required"] = list }
-        guard let required, typesOK else { return nil }
-        return build(nodes, fallback: node) { () throws(StageConfigError) in
-            try ValidateStage.make(config: .init(required: required, types: types))
         }
     }
 

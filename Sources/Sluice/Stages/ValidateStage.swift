@@ -1,14 +1,31 @@
-/// Checks that records have the fields and field types the config demands.
+/// Checks that records have the fields, field types and values the config demands.
 ///
 /// A record that breaks any rule fails with kind `validation`; the message names every
-/// rule it broke, in config order (required fields first), separated by `; `:
+/// rule it broke, in this order — `required`, `types`, `ranges`, `enums`, `patterns`,
+/// `lengths`, `rules`, each in config order — separated by `; `:
 /// `missing required field 'total'; field 'id' must be int, got string`.
+///
+/// The field rules (`types`, `ranges`, `enums`, `patterns`, `lengths`) pass a missing or
+/// null field: list it in `required` to demand it. A `ranges` field must be a number
+/// (bounds inclusive); an `enums` value compares as text (a string by its content, a
+/// number or boolean by its JSON text); a `patterns` field must be a string that the
+/// regular expression (ICU syntax, compiled once at load) matches somewhere — anchor it
+/// with `^...$`; a `lengths` field is a string (length in Unicode scalars) or an array
+/// (its element count). A `rules` expression must evaluate to `true`: `false`, `null`
+/// (a comparison with a missing field), any other value or an evaluation error all
+/// fail the rule, which is named by its `message` (default `rule '<expr>' failed`).
 ///
 /// ```yaml
 /// - name: check
 ///   validate:
 ///     required: [id, total, customer.id]
 ///     types: { id: int, total: number, items: array }
+///     ranges: { total: { min: 0, max: 1e6 } }
+///     enums: { status: [paid, shipped] }
+///     patterns: { customer.email: '^[^@]+@[^@]+$' }
+///     lengths: { customer.name: { min: 1, max: 200 } }
+///     rules:
+///       - { expr: 'len(items) > 0', message: 'an order needs items' }
 /// ```
 public struct ValidateStage: Stage {
     /// Configuration of `validate`.
@@ -20,10 +37,30 @@ public struct ValidateStage: Stage {
         /// order. A missing or null field passes its type rule (list it in `required` to
         /// demand it), except that type `null` rejects every non-null value.
         public var types: [TypeRule]
+        /// Inclusive numeric bounds per field.
+        public var ranges: [BoundsRule] = []
+        /// Allowed values per field.
+        public var enums: [EnumRule] = []
+        /// Field path → regular expression, in config order.
+        public var patterns: [SelectStage.Field] = []
+        /// Inclusive length bounds per field (strings and arrays).
+        public var lengths: [BoundsRule] = []
+        /// Expressions that must be true.
+        public var rules: [ExpressionRule] = []
 
-        public init(required: [String] = [], types: [TypeRule] = []) {
+        public init(required: [String] = [], types: [TypeRule] = [], ranges: [BoundsRule] = [], enums: [EnumRule] = [],
+                    patterns: [SelectStage.Field] = [], lengths: [BoundsRule] = [], rules: [ExpressionRule] = []) {
             self.required = required
             self.types = types
+            self.ranges = ranges
+            self.enums = enums
+            self.patterns = patterns
+            self.lengths = lengths
+            self.rules = rules
+        }
+
+        var isEmpty: Bool {
+            required.isEmpty && types.isEmpty && ranges.isEmpty && enums.isEmpty && patterns.isEmpty && lengths.isEmpty && rules.isEmpty
         }
     }
 
@@ -80,6 +117,8 @@ public struct ValidateStage: Stage {
 
     let required: [CompiledRule]
     let types: [CompiledRule]
+    var values: [CompiledValueRule] = []
+    var expressions: [CompiledExpressionRule] = []
 
     /// Builds the stage, parsing every field path and type name.
     ///
@@ -115,11 +154,12 @@ public struct ValidateStage: Stage {
             }
             if let path { types.append(CompiledRule(path: PathLookup(path), name: rule.field, type: type)) }
         }
-        if config.required.isEmpty && config.types.isEmpty {
-            problems.append(StageConfigProblem(keyPath: [kind], message: "validate needs at least one rule in 'required' or 'types'"))
+        let (values, expressions) = compileValueRules(config, problems: &problems)
+        if config.isEmpty {
+            problems.append(StageConfigProblem(keyPath: [kind], message: "validate needs at least one rule in 'required', 'types', 'ranges', 'enums', 'patterns', 'lengths' or 'rules'"))
         }
         guard problems.isEmpty else { throw StageConfigError(problems: problems) }
-        return ValidateStage(required: required, types: types)
+        return ValidateStage(required: required, types: types, values: values, expressions: expressions)
     }
 
     public func process(_ batch: inout Batch, context: StageContext) {
@@ -129,7 +169,7 @@ public struct ValidateStage: Stage {
             batch.sift(context: context) { i in
                 let root = Int(slots[i].tapeStart)
                 guard root >= 0 else { return .fail(.validation, "record was not indexed before the validate stage") }
-                if let failures = failures(root: root, view: view) {
+                if let failures = failures(root: root, view: view, now: context.now) {
                     return .fail(.validation, failures)
                 }
                 return .keep
@@ -140,7 +180,7 @@ public struct ValidateStage: Stage {
     /// Every broken rule of one record, joined; nil when the record passes.
     ///
     /// Allocates only for a failing record.
-    func failures(root: Int, view: JSONView) -> String? {
+    func failures(root: Int, view: JSONView, now: Double = 0) -> String? {
         var message: String?
         func fail(_ text: String) {
             if message == nil { message = text } else { message! += "; " + text }
@@ -157,6 +197,13 @@ public struct ValidateStage: Stage {
             let entry = view.tape[node]
             if entry.kind == .null || type.accepts(entry) { continue }
             fail("field '\(rule.name)' must be \(type.rawValue), got \(ValueType(node: node, in: view).rawValue)")
+        }
+        for rule in values {
+            guard let node = rule.path.resolve(in: view, root: root) else { continue }
+            if let text = Self.violation(of: rule, node: node, view: view) { fail(text) }
+        }
+        for rule in expressions {
+            if let text = Self.violation(of: rule, root: root, view: view, now: now) { fail(text) }
         }
         return message
     }

@@ -55,7 +55,7 @@ import Testing
                 types: [.init(field: "id", type: "integer"), .init(field: "total", type: "numbr"), .init(field: "a b", type: "int")]))
         }
         #expect(throws: StageConfigError(problems: [
-            StageConfigProblem(keyPath: ["validate"], message: "validate needs at least one rule in 'required' or 'types'"),
+            StageConfigProblem(keyPath: ["validate"], message: "validate needs at least one rule in 'required', 'types', 'ranges', 'enums', 'patterns', 'lengths' or 'rules'"),
         ])) { try ValidateStage.make(config: .init()) }
     }
 }
