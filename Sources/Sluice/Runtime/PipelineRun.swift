@@ -220,13 +220,13 @@ public final class PipelineRun: @unchecked Sendable {
         if files.isEmpty { return finish(0, nil) }
 
         let stages = effectiveStages
-        let extensionName = config.output.compression == .gzip ? "ndjson.gz" : "ndjson"
-        let outputPath = URL(fileURLWithPath: outputRoot).appendingPathComponent("\(config.name)-\(runID).\(extensionName)").path
+        let routes = config.output.effectiveRoutes
         let sink: ReorderingSink
         do {
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: errorPath).deletingLastPathComponent().path,
                                                     withIntermediateDirectories: true)
-            sink = try ReorderingSink(files: files, outputPath: outputPath, errorPath: errorPath, runID: runID)
+            let outputs = OutputSet(routes: routes, root: outputRoot, pipeline: config.name, runID: runID, filePaths: files.map(\.relativePath))
+            sink = try ReorderingSink(files: files, outputs: outputs, errorPath: errorPath, runID: runID)
         } catch {
             return finish(1, "\(error)")
         }
@@ -260,7 +260,7 @@ public final class PipelineRun: @unchecked Sendable {
         let filePaths = files.map(\.relativePath)
         let readOptions = ReadOptions(format: config.input.format, batchSize: config.batchSize,
                                       maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes)
-        let encoder = OutputEncoder(compression: config.output.compression, level: config.output.level, filePaths: filePaths)
+        let encoder = OutputEncoder(routes: routes, filePaths: filePaths, maxDepth: config.input.maxDepth)
         let counters = stages.map { _ in StageCounters() }
         var threads: [WorkerThread] = []
 
@@ -404,6 +404,7 @@ public final class PipelineRun: @unchecked Sendable {
                 busySeconds: (totals.busy * 1000).rounded() / 1000)
         }
         summary.files.unchanged = result.filesUnchanged
+        if config.output.dropsUnmatched { summary.records.unrouted = result.unrouted }
 
         let (cancelled, reason) = wasCancelled
         let stop = lock.withLock { stopReason }
@@ -427,7 +428,7 @@ public final class PipelineRun: @unchecked Sendable {
         }
         let wroteOutputs = sink.outcomes.contains { $0.status != .unchanged }
         if wroteOutputs {
-            summary.outputs = [outputPath]
+            summary.outputs = sink.paths.outputs
             summary.errorReport = errorPath
         }
         summary.files.left = files.count - sink.outcomes.count
@@ -469,7 +470,8 @@ public final class PipelineRun: @unchecked Sendable {
             let full = URL(fileURLWithPath: path).standardizedFileURL.path
             return full.hasPrefix(root) ? String(full.dropFirst(root.count)) : full
         }
-        let outputs = wroteOutputs ? [relative(sink.paths.output), relative(sink.paths.errors)] : []
+        if wroteOutputs { try sink.seal() }
+        let outputs = wroteOutputs ? sink.paths.outputs.map(relative) + [relative(sink.paths.errors)] : []
         let records = outcomes.map { outcome in
             let file = files[outcome.file]
             let status: Ledger.FileOutcome.Status = switch outcome.status {
@@ -477,9 +479,13 @@ public final class PipelineRun: @unchecked Sendable {
             case .failed: .failed
             case .unchanged: .unchanged
             }
-            return Ledger.FileOutcome(path: file.relativePath, size: outcome.status == .failed ? file.size : outcome.fileBytes,
-                                      mtime: file.mtime, fingerprint: outcome.fingerprint.map(Fingerprint.hex),
-                                      status: status, error: outcome.failure?.message)
+            var entry = Ledger.FileOutcome(path: file.relativePath, size: outcome.status == .failed ? file.size : outcome.fileBytes,
+                                           mtime: file.mtime, fingerprint: outcome.fingerprint.map(Fingerprint.hex),
+                                           status: status, error: outcome.failure?.message)
+            if sink.outputs.hasMirror && outcome.status == .done {
+                entry.outputs = sink.outputs.outputs(of: outcome.file).map(relative) + [relative(sink.paths.errors)]
+            }
+            return entry
         }
         let released = { [unowned self] in self.isStopRequested }
         try ledger.prepare(runID: runID, pipeline: config.name, outputs: outputs, files: records)
