@@ -22,6 +22,8 @@ public struct RunOptions: Sendable {
     /// `--metrics-file`: Prometheus text, rewritten every `metricsInterval` seconds and at the end.
     public var metricsPath: String?
     public var metricsInterval: Double = 10
+    /// `--shard I/N`: process only this shard's files, under `OUTPUT/shard-I-of-N/`.
+    public var shard: Shard?
     /// Receives a progress line about twice a second (the CLI draws it on stderr).
     public var progress: (@Sendable (String) -> Void)?
 
@@ -148,13 +150,14 @@ public final class PipelineRun: @unchecked Sendable {
     /// the output directory and `--summary`.
     public func run() -> RunSummary {
         let inputRoot = options.inputPath ?? config.input.path
-        let outputRoot = options.outputPath ?? config.output.path
+        let outputRoot = options.outputRoot(config: config)
         var summary = RunSummary(
             runID: runID, pipeline: config.name, startedAt: PipelineRun.iso8601(startDate), endedAt: "",
             elapsedSeconds: 0, files: .init(seen: 0, processed: 0, failed: 0),
             records: .init(in: 0, out: 0, filtered: 0, failed: 0, discarded: 0),
             bytes: .init(read: 0, decoded: 0, written: 0), stages: [], outputs: [], errorReport: "",
             exitCode: 0, failure: nil)
+        summary.shard = options.shard?.description
 
         func finish(_ code: Int32, _ failure: String?) -> RunSummary {
             summary.exitCode = code
@@ -205,7 +208,8 @@ public final class PipelineRun: @unchecked Sendable {
             if !recovery.removedTemporaryFiles.isEmpty {
                 logger.notice("removed \(recovery.removedTemporaryFiles.count) temporary files left by an interrupted run")
             }
-            let scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+            var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+            if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
             summary.files.seen = scanned.count
             plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
                                             full: options.full, retryFailed: options.retryFailed)
