@@ -112,13 +112,14 @@ struct OutputEncoder: Sendable {
         } else {
             var group = Group(route: 0, partition: "")
             group.text.reserveCapacity(batch.bytes.count + batch.records.count)
-            let format = routes[0].spec.format
-            var row: [UInt8] = []
+            // One output, NDJSON or JSON: records go straight into the group's text.
+            let isJSON = routes[0].spec.format == .json
             batch.bytes.withUnsafeBufferPointer { bytes in
                 for slot in batch.records {
-                    row.removeAll(keepingCapacity: true)
-                    appendCompact(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), to: &row)
-                    Self.appendRecord(row, format: format, to: &group)
+                    if isJSON && group.records > 0 { group.text.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\n")]) }
+                    appendCompact(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), to: &group.text)
+                    if !isJSON { group.text.append(UInt8(ascii: "\n")) }
+                    group.records += 1
                 }
             }
             if group.records > 0 { groups.append(group) }

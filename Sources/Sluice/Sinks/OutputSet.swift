@@ -174,9 +174,20 @@ final class OutputSet {
 
     var bytesWritten: Int { streams.reduce(0) { $0 + $1.bytesWritten } + mirrored.reduce(0) { $0 + $1.stream.bytesWritten } }
 
-    func commit() throws(SinkError) {
-        for stream in streams { try stream.commit() }
-        for (_, stream) in mirrored { try stream.commit() }
+    /// Renames every output into place; `afterFirst` runs after the first rename (a test
+    /// hook: a crash there leaves some outputs renamed and some not).
+    func commit(afterFirst: () -> Void = {}) throws(SinkError) {
+        var first = true
+        for stream in streams + mirrored.map(\.stream) {
+            for part in stream.parts {
+                try part.commit()
+                if first {
+                    first = false
+                    afterFirst()
+                }
+            }
+        }
+        if first { afterFirst() }
     }
 
     func discard() {

@@ -128,10 +128,6 @@ final class OutputStream {
         try last.seal()
     }
 
-    func commit() throws(SinkError) {
-        for part in parts { try part.commit() }
-    }
-
     func discard() {
         for part in parts { part.discard() }
     }

@@ -208,8 +208,7 @@ final class ReorderingSink: @unchecked Sendable {
     /// Renames the outputs and the error report into place; `between` runs after the
     /// first rename (a test hook).
     func commit(between: () -> Void = {}) throws(SinkError) {
-        try outputs.commit()
-        between()
+        try outputs.commit(afterFirst: between)
         try errors.commit()
     }
 
