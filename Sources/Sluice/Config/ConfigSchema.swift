@@ -84,13 +84,31 @@ public enum ConfigSchema {
         ConfigKey("max_token_bytes", .byteSize(64...(1 << 30)), "A longer tag, comment, processing instruction, entity reference or DOCTYPE fails the file.", default: "1MiB"),
     ]
 
-    public static let output: [ConfigKey] = [
-        ConfigKey("path", .string, "Output directory (created). Relative paths resolve against the working directory; `--output` overrides it.", required: true),
-        ConfigKey("format", .choice(["ndjson"]), "One JSON object per line.", default: "ndjson"),
+    /// Format, compression, layout and file keys: of `output:`, and of each route (a
+    /// route inherits what it does not set).
+    public static let outputSpec: [ConfigKey] = [
+        ConfigKey("format", .choice(["ndjson", "json", "csv"]), "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`).", default: "ndjson"),
         ConfigKey("compression", .choice(["none", "gzip"]), "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.", default: "none"),
         ConfigKey("level", .integer(1...9), "Gzip level.", default: "6"),
-        ConfigKey("layout", .choice(["merged"]), "`merged`: one output file per run, named `NAME-RUNID.ndjson[.gz]`.", default: "merged"),
+        ConfigKey("layout", .choice(["merged", "mirror", "partitioned"]), "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.", default: "merged"),
+        ConfigKey("columns", .stringList, "CSV: one column per field path or expression; the header row holds their text."),
+        ConfigKey("max_records", .integer(1...Int.max), "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records."),
+        ConfigKey("max_bytes", .byteSize(1...Int.max), "Merged layout: start a new file before a batch that would pass this many bytes."),
+        ConfigKey("partition_by", .stringList, "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded."),
+        ConfigKey("max_open_partitions", .integer(1...100_000), "Partitioned layout: more partitions than this in one run fail it (each holds an open file).", default: "256"),
     ]
+
+    /// One entry of `output.routes`.
+    public static let route: [ConfigKey] = [
+        ConfigKey("name", .string, "The route's name.", required: true),
+        ConfigKey("when", .string, "An expression: records for which it is true go here (first matching route wins). Omit it on the last route to take every other record; without such a route unmatched records are dropped and counted as `unrouted`."),
+        ConfigKey("path", .string, "Directory under the output directory (default: the route's name)."),
+    ] + outputSpec
+
+    public static let output: [ConfigKey] = [
+        ConfigKey("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the working directory; `--output` overrides it.", required: true),
+        ConfigKey("routes", .list(.mapping(route)), "Several named outputs chosen by `when:` expressions; each inherits the keys of `output:` it does not set."),
+    ] + outputSpec
 
     public static let errors: [ConfigKey] = [
         ConfigKey("path", .string, "Error report, relative to the output directory; the run id is added to its name (`errors-RUNID.ndjson`).", default: "errors.ndjson"),

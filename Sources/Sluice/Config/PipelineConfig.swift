@@ -58,22 +58,6 @@ public struct InputConfig: Sendable {
     public var xml: XMLOptions = XMLOptions()
 }
 
-/// `output:` — where kept records go.
-public struct OutputConfig: Sendable {
-    /// Output directory (relative paths resolve against the working directory).
-    public var path: String
-    /// `ndjson` (one record per line).
-    public var format: String
-    /// `none` or `gzip` (default `none`).
-    public var compression: Compression
-    /// Gzip level 1–9 (default 6).
-    public var level: Int
-    /// `merged`: one output file per run.
-    public var layout: String
-
-    public enum Compression: String, Sendable { case none, gzip }
-}
-
 /// `errors:` — the error report and the run's failure threshold.
 public struct ErrorsConfig: Sendable {
     /// Error report path, relative to the output directory (default `errors.ndjson`).
@@ -254,18 +238,7 @@ extension PipelineConfig {
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {
-        guard let map = node.mapping(allowed: outputKeys) else { return nil }
-        guard let pathNode = map["path"] else {
-            node.report("missing required key 'path'")
-            return nil
-        }
-        let path = pathNode.string()
-        let format = map["format"].map { $0.choice(["ndjson"]) } ?? "ndjson"
-        let compression = map["compression"].map { $0.choice(["none", "gzip"]) } ?? "none"
-        let level = map["level"].map { $0.int(in: 1...9) } ?? 6
-        let layout = map["layout"].map { $0.choice(["merged"]) } ?? "merged"
-        guard let path, let format, let compression, let level, let layout else { return nil }
-        return OutputConfig(path: path, format: format, compression: OutputConfig.Compression(rawValue: compression)!, level: level, layout: layout)
+        OutputConfig.build(node)
     }
 
     private static func buildErrors(_ node: ConfigNode) -> ErrorsConfig? {

@@ -10,8 +10,9 @@ extension PipelineRun {
     ///   when an existing ledger cannot be read.
     public func plannedFiles() throws -> (files: [InputFile], skipped: Int) {
         let inputRoot = options.inputPath ?? config.input.path
-        let outputRoot = options.outputPath ?? config.output.path
-        let scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+        let outputRoot = options.outputRoot(config: config)
+        var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+        if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
         let ledgerPath = URL(fileURLWithPath: outputRoot).appendingPathComponent(Ledger.fileName).path
         let ledger = FileManager.default.fileExists(atPath: ledgerPath) ? try Ledger(directory: outputRoot) : nil
         let plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,

@@ -22,6 +22,8 @@ public struct RunOptions: Sendable {
     /// `--metrics-file`: Prometheus text, rewritten every `metricsInterval` seconds and at the end.
     public var metricsPath: String?
     public var metricsInterval: Double = 10
+    /// `--shard I/N`: process only this shard's files, under `OUTPUT/shard-I-of-N/`.
+    public var shard: Shard?
     /// Receives a progress line about twice a second (the CLI draws it on stderr).
     public var progress: (@Sendable (String) -> Void)?
     /// What `now()` returns in expressions (tests); by default the run's start time.
@@ -154,13 +156,14 @@ public final class PipelineRun: @unchecked Sendable {
     /// the output directory and `--summary`.
     public func run() -> RunSummary {
         let inputRoot = options.inputPath ?? config.input.path
-        let outputRoot = options.outputPath ?? config.output.path
+        let outputRoot = options.outputRoot(config: config)
         var summary = RunSummary(
             runID: runID, pipeline: config.name, startedAt: PipelineRun.iso8601(startDate), endedAt: "",
             elapsedSeconds: 0, files: .init(seen: 0, processed: 0, failed: 0),
             records: .init(in: 0, out: 0, filtered: 0, failed: 0, discarded: 0),
             bytes: .init(read: 0, decoded: 0, written: 0), stages: [], outputs: [], errorReport: "",
             exitCode: 0, failure: nil)
+        summary.shard = options.shard?.description
 
         func finish(_ code: Int32, _ failure: String?) -> RunSummary {
             summary.exitCode = code
@@ -211,7 +214,8 @@ public final class PipelineRun: @unchecked Sendable {
             if !recovery.removedTemporaryFiles.isEmpty {
                 logger.notice("removed \(recovery.removedTemporaryFiles.count) temporary files left by an interrupted run")
             }
-            let scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+            var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+            if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
             summary.files.seen = scanned.count
             plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
                                             full: options.full, retryFailed: options.retryFailed)
@@ -226,13 +230,13 @@ public final class PipelineRun: @unchecked Sendable {
         if files.isEmpty { return finish(0, nil) }
 
         let stages = effectiveStages
-        let extensionName = config.output.compression == .gzip ? "ndjson.gz" : "ndjson"
-        let outputPath = URL(fileURLWithPath: outputRoot).appendingPathComponent("\(config.name)-\(runID).\(extensionName)").path
+        let routes = config.output.effectiveRoutes
         let sink: ReorderingSink
         do {
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: errorPath).deletingLastPathComponent().path,
                                                     withIntermediateDirectories: true)
-            sink = try ReorderingSink(files: files, outputPath: outputPath, errorPath: errorPath, runID: runID)
+            let outputs = OutputSet(routes: routes, root: outputRoot, pipeline: config.name, runID: runID, filePaths: files.map(\.relativePath))
+            sink = try ReorderingSink(files: files, outputs: outputs, errorPath: errorPath, runID: runID)
         } catch {
             return finish(1, "\(error)")
         }
@@ -267,7 +271,7 @@ public final class PipelineRun: @unchecked Sendable {
         let readOptions = ReadOptions(format: config.input.format, batchSize: config.batchSize,
                                       maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes,
                                       xml: config.input.xml)
-        let encoder = OutputEncoder(compression: config.output.compression, level: config.output.level, filePaths: filePaths)
+        let encoder = OutputEncoder(routes: routes, filePaths: filePaths, maxDepth: config.input.maxDepth)
         let counters = stages.map { _ in StageCounters() }
         var threads: [WorkerThread] = []
         var sequencers: [InputOrderSequencer] = []
@@ -450,6 +454,7 @@ public final class PipelineRun: @unchecked Sendable {
                 busySeconds: (totals.busy * 1000).rounded() / 1000)
         }
         summary.files.unchanged = result.filesUnchanged
+        if config.output.dropsUnmatched { summary.records.unrouted = result.unrouted }
 
         let (cancelled, reason) = wasCancelled
         let stop = lock.withLock { stopReason }
@@ -473,7 +478,7 @@ public final class PipelineRun: @unchecked Sendable {
         }
         let wroteOutputs = sink.outcomes.contains { $0.status != .unchanged }
         if wroteOutputs {
-            summary.outputs = [outputPath]
+            summary.outputs = sink.paths.outputs
             summary.errorReport = errorPath
         }
         summary.files.left = files.count - sink.outcomes.count
@@ -515,7 +520,8 @@ public final class PipelineRun: @unchecked Sendable {
             let full = URL(fileURLWithPath: path).standardizedFileURL.path
             return full.hasPrefix(root) ? String(full.dropFirst(root.count)) : full
         }
-        let outputs = wroteOutputs ? [relative(sink.paths.output), relative(sink.paths.errors)] : []
+        if wroteOutputs { try sink.seal() }
+        let outputs = wroteOutputs ? sink.paths.outputs.map(relative) + [relative(sink.paths.errors)] : []
         let records = outcomes.map { outcome in
             let file = files[outcome.file]
             let status: Ledger.FileOutcome.Status = switch outcome.status {
@@ -523,9 +529,13 @@ public final class PipelineRun: @unchecked Sendable {
             case .failed: .failed
             case .unchanged: .unchanged
             }
-            return Ledger.FileOutcome(path: file.relativePath, size: outcome.status == .failed ? file.size : outcome.fileBytes,
-                                      mtime: file.mtime, fingerprint: outcome.fingerprint.map(Fingerprint.hex),
-                                      status: status, error: outcome.failure?.message)
+            var entry = Ledger.FileOutcome(path: file.relativePath, size: outcome.status == .failed ? file.size : outcome.fileBytes,
+                                           mtime: file.mtime, fingerprint: outcome.fingerprint.map(Fingerprint.hex),
+                                           status: status, error: outcome.failure?.message)
+            if sink.outputs.hasMirror && outcome.status == .done {
+                entry.outputs = sink.outputs.outputs(of: outcome.file).map(relative) + [relative(sink.paths.errors)]
+            }
+            return entry
         }
         let released = { [unowned self] in self.isStopRequested }
         try ledger.prepare(runID: runID, pipeline: config.name, outputs: outputs, files: records)

@@ -29,10 +29,7 @@ final class OutputFile {
     }
 
     deinit {
-        if descriptor >= 0 {
-            close(descriptor)
-            unlink(temporaryPath)
-        }
+        discard()
     }
 
     /// Appends `bytes`, retrying short writes.
@@ -63,12 +60,37 @@ final class OutputFile {
         size = offset
     }
 
-    /// Flushes to disk and renames into place.
-    func commit() throws(SinkError) {
+    /// Whether ``seal()`` closed the file (it can still be reopened, renamed or removed).
+    var isSealed: Bool { descriptor < 0 && !isDiscarded }
+    private var isDiscarded = false
+
+    /// Flushes to disk and closes the descriptor, keeping the temporary file: a finished
+    /// part of a rotated output, or a mirror output, holds no descriptor until commit.
+    func seal() throws(SinkError) {
+        guard descriptor >= 0 else { return }
         if fsync(descriptor) != 0 { throw SinkError.io(path: temporaryPath, operation: "fsync", errno: errno) }
         close(descriptor)
         descriptor = -1
+    }
+
+    /// Reopens a sealed file for appending after cutting it back to `offset` bytes (a
+    /// rollback that crosses a rotation).
+    func reopen(truncatingTo offset: Int) throws(SinkError) {
+        if descriptor < 0 {
+            descriptor = open(temporaryPath, O_WRONLY | O_CLOEXEC)
+            if descriptor < 0 { throw SinkError.io(path: temporaryPath, operation: "reopen", errno: errno) }
+        }
+        if ftruncate(descriptor, off_t(offset)) != 0 || lseek(descriptor, off_t(offset), SEEK_SET) < 0 {
+            throw SinkError.io(path: temporaryPath, operation: "truncate", errno: errno)
+        }
+        size = offset
+    }
+
+    /// Flushes to disk and renames into place.
+    func commit() throws(SinkError) {
+        try seal()
         if rename(temporaryPath, path) != 0 { throw SinkError.io(path: path, operation: "rename", errno: errno) }
+        isDiscarded = true
         let directory = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {
             _ = fsync(directory)
@@ -81,6 +103,9 @@ final class OutputFile {
         if descriptor >= 0 {
             close(descriptor)
             descriptor = -1
+        }
+        if !isDiscarded {
+            isDiscarded = true
             unlink(temporaryPath)
         }
     }
@@ -90,11 +115,15 @@ final class OutputFile {
 public enum SinkError: Error, Sendable, CustomStringConvertible {
     /// A system call on an output file failed.
     case io(path: String, operation: String, errno: Int32)
+    /// A limit of the output config was reached (too many partitions, clashing names).
+    case limit(String)
 
     public var description: String {
         switch self {
         case .io(let path, let operation, let code):
             return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+        case .limit(let message):
+            return message
         }
     }
 }

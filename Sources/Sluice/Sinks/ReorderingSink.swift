@@ -18,12 +18,12 @@ struct FileEnd: Sendable {
     var fingerprint: UInt64? = nil
 }
 
-/// A batch ready to write: its output bytes (NDJSON, possibly a gzip member) and its
+/// A batch ready to write: its records encoded per output (see ``OutputPiece``) and its
 /// error-report lines, encoded by a stage worker so the sink only appends bytes.
 struct EncodedBatch: Sendable {
     var file: Int
     var index: Int
-    var output: [UInt8]
+    var pieces: [OutputPiece]
     var errorLines: [UInt8]
     var recordsIn: Int
     var recordsOut: Int
@@ -31,6 +31,8 @@ struct EncodedBatch: Sendable {
     var recordsFiltered: Int
     var recordsDropped: Int = 0
     var recordsCreated: Int = 0
+    /// Records that matched no route (included in `recordsFiltered`).
+    var recordsUnrouted: Int = 0
 }
 
 /// Writes batches to the output and the error report in `(file, batch)` order, and
@@ -61,6 +63,8 @@ final class ReorderingSink: @unchecked Sendable {
         /// Files the ledger had seen whose content turned out unchanged (only the mtime
         /// moved): their records were rolled back, not written twice.
         var filesUnchanged = 0
+        /// Records that matched no route (also counted as filtered).
+        var unrouted = 0
     }
 
     /// One finished input file, in commit order: what the ledger records.
@@ -74,15 +78,15 @@ final class ReorderingSink: @unchecked Sendable {
     }
 
     private let files: [InputFile]
-    private let output: OutputFile
+    let outputs: OutputSet
     private let errors: OutputFile
     private var window: ReorderWindow<EncodedBatch>
     private(set) var result = Result()
 
     // Where the head input file began in each output, and what it has added so far.
-    private var fileOutputStart = 0
     private var fileErrorStart = 0
-    private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0, dropped: 0, created: 0)
+    private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0, dropped: 0, created: 0, unrouted: 0)
+    private var fileStarted = false
     private var endings: [Int: FileEnd] = [:]
     /// Every file committed so far (done, failed or unchanged), in order.
     private(set) var outcomes: [FileOutcome] = []
@@ -93,9 +97,9 @@ final class ReorderingSink: @unchecked Sendable {
     /// Told of each committed file (progress, metrics, test hooks); called on the sink thread.
     var onFileCommitted: ((FileOutcome) -> Void)?
 
-    init(files: [InputFile], outputPath: String, errorPath: String, runID: String) throws(SinkError) {
+    init(files: [InputFile], outputs: OutputSet, errorPath: String, runID: String) throws(SinkError) {
         self.files = files
-        self.output = try OutputFile(path: outputPath, runID: runID)
+        self.outputs = outputs
         self.errors = try OutputFile(path: errorPath, runID: runID)
         self.window = ReorderWindow(fileCount: files.count)
     }
@@ -129,7 +133,11 @@ final class ReorderingSink: @unchecked Sendable {
         while let action = window.next() {
             switch action {
             case .commit(let batch):
-                try output.write(batch.output)
+                if !fileStarted {
+                    fileStarted = true
+                    outputs.beginFile(batch.file)
+                }
+                for piece in batch.pieces { try outputs.append(piece) }
                 try errors.write(batch.errorLines)
                 fileTotals.recordsIn += batch.recordsIn
                 fileTotals.out += batch.recordsOut
@@ -138,20 +146,22 @@ final class ReorderingSink: @unchecked Sendable {
                 fileTotals.errorLines += batch.recordsFailed
                 fileTotals.dropped += batch.recordsDropped
                 fileTotals.created += batch.recordsCreated
+                fileTotals.unrouted += batch.recordsUnrouted
                 gate.release()
             case .fileDone(let file, let failure):
+                if !fileStarted { outputs.beginFile(file) }
                 let end = endings.removeValue(forKey: file)
                 var outcome = FileOutcome(file: file, status: .done, fingerprint: end?.fingerprint,
                                           fileBytes: end?.fileBytes ?? 0, failure: failure)
                 if failure == nil, let expected = expectedFingerprints[file], expected == end?.fingerprint {
                     // Touched, not changed: the ledger already holds these records.
-                    try output.truncate(to: fileOutputStart)
+                    try outputs.rollBackFile()
                     try errors.truncate(to: fileErrorStart)
                     outcome.status = .unchanged
                     result.filesUnchanged += 1
                 } else if let failure {
                     outcome.status = .failed
-                    try output.truncate(to: fileOutputStart)
+                    try outputs.rollBackFile()
                     try errors.truncate(to: fileErrorStart)
                     try errors.write(ErrorLineEncoder.encode(failure, discarded: fileTotals.recordsIn))
                     result.filesFailed += 1
@@ -167,40 +177,50 @@ final class ReorderingSink: @unchecked Sendable {
                     result.records.failed += fileTotals.failed
                     result.records.dropped += fileTotals.dropped
                     result.records.created += fileTotals.created
+                    result.unrouted += fileTotals.unrouted
+                    try outputs.endFile()
                 }
                 outcomes.append(outcome)
-                fileOutputStart = output.size
+                fileStarted = false
                 fileErrorStart = errors.size
-                fileTotals = (0, 0, 0, 0, 0, 0, 0)
+                fileTotals = (0, 0, 0, 0, 0, 0, 0, 0)
                 gate.advanceHead(to: window.headFile)
                 onFileCommitted?(outcome)
             }
         }
-        result.outputBytes = output.size
+        result.outputBytes = outputs.bytesWritten
     }
 
     /// Drops what the head file (being written when the run stopped) has added, so that
     /// both files hold exactly the records of ``outcomes``.
     func abandonUnfinished() throws(SinkError) {
-        try output.truncate(to: fileOutputStart)
+        if fileStarted { try outputs.rollBackFile() }
+        fileStarted = false
         try errors.truncate(to: fileErrorStart)
-        result.outputBytes = output.size
+        result.outputBytes = outputs.bytesWritten
     }
 
-    /// The final paths of the output and the error report.
-    var paths: (output: String, errors: String) { (output.path, errors.path) }
+    /// Ends every output (footers) and flushes every file to disk, so that the ledger
+    /// can name them before the renames: from then on a crash can finish the renames.
+    func seal() throws(SinkError) {
+        try outputs.finish()
+        try errors.seal()
+        result.outputBytes = outputs.bytesWritten
+    }
 
-    /// Flushes and renames the output and the error report into place; `between` runs
-    /// after the first rename (a test hook).
+    /// The final paths of the outputs and the error report.
+    var paths: (outputs: [String], errors: String) { (outputs.paths, errors.path) }
+
+    /// Renames the outputs and the error report into place; `between` runs after the
+    /// first rename (a test hook).
     func commit(between: () -> Void = {}) throws(SinkError) {
-        try output.commit()
-        between()
+        try outputs.commit(afterFirst: between)
         try errors.commit()
     }
 
     /// Removes the temporary files.
     func discard() {
-        output.discard()
+        outputs.discard()
         errors.discard()
     }
 }

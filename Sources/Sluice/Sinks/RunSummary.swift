@@ -19,6 +19,12 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var exitCode: Int32
     /// Why the run failed or stopped early, when it did.
     public var failure: String?
+    /// `--shard I/N`: which shard this run was (`"0/4"`).
+    public var shard: String? = nil
+    /// A merged summary (`sluice summary merge`): the run ids it combines, and every
+    /// error report (`error_report` is then the first).
+    public var mergedRuns: [String]? = nil
+    public var errorReports: [String]? = nil
 
     public struct Files: Codable, Sendable, Equatable {
         /// Files matched by include/exclude.
@@ -53,6 +59,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var dropped: Int = 0
         /// Records stages made beyond one per input record (`explode`).
         public var created: Int = 0
+        /// Records that matched no `output.routes` entry and were dropped (also counted
+        /// in `filtered`); present only when some record can match no route.
+        public var unrouted: Int? = nil
     }
 
     public struct Bytes: Codable, Sendable, Equatable {
@@ -85,7 +94,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", pipeline, startedAt = "started_at", endedAt = "ended_at",
              elapsedSeconds = "elapsed_seconds", files, records, bytes, stages, outputs,
-             errorReport = "error_report", exitCode = "exit_code", failure
+             errorReport = "error_report", exitCode = "exit_code", failure, shard,
+             mergedRuns = "merged_runs", errorReports = "error_reports"
     }
 
     /// Pretty JSON with sorted keys, ending in a newline.

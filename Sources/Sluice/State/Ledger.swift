@@ -55,6 +55,9 @@ public final class Ledger {
         public var fingerprint: String?
         public var status: Status
         public var error: String?
+        /// The outputs holding this file's records, when they are not all of the run's
+        /// (layout mirror); nil: the run's outputs.
+        public var outputs: [String]? = nil
     }
 
     /// What recovery found: pending runs rolled forward or back, temporary files removed.
@@ -86,6 +89,8 @@ public final class Ledger {
                 mtime_ns INTEGER NOT NULL, count INTEGER NOT NULL, last_run TEXT NOT NULL, last_error TEXT NOT NULL,
                 PRIMARY KEY (pipeline, path));
             """)
+        // Ledgers made before per-file outputs existed get the column (an error only says it is there).
+        try? database.execute("ALTER TABLE run_files ADD COLUMN outputs TEXT")
         lookupStatement = try database.prepare("SELECT size, mtime_ns, fingerprint, run_id FROM files WHERE pipeline = ? AND path = ?")
         failureStatement = try database.prepare("SELECT size, mtime_ns, count, last_error FROM failures WHERE pipeline = ? AND path = ?")
     }
@@ -112,9 +117,13 @@ public final class Ledger {
         try database.transaction { () throws(LedgerError) in
             try database.prepare("INSERT OR REPLACE INTO runs VALUES (?, ?, 'pending', ?, ?)")
                 .run([runID, pipeline, outputs.joined(separator: "\n"), PipelineRun.iso8601(Date())])
-            let insert = try database.prepare("INSERT OR REPLACE INTO run_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            let insert = try database.prepare("""
+                INSERT OR REPLACE INTO run_files (run_id, pipeline, path, size, mtime_ns, fingerprint, status, error, outputs)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             for file in files {
-                try insert.run([runID, pipeline, file.path, file.size, file.mtime, file.fingerprint, file.status.rawValue, file.error])
+                try insert.run([runID, pipeline, file.path, file.size, file.mtime, file.fingerprint, file.status.rawValue, file.error,
+                                file.outputs?.joined(separator: "\n")])
             }
         }
     }
@@ -125,7 +134,7 @@ public final class Ledger {
             let now = PipelineRun.iso8601(Date())
             try database.prepare("""
                 INSERT OR REPLACE INTO files (pipeline, path, size, mtime_ns, fingerprint, run_id, outputs, processed_at)
-                SELECT f.pipeline, f.path, f.size, f.mtime_ns, f.fingerprint, f.run_id, r.outputs, ?
+                SELECT f.pipeline, f.path, f.size, f.mtime_ns, f.fingerprint, f.run_id, COALESCE(f.outputs, r.outputs), ?
                 FROM run_files f JOIN runs r ON r.run_id = f.run_id WHERE f.run_id = ? AND f.status = 'done'
                 """).run([now, runID])
             // An unchanged file (touched, same content) keeps its run and outputs.
@@ -176,7 +185,19 @@ public final class Ledger {
         let root = URL(fileURLWithPath: outputDirectory)
         for (runID, outputs) in pending {
             let paths = outputs.map { root.appendingPathComponent($0).path }
-            if paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+            // Every output was complete and on disk before the run was recorded pending,
+            // so a rename the crash cut off can be finished now.
+            var complete = true
+            for path in paths {
+                let url = URL(fileURLWithPath: path)
+                let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(runID)").path
+                if FileManager.default.fileExists(atPath: temporary) {
+                    if rename(temporary, path) != 0 { complete = false }
+                } else if !FileManager.default.fileExists(atPath: path) {
+                    complete = false
+                }
+            }
+            if complete {
                 try finalize(runID: runID)
                 recovery.rolledForward.append(runID)
             } else {
@@ -186,13 +207,32 @@ public final class Ledger {
             }
         }
         for directory in Set([outputDirectory] + temporaryDirectories) {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
-                let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-                if unlink(path) == 0 { recovery.removedTemporaryFiles.append(path) }
+            for path in Self.temporaryFiles(under: directory) where unlink(path) == 0 {
+                recovery.removedTemporaryFiles.append(path)
             }
         }
         return recovery
+    }
+}
+
+extension Ledger {
+    /// Temporary output files (`.NAME.tmp-RUNID`) anywhere under `directory` (outputs of
+    /// the mirror and partitioned layouts live in subdirectories), except inside the
+    /// `shard-I-of-N/` directories of shard runs, which have their own lock and ledger.
+    static func temporaryFiles(under directory: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if walker.fileAttributes?[.type] as? FileAttributeType == .typeDirectory {
+                if name.hasPrefix("shard-") && name.contains("-of-") { walker.skipDescendants() }
+                continue
+            }
+            if name.hasPrefix(".") && name.contains(".tmp-") {
+                found.append(URL(fileURLWithPath: directory).appendingPathComponent(relative).path)
+            }
+        }
+        return found.sorted()
     }
 }
 

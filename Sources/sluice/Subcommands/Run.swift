@@ -55,6 +55,9 @@ extension SluiceCommand {
         @Option(help: "Log lines as text or json (one object per line), on stderr.")
         var logFormat: LogFormat = .text
 
+        @Option(help: ArgumentHelp("Process only shard I of N (0-based; files by a stable hash of their path), under OUTPUT/shard-I-of-N/.", valueName: "I/N"))
+        var shard: String?
+
         @Flag(help: "Only errors on stderr; nothing on stdout.")
         var quiet = false
 
@@ -66,6 +69,9 @@ extension SluiceCommand {
 
         func validate() throws {
             if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
+            if let shard, Shard(parsing: shard) == nil {
+                throw ValidationError("--shard: expected I/N with 0 ≤ I < N (e.g. 0/4), got '\(shard)'")
+            }
             for (flag, value) in [("--wait-lock", waitLock), ("--max-runtime", maxRuntime)] {
                 if let value, parseDuration(value) == nil {
                     throw ValidationError("\(flag): expected a duration such as 30s, 10m or 1h, got '\(value)'")
@@ -83,6 +89,7 @@ extension SluiceCommand {
             options.waitLock = waitLock.flatMap(parseDuration) ?? 0
             options.maxRuntime = maxRuntime.flatMap(parseDuration)
             options.metricsPath = metricsFile
+            options.shard = shard.flatMap(Shard.init(parsing:))
             let showProgress = progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1 && !quiet)
             if showProgress { options.progress = { line in ProgressLine.show(line) } }
             let run = PipelineRun(config: pipeline, options: options, logger: logger)

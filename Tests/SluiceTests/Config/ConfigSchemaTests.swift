@@ -64,7 +64,9 @@ import Testing
                 }
                 checked += 1
             case .choice(let words):
-                for word in words { #expect(accepts(path, word), "\(path) = \(word)") }
+                // Some choices need a companion key to be complete.
+                let companions = ["output.format=csv": ", columns: [id]", "output.layout=partitioned": ", partition_by: [id]"]
+                for word in words { #expect(accepts(path, word + (companions["\(path)=\(word)"] ?? "")), "\(path) = \(word)") }
                 #expect(!accepts(path, "bogus"), "\(path) = bogus")
                 checked += 1
             case .byteSize(let range):

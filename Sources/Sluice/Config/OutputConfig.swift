@@ -1,0 +1,218 @@
+/// `output:` — where kept records go, in which format, layout and files.
+///
+/// The single-output form writes every kept record to one output; `routes:` splits
+/// records among several named outputs by `when:` expressions (first match wins), each
+/// inheriting the keys of `output:` that it does not set itself:
+///
+/// ```yaml
+/// output:
+///   path: out/orders                 # the output directory (ledger, lock, error report)
+///   format: ndjson                   # ndjson | json | csv
+///   compression: gzip                # none | gzip
+///   level: 6
+///   layout: merged                   # merged | mirror | partitioned
+///   max_records: 1000000             # merged: start a new file past this (also max_bytes)
+///   routes:
+///     - name: big
+///       when: 'total_cents > 10000'
+///       format: csv
+///       columns: [id, customer_id, total_cents]
+///     - name: rest                   # no `when`: every record no earlier route took
+/// ```
+public struct OutputConfig: Sendable {
+    /// Output directory (relative paths resolve against the working directory).
+    public var path: String
+    /// The output's file format (`format`, default `ndjson`).
+    public var format: String { spec.format.rawValue }
+    /// `none` or `gzip` (default `none`).
+    public var compression: Compression { spec.compression }
+    /// Gzip level 1–9 (default 6).
+    public var level: Int { spec.level }
+    /// `merged`, `mirror` or `partitioned`.
+    public var layout: String { spec.layout.rawValue }
+    /// Format, compression, layout and files of the single-output form, and the
+    /// defaults of every route.
+    public var spec: OutputSpec
+    /// Named outputs with `when:` conditions; empty for the single-output form.
+    public var routes: [OutputRoute] = []
+
+    public enum Compression: String, Sendable { case none, gzip }
+
+    /// The outputs a run writes: the routes, or one unnamed route in the output directory.
+    var effectiveRoutes: [OutputRoute] {
+        routes.isEmpty ? [OutputRoute(name: "", condition: nil, directory: "", spec: spec)] : routes
+    }
+
+    /// Whether some record can match no route (no route without `when`): such records
+    /// are dropped and counted as `records.unrouted`.
+    var dropsUnmatched: Bool { !routes.isEmpty && routes.allSatisfy { $0.condition != nil } }
+}
+
+/// Format, compression, layout and file limits of one output.
+public struct OutputSpec: Sendable {
+    public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv }
+    public enum Layout: String, Sendable, CaseIterable { case merged, mirror, partitioned }
+
+    public var format: Format = .ndjson
+    public var compression: OutputConfig.Compression = .none
+    public var level: Int = 6
+    public var layout: Layout = .merged
+    /// CSV: one column per expression (usually a field path); the header row holds the
+    /// expressions' text.
+    public var columns: [String] = []
+    /// Merged layout: a new file is started before a batch that would take the current
+    /// one past `max_records` records or `max_bytes` bytes (a single batch larger than
+    /// the limit still goes into one file).
+    public var maxRecords: Int?
+    public var maxBytes: Int?
+    /// Partitioned layout: field paths (expressions) whose values name the directories.
+    public var partitionBy: [String] = []
+    /// Partitioned layout: the most partitions one run may write (each holds an open file).
+    public var maxOpenPartitions: Int = 256
+
+    /// Compiled `columns` and `partition_by`.
+    var compiledColumns: [CompiledExpression] = []
+    var compiledPartitions: [CompiledExpression] = []
+
+    /// The file extension, e.g. `ndjson.gz`.
+    var fileExtension: String { format.rawValue + (compression == .gzip ? ".gz" : "") }
+    var rotates: Bool { maxRecords != nil || maxBytes != nil }
+}
+
+/// One named output of `output.routes`.
+public struct OutputRoute: Sendable {
+    /// The route's name ("" for the single-output form).
+    public var name: String
+    /// `when:` — records for which it is true go here (first matching route wins);
+    /// nil takes every record.
+    public var condition: CompiledExpression?
+    /// Directory relative to the output directory (`path`, default the route's name).
+    public var directory: String
+    public var spec: OutputSpec
+}
+
+extension OutputConfig {
+    // From the declarative key table (see ``ConfigSchema``).
+    static let keys = ConfigSchema.names(ConfigSchema.output)
+    static let routeKeys = ConfigSchema.names(ConfigSchema.route)
+
+    static func build(_ node: ConfigNode) -> OutputConfig? {
+        guard let map = node.mapping(allowed: keys) else { return nil }
+        guard let pathNode = map["path"] else {
+            node.report("missing required key 'path'")
+            return nil
+        }
+        let path = pathNode.string()
+        let spec = buildSpec(map, node: node, inheriting: OutputSpec())
+        var routes: [OutputRoute] = []
+        var ok = true
+        if let list = map["routes"], let items = list.sequence() {
+            var names: Set<String> = [], directories: Set<String> = []
+            for (i, item) in items.enumerated() {
+                guard let spec, let route = buildRoute(item, inheriting: spec) else { ok = false; continue }
+                if !names.insert(route.name).inserted { item.report("duplicate route name '\(route.name)'") }
+                if !directories.insert(route.directory).inserted {
+                    item.report("route '\(route.name)': path '\(route.directory)' is used by another route")
+                }
+                if route.condition == nil && i != items.count - 1 {
+                    item.report("route '\(route.name)' has no 'when', so it takes every record: it must be the last route")
+                }
+                routes.append(route)
+            }
+            if items.isEmpty { list.report("needs at least one route") }
+        } else if map["routes"] != nil {
+            ok = false
+        }
+        guard let path, let spec, ok else { return nil }
+        return OutputConfig(path: path, spec: spec, routes: routes)
+    }
+
+    private static func buildRoute(_ node: ConfigNode, inheriting parent: OutputSpec) -> OutputRoute? {
+        guard let map = node.mapping(allowed: routeKeys) else { return nil }
+        guard let nameNode = map["name"] else {
+            node.report("missing required key 'name'")
+            return nil
+        }
+        let name = nameNode.string()
+        if let name, name.isEmpty || name.contains("/") || name.hasPrefix(".") {
+            nameNode.report("must be a non-empty name without '/' that does not start with '.'")
+        }
+        var condition: CompiledExpression??
+        if let whenNode = map["when"] {
+            condition = compile(whenNode).map { .some($0) }
+        } else {
+            condition = .some(nil)
+        }
+        let directory = map["path"].map { $0.string() } ?? name
+        if let directory, directory.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix(".") }) || directory.hasPrefix("/") {
+            map["path"]?.report("must be a relative directory inside the output directory")
+        }
+        let spec = buildSpec(map, node: node, inheriting: parent)
+        guard let name, let condition, let directory, let spec else { return nil }
+        return OutputRoute(name: name, condition: condition, directory: directory, spec: spec)
+    }
+
+    private static func compile(_ node: ConfigNode) -> CompiledExpression? {
+        guard let text = node.string() else { return nil }
+        do {
+            return try CompiledExpression(text)
+        } catch {
+            node.report("\(error.message)", columnInValue: error.column)
+            return nil
+        }
+    }
+
+    private static func buildSpec(_ map: [String: ConfigNode], node: ConfigNode, inheriting parent: OutputSpec) -> OutputSpec? {
+        var spec = parent
+        var ok = true
+        func read<T>(_ key: String, _ reader: (ConfigNode) -> T?) -> T? {
+            guard let n = map[key] else { return nil }
+            let value = reader(n)
+            if value == nil { ok = false }
+            return value
+        }
+        if let v = read("format", { $0.choice(OutputSpec.Format.allCases.map(\.rawValue)) }) { spec.format = OutputSpec.Format(rawValue: v)! }
+        if let v = read("compression", { $0.choice(["none", "gzip"]) }) { spec.compression = OutputConfig.Compression(rawValue: v)! }
+        if let v = read("level", { $0.int(in: 1...9) }) { spec.level = v }
+        if let v = read("layout", { $0.choice(OutputSpec.Layout.allCases.map(\.rawValue)) }) { spec.layout = OutputSpec.Layout(rawValue: v)! }
+        if let v = read("columns", { $0.stringList() }) {
+            spec.columns = v
+            spec.compiledColumns = []
+            for item in map["columns"]!.sequence() ?? [map["columns"]!] {
+                if let e = compile(item) { spec.compiledColumns.append(e) } else { ok = false }
+            }
+        }
+        if let v = read("max_records", { $0.int(in: 1...Int.max) }) { spec.maxRecords = v }
+        if let v = read("max_bytes", { $0.byteSize(in: 1...Int.max) }) { spec.maxBytes = v }
+        if let v = read("partition_by", { $0.stringList() }) {
+            spec.partitionBy = v
+            spec.compiledPartitions = []
+            for item in map["partition_by"]!.sequence() ?? [map["partition_by"]!] {
+                if let e = compile(item) { spec.compiledPartitions.append(e) } else { ok = false }
+            }
+        }
+        if let v = read("max_open_partitions", { $0.int(in: 1...100_000) }) { spec.maxOpenPartitions = v }
+        guard ok else { return nil }
+        if spec.format == .csv && spec.columns.isEmpty {
+            (map["format"] ?? node).report("format csv needs 'columns' (a list of field paths)")
+            return nil
+        }
+        if spec.format != .csv, let columns = map["columns"] {
+            columns.report("'columns' applies to format csv only")
+            return nil
+        }
+        if spec.layout == .partitioned && spec.partitionBy.isEmpty {
+            (map["layout"] ?? node).report("layout partitioned needs 'partition_by' (a list of field paths)")
+            return nil
+        }
+        if spec.layout != .partitioned, let n = map["partition_by"] {
+            n.report("'partition_by' applies to layout partitioned only")
+            return nil
+        }
+        if spec.layout != .merged, let n = map["max_records"] ?? map["max_bytes"] {
+            n.report("'max_records' and 'max_bytes' apply to layout merged only")
+            return nil
+        }
+        return spec
+    }
+}
