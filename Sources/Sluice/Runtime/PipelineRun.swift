@@ -279,6 +279,9 @@ public final class PipelineRun: @unchecked Sendable {
         // Sink thread.
         let sinkThread = WorkerThread(name: "sluice-sink") { [gate] in
             sink.run(queue: sinkQueue, gate: gate)
+            // A write error or a stage's stop request ends the sink: stop everything
+            // else too, or producers would wait on queues nobody drains.
+            if let fatal = sink.result.fatal { self.cancel(reason: fatal) }
         }
 
         // Stage workers; the last worker of a stage to finish closes the next queue.
@@ -296,9 +299,15 @@ public final class PipelineRun: @unchecked Sendable {
             let policy = spec.onError
             // Index, process, apply the error policy, count, and pass on; false when the
             // run is cancelled.
-            let handle: @Sendable (Batch) -> Bool = { [self] incoming in
+            let handle: @Sendable (Batch) -> Bool = { incoming in
                 var batch = incoming
                 let started = monotonicSeconds()
+                // A batch that already carries a stop request passes through untouched:
+                // the sink stops the run when it reaches it in input order.
+                if batch.fatal != nil {
+                    if let next { return next.push(batch) }
+                    return sinkQueue.push(.batch(encoder.encode(batch)))
+                }
                 if isFirst {
                     batch.recordsIn = batch.records.count + batch.errors.count
                     batch.indexRecords(maxDepth: maxDepth, stage: "input", kind: .parse, context: context)
@@ -321,16 +330,11 @@ public final class PipelineRun: @unchecked Sendable {
                     recordsIn: inCount, recordsOut: batch.records.count,
                     failed: failed, filtered: batch.filtered - filteredBefore, dropped: dropped)
                 if let fatal = batch.fatal {
-                    counter.add(delta, busy: monotonicSeconds() - started)
-                    cancel(reason: "stage '\(spec.name)' failed: \(fatal)")
-                    return false
-                }
-                if failed > 0 && policy == .fail {
-                    counter.add(delta, busy: monotonicSeconds() - started)
+                    batch.fatal = "stage '\(spec.name)' failed: \(fatal)"
+                } else if failed > 0 && policy == .fail {
                     let first = batch.errors[errorsBefore]
                     let place = first.line.map { "\(first.file):\($0)" } ?? first.file
-                    cancel(reason: "stage '\(spec.name)' failed a record (on_error: fail) at \(place): \(first.message)")
-                    return false
+                    batch.fatal = "stage '\(spec.name)' failed a record (on_error: fail) at \(place): \(first.message)"
                 }
                 if let next {
                     counter.add(delta, busy: monotonicSeconds() - started)

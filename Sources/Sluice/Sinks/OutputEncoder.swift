@@ -150,7 +150,8 @@ struct OutputEncoder: Sendable {
             file: batch.file, index: batch.index, pieces: pieces, errorLines: errorLines,
             recordsIn: batch.recordsIn, recordsOut: batch.records.count,
             recordsFailed: batch.errors.count, recordsFiltered: batch.filtered,
-            recordsDropped: batch.dropped, recordsCreated: batch.created, recordsUnrouted: unrouted)
+            recordsDropped: batch.dropped, recordsCreated: batch.created, fatal: batch.fatal,
+            recordsUnrouted: unrouted)
     }
 
     /// Adds one encoded record to a group: NDJSON and CSV rows end their own line; JSON

@@ -117,12 +117,16 @@ public enum SinkError: Error, Sendable, CustomStringConvertible {
     case io(path: String, operation: String, errno: Int32)
     /// A limit of the output config was reached (too many partitions, clashing names).
     case limit(String)
+    /// A stage asked to stop the run (`on_error: fail`, `dedupe` past `max_keys`); the
+    /// sink stops at the first such batch in input order, so the reason does not
+    /// depend on worker timing.
+    case stopped(String)
 
     public var description: String {
         switch self {
         case .io(let path, let operation, let code):
             return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
-        case .limit(let message):
+        case .limit(let message), .stopped(let message):
             return message
         }
     }

@@ -31,6 +31,8 @@ struct EncodedBatch: Sendable {
     var recordsFiltered: Int
     var recordsDropped: Int = 0
     var recordsCreated: Int = 0
+    /// Set when a stage asked to stop the run at this batch (see ``SinkError/stopped(_:)``).
+    var fatal: String?
     /// Records that matched no route (included in `recordsFiltered`).
     var recordsUnrouted: Int = 0
 }
@@ -133,6 +135,7 @@ final class ReorderingSink: @unchecked Sendable {
         while let action = window.next() {
             switch action {
             case .commit(let batch):
+                if let fatal = batch.fatal { throw SinkError.stopped(fatal) }
                 if !fileStarted {
                     fileStarted = true
                     outputs.beginFile(batch.file)
