@@ -20,17 +20,9 @@ public enum GzipMember {
     ///   - out: receives the member after its current contents.
     /// - Complexity: O(n); grows `out` by at most `deflateBound(n)` bytes.
     public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int, appendingTo out: inout [UInt8]) {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        defer {
-            deflateEnd(stream)
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-        }
         let clamped = Int32(max(-1, min(9, level)))
-        let status = deflateInit2_(stream, clamped, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        precondition(status == Z_OK, "deflateInit2 failed (\(status))")
+        let stream = DeflatePool.shared.take(level: clamped)
+        defer { DeflatePool.shared.give(stream, level: clamped) }
 
         // deflate counts in UInt32; feed very large inputs in slices.
         let slice = 1 << 30
@@ -57,6 +49,44 @@ public enum GzipMember {
                 precondition(status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR, "deflate failed (\(status))")
                 finished = status == Z_STREAM_END
             } while isLast ? !finished : stream.pointee.avail_in > 0
+        }
+    }
+}
+
+
+/// Deflate streams kept for reuse: `deflateInit2` allocates and clears ~270 KiB of
+/// state, which per batch costs more than it needs to; `deflateReset` keeps it.
+/// Thread-safe; holds at most a few streams per level (one per thread that compressed
+/// at once).
+final class DeflatePool: @unchecked Sendable {
+    static let shared = DeflatePool()
+    private let lock = ConditionLock()
+    private var idle: [Int32: [UnsafeMutablePointer<z_stream>]] = [:]
+
+    func take(level: Int32) -> UnsafeMutablePointer<z_stream> {
+        if let stream = lock.withLock({ idle[level]?.popLast() }) {
+            deflateReset(stream)
+            return stream
+        }
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // memLevel 8 (zlib's default); windowBits 15 + 16: gzip.
+        let status = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                                   zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        precondition(status == Z_OK, "deflateInit2 failed (\(status))")
+        return stream
+    }
+
+    func give(_ stream: UnsafeMutablePointer<z_stream>, level: Int32) {
+        let kept = lock.withLock { () -> Bool in
+            guard idle[level, default: []].count < 16 else { return false }
+            idle[level, default: []].append(stream)
+            return true
+        }
+        if !kept {
+            deflateEnd(stream)
+            stream.deinitialize(count: 1)
+            stream.deallocate()
         }
     }
 }
