@@ -161,7 +161,7 @@ public enum ConfigSchema {
         let kinds = StageRegistry.kinds.map(\.name)
         var stageProperties = stageCommon.map { JSONMember($0.name, schema(for: $0)) }
         for kind in StageRegistry.kinds {
-            stageProperties.append(JSONMember(kind.name, .object([JSONMember("description", .string(kind.summary))])))
+            stageProperties.append(JSONMember(kind.name, stageKindSchema(kind)))
         }
         let stage: JSONValue = .object([
             JSONMember("type", .string("object")),
@@ -179,6 +179,35 @@ public enum ConfigSchema {
             root[i].value = .object(properties)
         }
         return .object(root)
+    }
+
+    /// A stage kind's value: its fixed keys (from ``StageKind/keys``, the same list its
+    /// builder allows), keys the user names (field paths), or a plain value.
+    private static func stageKindSchema(_ kind: StageKind) -> JSONValue {
+        var members = [JSONMember("description", .string(kind.summary))]
+        let fixed = kind.keys.filter(\.isFixed)
+        let named = kind.keys.first { $0.name.hasPrefix("<") }
+        let value = kind.keys.first { $0.name.hasPrefix("(") }
+        var shapes: [JSONValue] = []
+        if !fixed.isEmpty {
+            shapes.append(.object([
+                JSONMember("type", .string("object")),
+                JSONMember("properties", .object(fixed.map { JSONMember($0.name, .object([JSONMember("description", .string("\($0.type): \($0.doc)"))])) })),
+                JSONMember("additionalProperties", .bool(false)),
+            ]))
+        }
+        if let named {
+            shapes.append(.object([
+                JSONMember("type", .string("object")),
+                JSONMember("description", .string("\(named.name) → \(named.type): \(named.doc)")),
+            ]))
+        }
+        if let value {
+            members[0] = JSONMember("description", .string("\(kind.summary) \(value.type): \(value.doc)"))
+            return .object(members)
+        }
+        if shapes.count == 1, case .object(let shape) = shapes[0] { members += shape } else if !shapes.isEmpty { members.append(JSONMember("anyOf", .array(shapes))) }
+        return .object(members)
     }
 
     private static func object(_ keys: [ConfigKey], title: String? = nil) -> [JSONMember] {
