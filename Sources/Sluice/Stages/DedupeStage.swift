@@ -60,33 +60,27 @@ public final class DedupeStage: Stage, @unchecked Sendable {
     var keyCount: Int { lock.withLock { seen.count } }
 
     public func process(_ batch: inout Batch, context: StageContext) {
-        let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
-        let slots = batch.records
         var overflow = false
-        snapshot.withView { view in
-            // The sequencer runs one batch at a time; the lock only publishes the set.
-            lock.withLock {
-                batch.sift(context: context) { i in
-                    if overflow { return .keep }
-                    let root = Int(slots[i].tapeStart)
-                    guard root >= 0 else { return .fail(.transform, "record was not indexed before the dedupe stage") }
-                    let value: ExpressionValue
-                    do throws(EvaluationError) {
-                        value = try key.evaluate(record: root, in: view, now: context.now)
-                    } catch {
-                        return .fail(.transform, "dedupe key: \(error.message)")
-                    }
-                    if value == .null { return .keep }
-                    // A type tag keeps the string "1" apart from the number 1.
-                    let bytes = value.withStringBytes(in: view) { [0x01] + Array($0) } ?? [0x02] + value.jsonText(in: view)
-                    if seen.contains(bytes) { return .drop }
-                    guard seen.count < maxKeys else {
-                        overflow = true
-                        return .keep
-                    }
-                    seen.insert(bytes)
+        // The sequencer runs one batch at a time; the lock only publishes the set.
+        lock.withLock {
+            batch.siftRecords(context: context) { view, root in
+                if overflow { return .keep }
+                let value: ExpressionValue
+                do throws(EvaluationError) {
+                    value = try key.evaluate(record: root, in: view, now: context.now)
+                } catch {
+                    return .fail(.transform, "dedupe key: \(error.message)")
+                }
+                if value == .null { return .keep }
+                // A type tag keeps the string "1" apart from the number 1.
+                let bytes = value.withStringBytes(in: view) { [0x01] + Array($0) } ?? [0x02] + value.jsonText(in: view)
+                if seen.contains(bytes) { return .drop }
+                guard seen.count < maxKeys else {
+                    overflow = true
                     return .keep
                 }
+                seen.insert(bytes)
+                return .keep
             }
         }
         if overflow {

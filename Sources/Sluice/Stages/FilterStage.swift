@@ -50,22 +50,15 @@ public struct FilterStage: Stage {
     }
 
     public func process(_ batch: inout Batch, context: StageContext) {
-        // A second handle on the buffers (no copy) lets the view read while `sift` writes.
-        let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
-        let slots = batch.records
-        snapshot.withView { view in
-            batch.sift(context: context) { i in
-                let root = Int(slots[i].tapeStart)
-                guard root >= 0 else { return .fail(.transform, "record was not indexed before the filter stage") }
-                do throws(EvaluationError) {
-                    switch try condition.evaluate(record: root, in: view, now: context.now) {
-                    case .bool(true): return .keep
-                    case .bool(false), .null: return .drop
-                    case let other: return .fail(.transform, "filter expression returned \(other.type(in: view).withArticle)")
-                    }
-                } catch {
-                    return .fail(.transform, error.message)
+        batch.siftRecords(context: context) { view, root in
+            do throws(EvaluationError) {
+                switch try condition.evaluate(record: root, in: view, now: context.now) {
+                case .bool(true): return .keep
+                case .bool(false), .null: return .drop
+                case let other: return .fail(.transform, "filter expression returned \(other.type(in: view).withArticle)")
                 }
+            } catch {
+                return .fail(.transform, error.message)
             }
         }
     }

@@ -44,19 +44,13 @@ public struct SampleStage: Stage {
     }
 
     public func process(_ batch: inout Batch, context: StageContext) {
-        let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
-        let slots = batch.records
-        snapshot.withView { view in
-            batch.sift(context: context) { i in
-                let root = Int(slots[i].tapeStart)
-                guard root >= 0 else { return .fail(.transform, "record was not indexed before the sample stage") }
-                do throws(EvaluationError) {
-                    let value = try key.evaluate(record: root, in: view, now: context.now)
-                    let hash = value.withStringBytes(in: view) { XXHash64.hash($0) } ?? XXHash64.hash(value.jsonText(in: view))
-                    return keepsAll || hash < threshold ? .keep : .drop
-                } catch {
-                    return .fail(.transform, "sample key: \(error.message)")
-                }
+        batch.siftRecords(context: context) { view, root in
+            do throws(EvaluationError) {
+                let value = try key.evaluate(record: root, in: view, now: context.now)
+                let hash = value.withStringBytes(in: view) { XXHash64.hash($0) } ?? XXHash64.hash(value.jsonText(in: view))
+                return keepsAll || hash < threshold ? .keep : .drop
+            } catch {
+                return .fail(.transform, "sample key: \(error.message)")
             }
         }
     }

@@ -107,3 +107,25 @@ extension Batch {
         if changed { records = kept }
     }
 }
+
+extension Batch {
+    /// Keeps, drops or fails each record by reading it through a ``JSONView``:
+    /// `decide` gets the view and the record's root node. The shared shape of every
+    /// stage that judges records in place (filter, validate, sample, dedupe).
+    ///
+    /// A record that is not indexed fails with `failKind` (the runtime indexes before
+    /// every stage that needs the tape, so this only guards misuse).
+    public mutating func siftRecords(context: StageContext, failKind: ErrorKind = .transform,
+                                     _ decide: (JSONView, Int) -> SiftDecision) {
+        // A second handle on the buffers (no copy) lets the view read while `sift` writes.
+        let snapshot = Batch(file: file, index: index, bytes: bytes, tape: tape)
+        let slots = records
+        snapshot.withView { view in
+            sift(context: context) { i in
+                let root = Int(slots[i].tapeStart)
+                guard root >= 0 else { return .fail(failKind, "record was not indexed before stage '\(context.stageName)'") }
+                return decide(view, root)
+            }
+        }
+    }
+}

@@ -163,17 +163,11 @@ public struct ValidateStage: Stage {
     }
 
     public func process(_ batch: inout Batch, context: StageContext) {
-        let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
-        let slots = batch.records
-        snapshot.withView { view in
-            batch.sift(context: context) { i in
-                let root = Int(slots[i].tapeStart)
-                guard root >= 0 else { return .fail(.validation, "record was not indexed before the validate stage") }
-                if let failures = failures(root: root, view: view, now: context.now) {
-                    return .fail(.validation, failures)
-                }
-                return .keep
+        batch.siftRecords(context: context, failKind: .validation) { view, root in
+            if let failures = failures(root: root, view: view, now: context.now) {
+                return .fail(.validation, failures)
             }
+            return .keep
         }
     }
 
