@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-bench",
         abstract: "Sluice benchmarks and benchmark data.",
-        subcommands: [Generate.self, JSON.self, Stages.self, Command.self, GenerateXML.self, XML.self])
+        subcommands: [Generate.self, JSON.self, Stages.self, Command.self, GenerateXML.self, XML.self, Fuzz.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(

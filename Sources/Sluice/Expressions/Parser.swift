@@ -12,9 +12,19 @@
 /// primary    := literal | "(" or ")" | "[" (or ("," or)*)? "]" | name "(" arguments? ")" | path
 /// path       := name ("." name | "[" "-"? integer "]" | "[" string "]" | "[" "*" "]")*
 /// ```
+///
+/// Nesting is bounded: more than ``maxNesting`` open parentheses, brackets, calls or unary
+/// operators, or a tree more than ``maxNesting`` nodes deep (`a + a + … + a` nests to the
+/// left), is a compile error — the parser, the compiler and the evaluator all recurse, and
+/// an expression from a config must not be able to overflow a thread's stack.
 struct Parser {
+    /// The deepest nesting an expression may have; real ones stay far below it.
+    static let maxNesting = 256
+
     private var tokens: [Token]
     private var position = 0
+    /// Parentheses, brackets, calls and unary operators open around `position`.
+    private var depth = 0
 
     private init(tokens: [Token]) {
         self.tokens = tokens
@@ -46,6 +56,24 @@ struct Parser {
 
     private var current: Token { tokens[position] }
 
+    /// A syntax node, refused when it makes the tree deeper than ``maxNesting``.
+    private func node(kind: Syntax.Kind, column: Int, endColumn: Int) throws(ExpressionError) -> Syntax {
+        let syntax = Syntax(kind: kind, column: column, endColumn: endColumn)
+        guard syntax.height <= Parser.maxNesting else {
+            throw ExpressionError("expression nested deeper than \(Parser.maxNesting) levels", column: column,
+                                  hint: "split it, or use 'x in [a, b, c]' instead of a long chain of '||'")
+        }
+        return syntax
+    }
+
+    /// Opens one level of nesting at `token`; the caller closes it with `depth -= 1`.
+    private mutating func descend(at token: Token) throws(ExpressionError) {
+        depth += 1
+        guard depth <= Parser.maxNesting else {
+            throw ExpressionError("expression nested deeper than \(Parser.maxNesting) levels", column: token.column)
+        }
+    }
+
     private mutating func advance() -> Token {
         let token = tokens[position]
         if position < tokens.count - 1 { position += 1 }
@@ -67,7 +95,7 @@ struct Parser {
         while isSymbol(.or) {
             _ = advance()
             let right = try parseAnd()
-            left = Syntax(kind: .binary(.or, left, right), column: left.column, endColumn: right.endColumn)
+            left = try node(kind: .binary(.or, left, right), column: left.column, endColumn: right.endColumn)
         }
         return left
     }
@@ -77,7 +105,7 @@ struct Parser {
         while isSymbol(.and) {
             _ = advance()
             let right = try parseEquality()
-            left = Syntax(kind: .binary(.and, left, right), column: left.column, endColumn: right.endColumn)
+            left = try node(kind: .binary(.and, left, right), column: left.column, endColumn: right.endColumn)
         }
         return left
     }
@@ -95,7 +123,7 @@ struct Parser {
         if current.kind == .name("in") {
             throw ExpressionError("'in' cannot be chained", column: current.column, hint: "use parentheses")
         }
-        return Syntax(kind: .membership(left, right), column: left.column, endColumn: right.endColumn)
+        return try node(kind: .membership(left, right), column: left.column, endColumn: right.endColumn)
     }
 
     /// `a == b == c` reads as a mistake in a filter; make the user say what they mean.
@@ -110,7 +138,7 @@ struct Parser {
             throw ExpressionError("comparisons cannot be chained", column: current.column,
                                   hint: "use parentheses or '&&'")
         }
-        return Syntax(kind: .binary(symbol, left, right), column: left.column, endColumn: right.endColumn)
+        return try node(kind: .binary(symbol, left, right), column: left.column, endColumn: right.endColumn)
     }
 
     private static let comparisonSymbols: [Token.Symbol] = [.equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual]
@@ -120,7 +148,7 @@ struct Parser {
         while case .symbol(let symbol) = current.kind, symbol == .plus || symbol == .minus {
             _ = advance()
             let right = try parseTerm()
-            left = Syntax(kind: .binary(symbol, left, right), column: left.column, endColumn: right.endColumn)
+            left = try node(kind: .binary(symbol, left, right), column: left.column, endColumn: right.endColumn)
         }
         return left
     }
@@ -130,7 +158,7 @@ struct Parser {
         while case .symbol(let symbol) = current.kind, symbol == .times || symbol == .divide || symbol == .remainder {
             _ = advance()
             let right = try parseUnary()
-            left = Syntax(kind: .binary(symbol, left, right), column: left.column, endColumn: right.endColumn)
+            left = try node(kind: .binary(symbol, left, right), column: left.column, endColumn: right.endColumn)
         }
         return left
     }
@@ -143,11 +171,13 @@ struct Parser {
         // `-9223372036854775808` is a literal, not the negation of an out-of-range one.
         if symbol == .minus, case .integer(let magnitude) = current.kind {
             let number = advance()
-            let literal = Syntax(kind: .literal(.int(Int64(truncatingIfNeeded: 0 &- magnitude))), column: op.column, endColumn: number.endColumn)
+            let literal = try node(kind: .literal(.int(Int64(truncatingIfNeeded: 0 &- magnitude))), column: op.column, endColumn: number.endColumn)
             return literal
         }
+        try descend(at: op)
+        defer { depth -= 1 }
         let operand = try parseUnary()
-        return Syntax(kind: .unary(symbol, operand), column: op.column, endColumn: operand.endColumn)
+        return try node(kind: .unary(symbol, operand), column: op.column, endColumn: operand.endColumn)
     }
 
     private mutating func parsePrimary() throws(ExpressionError) -> Syntax {
@@ -166,6 +196,8 @@ struct Parser {
             }
             return leaf(.literal(.int(Int64(magnitude))))
         case .symbol(.openBracket):
+            try descend(at: token)
+            defer { depth -= 1 }
             var elements: [Syntax] = []
             if !isSymbol(.closeBracket) {
                 while true {
@@ -178,20 +210,22 @@ struct Parser {
                 throw ExpressionError("expected ',' or ']' in array opened at column \(token.column), found \(current.display)", column: current.column)
             }
             let close = advance()
-            return Syntax(kind: .array(elements), column: token.column, endColumn: close.endColumn)
+            return try node(kind: .array(elements), column: token.column, endColumn: close.endColumn)
         case .symbol(.openParen):
+            try descend(at: token)
+            defer { depth -= 1 }
             let inner = try parseOr()
             guard isSymbol(.closeParen) else {
                 throw ExpressionError("expected ')' to close '(' at column \(token.column), found \(current.display)", column: current.column)
             }
             let close = advance()
-            return Syntax(kind: inner.kind, column: token.column, endColumn: close.endColumn)
+            return try node(kind: inner.kind, column: token.column, endColumn: close.endColumn)
         case .name(let name):
             if isSymbol(.openParen) {
                 return try parseCall(name: name, nameToken: token)
             }
             let path = try parsePathSteps(first: name)
-            return Syntax(kind: .path(path), column: token.column, endColumn: tokens[position - 1].endColumn)
+            return try node(kind: .path(path), column: token.column, endColumn: tokens[position - 1].endColumn)
         case .end:
             throw ExpressionError("expected a value, found end of expression", column: token.column)
         default:
@@ -201,6 +235,8 @@ struct Parser {
 
     private mutating func parseCall(name: String, nameToken: Token) throws(ExpressionError) -> Syntax {
         let open = advance()
+        try descend(at: open)
+        defer { depth -= 1 }
         var arguments: [Syntax] = []
         if !isSymbol(.closeParen) {
             while true {
@@ -217,7 +253,7 @@ struct Parser {
                                   column: current.column)
         }
         let close = advance()
-        return Syntax(kind: .call(name: name, arguments: arguments), column: nameToken.column, endColumn: close.endColumn)
+        return try node(kind: .call(name: name, arguments: arguments), column: nameToken.column, endColumn: close.endColumn)
     }
 
     private mutating func parsePathSteps(first: String) throws(ExpressionError) -> FieldPath {

@@ -123,4 +123,23 @@ struct Syntax: Equatable {
     var column: Int
     /// Column one past the node's last scalar.
     var endColumn: Int
+    /// Levels of nodes from this one down to its deepest leaf (a leaf is 1): how deep the
+    /// compiler and the evaluator recurse, which ``Parser`` bounds.
+    let height: Int
+
+    init(kind: Kind, column: Int, endColumn: Int) {
+        self.kind = kind
+        self.column = column
+        self.endColumn = endColumn
+        switch kind {
+        case .literal, .path:
+            height = 1
+        case .unary(_, let operand):
+            height = operand.height + 1
+        case .binary(_, let left, let right), .membership(let left, let right):
+            height = Swift.max(left.height, right.height) + 1
+        case .call(_, let items), .array(let items):
+            height = (items.map(\.height).max() ?? 0) + 1
+        }
+    }
 }

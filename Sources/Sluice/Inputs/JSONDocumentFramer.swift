@@ -2,8 +2,11 @@
 ///
 /// Leading and trailing whitespace is dropped; the record's line and offset are those of
 /// its first byte. The value is buffered up to `maxRecordBytes`; a longer one becomes a
-/// `limit` error and the rest of the file is skipped. Nothing is validated here: trailing
-/// garbage is left for the JSON parser to report.
+/// `limit` error and the rest of the file is skipped. Blanks after the value never count
+/// against the limit, however many there are: once they push the buffer past it they are
+/// dropped (keeping the first 1024 bytes an error would show), and only a later non-blank
+/// byte makes the value too long. Nothing is validated here: trailing garbage is left for
+/// the JSON parser to report.
 struct JSONDocumentFramer: RecordFramer {
     private(set) var assembler: BatchAssembler
     private let maxRecordBytes: Int
@@ -13,6 +16,9 @@ struct JSONDocumentFramer: RecordFramer {
     private var isSkipping = false
     private var recordLine = 0
     private var recordOffset = 0
+    /// True when blanks that pushed the buffer past the limit were dropped: one more
+    /// non-blank byte makes the value too long.
+    private var hasDroppedBlanks = false
 
     /// - Parameter startOffset: decoded offset of the first byte passed in (3 after a BOM).
     init(assembler: BatchAssembler, maxRecordBytes: Int, startOffset: Int = 0) {
@@ -35,13 +41,22 @@ struct JSONDocumentFramer: RecordFramer {
             recordLine = line
             recordOffset = offset + start
         }
+        if hasDroppedBlanks {
+            if chunk[start...].contains(where: { !isJSONSpace($0) }) { try reject(emit: emit) }
+            return
+        }
         assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start...]))
         if assembler.batch.bytes.count > max(maxRecordBytes, BatchAssembler.shownPrefix) {
-            // Trailing whitespace does not count against the limit; a little of it is tolerated.
+            // Runs once: afterwards the value is rejected or its trailing blanks dropped, so
+            // this scan (once per chunk, it made many blanks quadratic) stays O(n) in all.
             var end = assembler.batch.bytes.count
             while end > 0 && isJSONSpace(assembler.batch.bytes[end - 1]) { end -= 1 }
-            if end > maxRecordBytes || assembler.batch.bytes.count > maxRecordBytes + 65536 {
+            if end > maxRecordBytes {
                 try reject(emit: emit)
+            } else {
+                // Only blanks pass the limit: the value still fits if the file ends here.
+                assembler.batch.bytes.removeSubrange(max(end, BatchAssembler.shownPrefix)...)
+                hasDroppedBlanks = true
             }
         }
     }

@@ -33,7 +33,11 @@ func isJSONSpace(_ byte: UInt8) -> Bool {
 /// A line longer than `maxRecordBytes` becomes a `limit` error (showing its first 1024
 /// bytes) and the rest of it is skipped without being buffered, up to the next newline.
 /// While a line is still open, at most `max(maxRecordBytes + 1, 1024)` bytes of it are
-/// buffered (one byte of slack for a CR).
+/// buffered (one byte of slack for a CR). Blanks at the end of a line do not count against
+/// the limit whether or not the line spans chunks: when an open line passes the bound with
+/// only blanks after its last non-blank byte, those blanks (beyond the first 1024 bytes,
+/// which an error would show) are dropped, and the record is too long only if another
+/// non-blank byte follows them.
 struct NDJSONFramer: RecordFramer {
     private(set) var assembler: BatchAssembler
     private let maxRecordBytes: Int
@@ -46,6 +50,9 @@ struct NDJSONFramer: RecordFramer {
     private var openOffset = 0
     /// True while skipping the rest of an oversized line.
     private var isSkipping = false
+    /// True when blanks that pushed the open line past the limit were dropped: one more
+    /// non-blank byte on the line makes the record too long.
+    private var hasDroppedBlanks = false
 
     /// - Parameter startOffset: decoded offset of the first byte passed in (3 after a BOM).
     init(assembler: BatchAssembler, maxRecordBytes: Int, startOffset: Int = 0) {
@@ -87,7 +94,11 @@ struct NDJSONFramer: RecordFramer {
             return
         }
         if openStart >= 0 {
-            assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + from, count: to - from))
+            if hasDroppedBlanks {
+                if !isBlank(base, from: from, to: to) { try rejectOpenRecord(emit: emit); return }
+            } else {
+                assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + from, count: to - from))
+            }
             try closeOpenRecord(emit: emit)
             return
         }
@@ -98,7 +109,11 @@ struct NDJSONFramer: RecordFramer {
         if start == end { return }
         let length = end - start
         if length > maxRecordBytes {
-            let shown = Array(UnsafeBufferPointer(start: base + start, count: min(length, BatchAssembler.shownPrefix)))
+            // The same bytes whether or not the line spans chunks: its first 1024 from the
+            // first non-blank one, without the blanks that end them.
+            var shownEnd = min(start + BatchAssembler.shownPrefix, to)
+            while shownEnd > start && isJSONSpace(base[shownEnd - 1]) { shownEnd -= 1 }
+            let shown = Array(UnsafeBufferPointer(start: base + start, count: shownEnd - start))
             try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: line, offset: offset + start, emit: emit)
             return
         }
@@ -116,16 +131,37 @@ struct NDJSONFramer: RecordFramer {
             if start == to { return }
             openStart = assembler.batch.bytes.count
             openOffset = offset + start
+        } else if hasDroppedBlanks {
+            if !isBlank(base, from: start, to: to) {
+                try rejectOpenRecord(emit: emit)
+                isSkipping = true
+            }
+            return
         }
         assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: to - start))
         // Keep enough of an oversized line to show its first bytes in the error.
         if assembler.batch.bytes.count - openStart > max(maxRecordBytes + 1, BatchAssembler.shownPrefix) {
-            try rejectOpenRecord(emit: emit)
-            isSkipping = true
+            var contentEnd = assembler.batch.bytes.count
+            while contentEnd > openStart && isJSONSpace(assembler.batch.bytes[contentEnd - 1]) { contentEnd -= 1 }
+            if contentEnd - openStart > maxRecordBytes {
+                try rejectOpenRecord(emit: emit)
+                isSkipping = true
+            } else {
+                // Only blanks pass the limit: the record still fits if the line ends here.
+                assembler.batch.bytes.removeSubrange(max(contentEnd, openStart + BatchAssembler.shownPrefix)...)
+                hasDroppedBlanks = true
+            }
         }
     }
 
+    private func isBlank(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Bool {
+        var i = from
+        while i < to && isJSONSpace(base[i]) { i += 1 }
+        return i == to
+    }
+
     private mutating func closeOpenRecord(emit: (Batch) throws -> Void) throws(InputFault) {
+        hasDroppedBlanks = false
         while assembler.batch.bytes.count > openStart, let last = assembler.batch.bytes.last, isJSONSpace(last) {
             assembler.batch.bytes.removeLast()
         }
@@ -142,7 +178,9 @@ struct NDJSONFramer: RecordFramer {
     private mutating func rejectOpenRecord(emit: (Batch) throws -> Void) throws(InputFault) {
         let start = openStart
         openStart = -1
-        let end = min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)
+        hasDroppedBlanks = false
+        var end = min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)
+        while end > start && isJSONSpace(assembler.batch.bytes[end - 1]) { end -= 1 }
         let shown = Array(assembler.batch.bytes[start..<end])
         assembler.batch.bytes.removeSubrange(start...)
         try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: line, offset: openOffset, emit: emit)
