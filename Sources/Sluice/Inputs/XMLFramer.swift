@@ -47,6 +47,7 @@ final class XMLFramer: RecordFramer {
             parser.pointee.myDoc = nil
             xmlFreeParserCtxt(parser)
         }
+        state.pointee.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -202,6 +203,9 @@ struct XMLParseState {
         tree = XMLRecordTree(options: options)
     }
 
+    /// Frees the record tree's storage; called once, when the framer goes away.
+    func deallocate() { tree.deallocate() }
+
     var currentLine: Int { parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
 
     /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
@@ -301,14 +305,13 @@ struct XMLParseState {
             return
         }
         tree.endElement()
-        let start = assembler.batch.bytes.count
-        tree.write(to: &assembler.batch.bytes, tagged: options.tagsRecords)
-        if assembler.batch.bytes.count - start > maxRecordBytes {
-            let shown = Array(assembler.batch.bytes[start..<min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)])
-            assembler.batch.bytes.removeSubrange(start...)
-            reject(shown: shown)
+        let json = tree.write(tagged: options.tagsRecords)
+        if json.count > maxRecordBytes {
+            reject(shown: Array(json.prefix(BatchAssembler.shownPrefix)))
             return
         }
+        let start = assembler.batch.bytes.count
+        assembler.batch.bytes.append(contentsOf: json)
         guard let emit else { return }
         do {
             try assembler.commit(start: start, line: recordLine, offset: recordOffset, emit: emit)
