@@ -177,7 +177,7 @@ struct XMLRecordTree {
         }
         nodes.append(node)
         if let parent = open.last {
-            link(child: index, to: parent)
+            link(child: index, node, to: parent)
         }
         open.append(index)
     }
@@ -210,15 +210,14 @@ struct XMLRecordTree {
         nodes[current].lastText = segment
     }
 
-    private mutating func link(child: Int32, to parent: Int32) {
-        let c = nodes[child]
+    /// Links node `child` (whose value `c` the caller just stored) below `parent`.
+    private mutating func link(child: Int32, _ c: Node, to parent: Int32) {
         let previous = nodes[parent].lastChild
         nodes[parent].lastChild = child
         var head: Int32 = -1
         if previous >= 0 {
-            let p = nodes[previous]
-            if p.local == c.local && p.prefix == c.prefix {
-                head = p.groupHead  // the common case: a run of same-named siblings
+            if nodes[previous].local == c.local && nodes[previous].prefix == c.prefix {
+                head = nodes[previous].groupHead  // the common case: a run of same-named siblings
             } else if nodes[parent].groupKinds <= XMLRecordTree.linearGroups {
                 var g = nodes[parent].firstGroup
                 while g >= 0 {

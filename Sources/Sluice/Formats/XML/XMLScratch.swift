@@ -25,17 +25,18 @@ struct XMLScratch<Element: BitwiseCopyable> {
     var isEmpty: Bool { count == 0 }
     var last: Element? { count > 0 ? base[count - 1] : nil }
 
-    /// Element `i`; `i` must be below ``count``.
+    /// Element `i`; `i` must be below ``count``. Addressed in place, so setting one field
+    /// of a large element stores that field only (no copy of the whole element).
     @inline(__always)
     subscript(i: Int) -> Element {
-        get { base[i] }
-        nonmutating set { base[i] = newValue }
+        unsafeAddress { UnsafePointer(base + i) }
+        nonmutating unsafeMutableAddress { base + i }
     }
 
     @inline(__always)
     subscript(i: Int32) -> Element {
-        get { base[Int(i)] }
-        nonmutating set { base[Int(i)] = newValue }
+        unsafeAddress { UnsafePointer(base + Int(i)) }
+        nonmutating unsafeMutableAddress { base + Int(i) }
     }
 
     @inline(__always)
