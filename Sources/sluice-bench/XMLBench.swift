@@ -82,10 +82,18 @@ func runXMLBenchmark(paths: [String]) -> String {
         body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
-    let sax = time { for p in paths { pushParse(p) } }
-    lines.append(String(format: "libxml2 push + no-op SAX: %.1f MB/s", mb / sax))
-    let reader = time { for p in paths { readerParse(p) } }
-    lines.append(String(format: "libxml2 xmlTextReader:    %.1f MB/s", mb / reader))
+    // SLUICE_BENCH_XML_ONLY=sluice (or push, reader) runs one measurement alone, for profiling.
+    let only = ProcessInfo.processInfo.environment["SLUICE_BENCH_XML_ONLY"]
+    if let only, ["push", "reader", "sluice"].contains(only) == false {
+        return "SLUICE_BENCH_XML_ONLY must be push, reader or sluice"
+    }
+    let sax = only == nil || only == "push" ? time { for p in paths { pushParse(p) } } : .nan
+    if only == nil || only == "push" { lines.append(String(format: "libxml2 push + no-op SAX: %.1f MB/s", mb / sax)) }
+    if only == nil || only == "reader" {
+        let reader = time { for p in paths { readerParse(p) } }
+        lines.append(String(format: "libxml2 xmlTextReader:    %.1f MB/s", mb / reader))
+    }
+    if only != nil && only != "sluice" { return lines.joined(separator: "\n") }
     var records = 0
     let options = ReadOptions(format: .xml, xml: XMLOptions(records: [XMLRecordPath("/orders/order")!], arrays: ["item"]))
     let framing = time {

@@ -198,7 +198,8 @@ struct XMLMarkupGuard {
             while i < n {
                 let byte = base[i]
                 i += 1
-                if byte > 0x3E {
+                // One test for the bytes that matter here: NUL, quotes, `=` and `>`.
+                if byte >= 64 || XMLMarkupGuard.startTagStops & (1 << UInt64(byte)) == 0 {
                     tokens += 1
                     continue
                 }
@@ -224,6 +225,9 @@ struct XMLMarkupGuard {
         }
         return nil
     }
+
+    /// Bit `b` set for each byte `b` below 64 that stops the start-tag loop.
+    private static let startTagStops: UInt64 = 1 << 0 | 1 << 0x22 | 1 << 0x27 | 1 << 0x3D | 1 << 0x3E
 
     private var tokenTooLong: String { "a markup token is longer than input.xml.max_token_bytes (\(maxTokenBytes) bytes)" }
 

@@ -194,7 +194,7 @@ struct XMLRecordTree {
         if !blank { nodes[current].hasText = true }
         let last = nodes[current].lastText
         let start = Int32(text.count)
-        text.append(bytes, count: count)
+        text.appendBytes(bytes, count: count)
         if last >= 0 && segments[last].end == start {
             segments[last].end = Int32(text.count)
             if !blank { segments[last].isBlank = false }
@@ -282,7 +282,7 @@ struct XMLRecordTree {
     /// does not substitute entities); turn those back into `&`.
     private mutating func appendAttributeValue(_ base: UnsafePointer<UInt8>, count n: Int) {
         guard memchr(base, 0x26, n) != nil else {
-            text.append(base, count: n)
+            text.appendBytes(base, count: n)
             return
         }
         var i = 0
@@ -315,10 +315,10 @@ struct XMLRecordTree {
     @inline(__always)
     private static func appendName(prefix: Name?, prefixLength: Int, local: Name, localLength: Int, to out: inout XMLScratch<UInt8>) {
         if let prefix {
-            out.append(prefix, count: prefixLength)
+            out.appendBytes(prefix, count: prefixLength)
             out.append(UInt8(ascii: ":"))
         }
-        out.append(local, count: localLength)
+        out.appendBytes(local, count: localLength)
     }
 
     private static func appendName(prefix: Name?, prefixLength: Int, local: Name, localLength: Int, to out: inout [UInt8]) {
@@ -340,7 +340,7 @@ struct XMLRecordTree {
             output.append(UInt8(ascii: ","))
             output.append(UInt8(ascii: "\""))
         }
-        if let literal { output.append(literal.base, count: literal.count) }
+        if let literal { output.appendBytes(literal.base, count: literal.count) }
         if let local {
             XMLRecordTree.appendName(prefix: prefix, prefixLength: Int(prefixLength), local: local, localLength: Int(localLength), to: &output)
         }
@@ -349,10 +349,11 @@ struct XMLRecordTree {
     }
 
     private mutating func writeElement(_ index: Int32, isRecord: Bool, tagged: Bool) {
-        let node = nodes[index]
-        if !isRecord && node.attributeCount == 0 && node.firstGroup < 0 {
+        // Fields are read through the address: copying the whole Node costs more.
+        let node = nodes.pointer(index)
+        if !isRecord && node.pointee.attributeCount == 0 && node.pointee.firstGroup < 0 {
             output.append(UInt8(ascii: "\""))
-            if node.hasText { writeText(node) }
+            if node.pointee.hasText { writeText(node.pointee.firstText) }
             output.append(UInt8(ascii: "\""))
             return
         }
@@ -361,26 +362,27 @@ struct XMLRecordTree {
         if isRecord && tagged {
             key(nameKey, first: &first)
             output.append(UInt8(ascii: "\""))
-            XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
-                                     localLength: Int(node.localLength), to: &output)
+            XMLRecordTree.appendName(prefix: node.pointee.prefix, prefixLength: Int(node.pointee.prefixLength), local: node.pointee.local,
+                                     localLength: Int(node.pointee.localLength), to: &output)
             output.append(UInt8(ascii: "\""))
         }
-        var a = Int(node.firstAttribute)
-        let attributeEnd = a + Int(node.attributeCount)
+        var a = Int(node.pointee.firstAttribute)
+        let attributeEnd = a + Int(node.pointee.attributeCount)
         while a < attributeEnd {
-            let attribute = attributes[a]
-            key(attributeKeyPrefix, prefix: attribute.prefix, prefixLength: attribute.prefixLength,
-                local: attribute.local, localLength: attribute.localLength, first: &first)
+            let attribute = attributes.pointer(Int32(a))
+            key(attributeKeyPrefix, prefix: attribute.pointee.prefix, prefixLength: attribute.pointee.prefixLength,
+                local: attribute.pointee.local, localLength: attribute.pointee.localLength, first: &first)
             output.append(UInt8(ascii: "\""))
-            output.appendJSONEscaped(text.base + Int(attribute.start), count: Int(attribute.end - attribute.start))
+            output.appendJSONEscaped(text.base + Int(attribute.pointee.start), count: Int(attribute.pointee.end - attribute.pointee.start))
             output.append(UInt8(ascii: "\""))
             a += 1
         }
-        var group = node.firstGroup
+        var group = node.pointee.firstGroup
         while group >= 0 {
-            let head = nodes[group]
-            key(nil, prefix: head.prefix, prefixLength: head.prefixLength, local: head.local, localLength: head.localLength, first: &first)
-            if head.groupCount > 1 || head.isArrayGroup {
+            let head = nodes.pointer(group)
+            key(nil, prefix: head.pointee.prefix, prefixLength: head.pointee.prefixLength, local: head.pointee.local,
+                localLength: head.pointee.localLength, first: &first)
+            if head.pointee.groupCount > 1 || head.pointee.isArrayGroup {
                 output.append(UInt8(ascii: "["))
                 var member = group
                 while member >= 0 {
@@ -392,25 +394,26 @@ struct XMLRecordTree {
             } else {
                 writeElement(group, isRecord: false, tagged: false)
             }
-            group = head.nextGroup
+            group = head.pointee.nextGroup
         }
-        if node.hasText {
+        if node.pointee.hasText {
             key(textKey, first: &first)
             output.append(UInt8(ascii: "\""))
-            writeText(node)
+            writeText(node.pointee.firstText)
             output.append(UInt8(ascii: "\""))
         }
         output.append(UInt8(ascii: "}"))
     }
 
-    private mutating func writeText(_ node: Node) {
-        var s = node.firstText
+    /// Writes the text segments from `firstSegment` on, leaving out blank ones.
+    private mutating func writeText(_ firstSegment: Int32) {
+        var s = firstSegment
         while s >= 0 {
-            let segment = segments[s]
-            if !segment.isBlank {
-                output.appendJSONEscaped(text.base + Int(segment.start), count: Int(segment.end - segment.start))
+            let segment = segments.pointer(s)
+            if !segment.pointee.isBlank {
+                output.appendJSONEscaped(text.base + Int(segment.pointee.start), count: Int(segment.pointee.end - segment.pointee.start))
             }
-            s = segment.next
+            s = segment.pointee.next
         }
     }
 

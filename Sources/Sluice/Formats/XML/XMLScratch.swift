@@ -13,7 +13,7 @@ import Darwin
 struct XMLScratch<Element: BitwiseCopyable> {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0
-    private var capacity: Int
+    fileprivate var capacity: Int
 
     init(capacity: Int = 64) {
         self.capacity = max(1, capacity)
@@ -39,6 +39,10 @@ struct XMLScratch<Element: BitwiseCopyable> {
         nonmutating unsafeMutableAddress { base + Int(i) }
     }
 
+    /// The address of element `i`, to read several fields without copying the element.
+    @inline(__always)
+    func pointer(_ i: Int32) -> UnsafeMutablePointer<Element> { base + Int(i) }
+
     @inline(__always)
     mutating func append(_ element: Element) {
         if count == capacity { grow(to: count + 1) }
@@ -62,7 +66,7 @@ struct XMLScratch<Element: BitwiseCopyable> {
     /// Forgets the elements from `start` on.
     mutating func truncate(to start: Int) { count = min(count, max(0, start)) }
 
-    private mutating func grow(to needed: Int) {
+    fileprivate mutating func grow(to needed: Int) {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
         let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
@@ -76,7 +80,21 @@ struct XMLScratch<Element: BitwiseCopyable> {
 extension XMLScratch where Element == UInt8 {
     @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if let start = bytes.baseAddress { append(start, count: bytes.count) }
+        if let start = bytes.baseAddress { appendBytes(start, count: bytes.count) }
+    }
+
+    /// Appends `n` bytes; short runs (names, most values) are copied inline instead of
+    /// through a `memmove` call.
+    @inline(__always)
+    mutating func appendBytes(_ bytes: UnsafePointer<UInt8>, count n: Int) {
+        guard n <= 16 else {
+            append(bytes, count: n)
+            return
+        }
+        if capacity - count < n { grow(to: count + n) }
+        let target = base + count
+        for i in 0..<n { target[i] = bytes[i] }
+        count += n
     }
 
     var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
@@ -105,12 +123,12 @@ extension XMLScratch where Element == UInt8 {
                 i += 1
                 continue
             }
-            append(p + run, count: i - run)
+            appendBytes(p + run, count: i - run)
             appendEscape(c)
             i += 1
             run = i
         }
-        append(p + run, count: n - run)
+        appendBytes(p + run, count: n - run)
     }
 
     private mutating func appendEscape(_ c: UInt8) {
