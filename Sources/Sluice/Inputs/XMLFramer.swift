@@ -8,7 +8,9 @@ import Darwin
 /// Frames an XML file into records with libxml2's push parser and SAX2 callbacks.
 ///
 /// Decoded chunks (Sluice gunzips; libxml2 never sees a file name) go first through
-/// ``XMLMarkupGuard`` and then to `xmlParseChunk`. The callbacks follow the element
+/// ``XMLMarkupGuard`` and then to `xmlParseChunk`; for a gzip file of more than one read
+/// chunk, inflating and the guard run on the reader's helper thread, one chunk ahead
+/// (``scanAhead(on:)``), with the same verdicts in the same order. The callbacks follow the element
 /// path; inside an element that `input.xml.record` selects they fill an
 /// ``XMLRecordTree``, and at its end tag the record's JSON text goes straight into the
 /// batch buffer.
@@ -31,6 +33,8 @@ import Darwin
 final class XMLFramer: RecordFramer {
     private let state: UnsafeMutablePointer<XMLParseState>
     private var markupGuard: XMLMarkupGuard
+    /// Set when the guard runs on `input`'s inflating thread (see ``scanAhead(on:)``).
+    private var scannedAhead: DecodedInput?
 
     var assembler: BatchAssembler { state.pointee.assembler }
 
@@ -63,9 +67,24 @@ final class XMLFramer: RecordFramer {
 
     // MARK: RecordFramer
 
+    /// Moves the markup guard, in its state after the bytes consumed so far, to `input`'s
+    /// helper thread, which then inflates and pre-scans each chunk while libxml2 parses the
+    /// one before. Every later chunk must come from `input.next()`, in order. Nothing
+    /// changes when `input` does not inflate ahead (a plain or small file).
+    func scanAhead(on input: DecodedInput) {
+        let box = MarkupGuardBox(markupGuard)
+        if input.startInflatingAhead(inspecting: { box.scan($0) }) { scannedAhead = input }
+    }
+
     func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
         guard chunk.count > 0 else { return }
-        if let violation = markupGuard.scan(chunk) {
+        let violation: String?
+        if let scannedAhead {
+            violation = scannedAhead.chunkVerdict
+        } else {
+            violation = markupGuard.scan(chunk)
+        }
+        if let violation {
             throw .parse(message: "xml: " + violation, offset: state.pointee.fedBytes, line: state.pointee.currentLine)
         }
         try feed(chunk, isLast: false, emit: emit)
@@ -169,6 +188,13 @@ final class XMLFramer: RecordFramer {
     private static func state(_ ctx: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<XMLParseState>? {
         ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private?.assumingMemoryBound(to: XMLParseState.self)
     }
+}
+
+/// The markup guard on the inflating thread: only that thread touches it.
+private final class MarkupGuardBox: @unchecked Sendable {
+    private var markupGuard: XMLMarkupGuard
+    init(_ markupGuard: XMLMarkupGuard) { self.markupGuard = markupGuard }
+    func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? { markupGuard.scan(chunk) }
 }
 
 /// Everything the SAX callbacks of one file change: the element path, the record being
