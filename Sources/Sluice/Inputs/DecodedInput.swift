@@ -180,7 +180,8 @@ final class DecodedInput: @unchecked Sendable {
 
     /// Stops and joins the helper thread, if any, and sets ``fileBytes`` and
     /// ``decodedBytes`` to what the caller has been handed (as if it had never inflated
-    /// ahead). Called before reading the counters, and by `deinit`.
+    /// ahead). Called before reading the counters, and by `deinit`; after it, the input
+    /// is finished with: chunks the helper inflated but did not hand out are dropped.
     func stopInflatingAhead() {
         guard let ahead else { return }
         let handed = ahead.stop()
