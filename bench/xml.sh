@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # XML benchmark: bench/orders-xml-bench.yaml over N MB of generated gzip XML orders, next to
 # libxml2's parse-only speed on the same files (push parser with no-op SAX callbacks, and
-# xmlTextReader; one thread) and Sluice's own XML framing alone (one thread). Prints MB/s of
+# xmlTextReader; one thread) and Sluice's own XML framing alone (as a reader runs it, with
+# gunzip and the markup guard on its helper thread, and all on one thread). Prints MB/s of
 # uncompressed XML and peak RSS for each size.
 #
 #   bench/xml.sh            # 100 MB and 400 MB

@@ -8,7 +8,9 @@ import Darwin
 /// Frames an XML file into records with libxml2's push parser and SAX2 callbacks.
 ///
 /// Decoded chunks (Sluice gunzips; libxml2 never sees a file name) go first through
-/// ``XMLMarkupGuard`` and then to `xmlParseChunk`. The callbacks follow the element
+/// ``XMLMarkupGuard`` and then to `xmlParseChunk`; for a gzip file of more than one read
+/// chunk, inflating and the guard run on the reader's helper thread, one chunk ahead
+/// (``scanAhead(on:)``), with the same verdicts in the same order. The callbacks follow the element
 /// path; inside an element that `input.xml.record` selects they fill an
 /// ``XMLRecordTree``, and at its end tag the record's JSON text goes straight into the
 /// batch buffer.
@@ -31,6 +33,8 @@ import Darwin
 final class XMLFramer: RecordFramer {
     private let state: UnsafeMutablePointer<XMLParseState>
     private var markupGuard: XMLMarkupGuard
+    /// Set when the guard runs on `input`'s inflating thread (see ``scanAhead(on:)``).
+    private var scannedAhead: DecodedInput?
 
     var assembler: BatchAssembler { state.pointee.assembler }
 
@@ -47,6 +51,7 @@ final class XMLFramer: RecordFramer {
             parser.pointee.myDoc = nil
             xmlFreeParserCtxt(parser)
         }
+        state.pointee.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -62,9 +67,24 @@ final class XMLFramer: RecordFramer {
 
     // MARK: RecordFramer
 
+    /// Moves the markup guard, in its state after the bytes consumed so far, to `input`'s
+    /// helper thread, which then inflates and pre-scans each chunk while libxml2 parses the
+    /// one before. Every later chunk must come from `input.next()`, in order. Nothing
+    /// changes when `input` does not inflate ahead (a plain or small file).
+    func scanAhead(on input: DecodedInput) {
+        let box = MarkupGuardBox(markupGuard)
+        if input.startInflatingAhead(inspecting: { box.scan($0) }) { scannedAhead = input }
+    }
+
     func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
         guard chunk.count > 0 else { return }
-        if let violation = markupGuard.scan(chunk) {
+        let violation: String?
+        if let scannedAhead {
+            violation = scannedAhead.chunkVerdict
+        } else {
+            violation = markupGuard.scan(chunk)
+        }
+        if let violation {
             throw .parse(message: "xml: " + violation, offset: state.pointee.fedBytes, line: state.pointee.currentLine)
         }
         try feed(chunk, isLast: false, emit: emit)
@@ -170,6 +190,13 @@ final class XMLFramer: RecordFramer {
     }
 }
 
+/// The markup guard on the inflating thread: only that thread touches it.
+private final class MarkupGuardBox: @unchecked Sendable {
+    private var markupGuard: XMLMarkupGuard
+    init(_ markupGuard: XMLMarkupGuard) { self.markupGuard = markupGuard }
+    func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? { markupGuard.scan(chunk) }
+}
+
 /// Everything the SAX callbacks of one file change: the element path, the record being
 /// built, the batch being filled, and the first fault.
 struct XMLParseState {
@@ -201,6 +228,9 @@ struct XMLParseState {
         self.maxRecordBytes = maxRecordBytes
         tree = XMLRecordTree(options: options)
     }
+
+    /// Frees the record tree's storage; called once, when the framer goes away.
+    func deallocate() { tree.deallocate() }
 
     var currentLine: Int { parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
 
@@ -301,14 +331,13 @@ struct XMLParseState {
             return
         }
         tree.endElement()
-        let start = assembler.batch.bytes.count
-        tree.write(to: &assembler.batch.bytes, tagged: options.tagsRecords)
-        if assembler.batch.bytes.count - start > maxRecordBytes {
-            let shown = Array(assembler.batch.bytes[start..<min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)])
-            assembler.batch.bytes.removeSubrange(start...)
-            reject(shown: shown)
+        let json = tree.write(tagged: options.tagsRecords)
+        if json.count > maxRecordBytes {
+            reject(shown: Array(json.prefix(BatchAssembler.shownPrefix)))
             return
         }
+        let start = assembler.batch.bytes.count
+        assembler.batch.bytes.append(contentsOf: json)
         guard let emit else { return }
         do {
             try assembler.commit(start: start, line: recordLine, offset: recordOffset, emit: emit)

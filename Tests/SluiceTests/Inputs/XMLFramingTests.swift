@@ -136,6 +136,33 @@ extension InputsTests {
             #expect(try readXML("<a><b x='1' y='2' z='3'/></a>", small).0.failure?.message.contains("max_attributes (2)") == true)
         }
 
+        /// The markup guard resumes its fast paths at every chunk boundary: neither its
+        /// verdict nor the records may depend on where the decoded chunks split.
+        @Test func guardVerdictDoesNotDependOnChunkBoundaries() throws {
+            let xml = """
+            <?xml version="1.0"?><!DOCTYPE r [<!-- a <comment> --><!ELEMENT r ANY>]>
+            <r><?pi a > b?><e id="1" q='x > y = z'>t &amp; u &#x263A;<![CDATA[ ]] > ]]]></e>
+            <!-- a - > b --><e id="2"><f/>text<g a="&quot;&lt;"></g></e><e id="3" b="long value with spaces and = signs">x</e></r>
+            """
+            let options = XMLOptions(records: paths("/r/e"), maxAttributes: 2, maxTokenBytes: 64)
+            let (expectedOutcome, expected, _) = try readXML(xml, options)
+            #expect(expectedOutcome.failure == nil)
+            #expect(expected.count == 3)
+            for chunkSize in 2...40 {
+                let (outcome, records, _) = try readXML(xml, options, chunkSize: chunkSize)
+                #expect(outcome.failure == nil, "chunk size \(chunkSize)")
+                #expect(records == expected, "chunk size \(chunkSize)")
+            }
+            let tooMany = "<r><e a='1' b=\"2\" c='3'/></r>"
+            let tooLong = "<r><e a='" + String(repeating: "v", count: 80) + "'/></r>"
+            let endTag = "<r><e></e" + String(repeating: " ", count: 80) + "></r>"
+            for chunkSize in 2...20 {
+                #expect(try readXML(tooMany, options, chunkSize: chunkSize).0.failure?.message.contains("max_attributes (2)") == true)
+                #expect(try readXML(tooLong, options, chunkSize: chunkSize).0.failure?.message.contains("max_token_bytes (64") == true)
+                #expect(try readXML(endTag, options, chunkSize: chunkSize).0.failure?.message.contains("max_token_bytes (64") == true)
+            }
+        }
+
         @Test func externalDTDsAreNeverLoaded() throws {
             let dir = try TempDir()
             try dir.write("secret.dtd", "<!ENTITY leak \"SECRET-CONTENT\">")

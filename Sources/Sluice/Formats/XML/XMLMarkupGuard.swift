@@ -30,7 +30,8 @@ struct XMLMarkupGuard {
     private var attributes = 0
     private var quote: UInt8 = 0
     private var bracketDepth = 0
-    /// The last four non-NUL bytes, newest in the low byte.
+    /// The last four non-NUL bytes, newest in the low byte (kept where a state reads them:
+    /// from `<` on, in comments, instructions, CDATA and the DOCTYPE).
     private var recent: UInt32 = 0
 
     init(maxAttributes: Int, maxTokenBytes: Int) {
@@ -44,35 +45,13 @@ struct XMLMarkupGuard {
         let n = chunk.count
         var i = 0
         while i < n {
-            if state == .text || state == .cdata {
-                // Jump to the next byte that can change the state.
-                let target: Int32 = state == .text ? 0x3C : 0x3E
-                guard let hit = memchr(base + i, target, n - i) else {
-                    if state == .text, let amp = memchr(base + i, 0x26, n - i) {
-                        state = .reference
-                        tokenBytes = 1
-                        i = base.distance(to: amp.assumingMemoryBound(to: UInt8.self)) + 1
-                        continue
-                    }
-                    if n - i >= 2 { recent = UInt32(base[n - 2]) << 8 | UInt32(base[n - 1]) }
-                    return nil
-                }
-                let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                if state == .text {
-                    // libxml2's push parser buffers from `&` until it sees `;`: bound that too.
-                    if let amp = memchr(base + i, 0x26, j - i) {
-                        state = .reference
-                        tokenBytes = 1
-                        i = base.distance(to: amp.assumingMemoryBound(to: UInt8.self)) + 1
-                        continue
-                    }
-                    state = .open
-                    tokenBytes = 1
-                    recent = 0x3C
-                    i = j + 1
-                    continue
-                }
-                // In CDATA: a '>' ends it when the two bytes before it (skipping NULs) are "]]".
+            if state == .text || state == .startTag || state == .endTag {
+                if let violation = scanTagsAndText(base, count: n, from: &i) { return violation }
+                continue
+            }
+            if state == .cdata {
+                let j = XMLMarkupGuard.find(0x3E, 0x3E, in: base, from: i, to: n)
+                // A '>' ends the section when the two bytes before it (skipping NULs) are "]]".
                 var k = j - 1
                 var seen: UInt32 = 0
                 var count = 0
@@ -80,29 +59,15 @@ struct XMLMarkupGuard {
                     if base[k] != 0 { seen |= UInt32(base[k]) << (8 * UInt32(count)); count += 1 }
                     k -= 1
                 }
-                if count < 2 {
-                    // Fill from the bytes remembered from the previous chunk.
-                    seen = count == 1 ? (seen | (recent & 0xFF) << 8) : (recent & 0xFFFF)
+                // Fill from the bytes remembered from before.
+                if count < 2 { seen = count == 1 ? (seen | (recent & 0xFF) << 8) : (recent & 0xFFFF) }
+                if j == n {
+                    recent = seen
+                    return nil
                 }
                 recent = 0x3E
                 i = j + 1
                 if seen == 0x5D5D { state = .text }
-                continue
-            }
-            if (state == .startTag && quote != 0) || state == .endTag {
-                // Skip a quoted attribute value, or the rest of an end tag, at once.
-                let target = Int32(state == .endTag ? 0x3E : quote)
-                let hit = memchr(base + i, target, n - i)
-                let j = hit.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
-                tokenBytes += j - i
-                if tokenBytes > maxTokenBytes {
-                    return "a markup token is longer than input.xml.max_token_bytes (\(maxTokenBytes) bytes)"
-                }
-                i = j
-                if hit == nil { return nil }
-                i += 1
-                recent = recent << 8 | UInt32(target)
-                if state == .endTag { state = .text } else { quote = 0 }
                 continue
             }
             let byte = base[i]
@@ -110,12 +75,10 @@ struct XMLMarkupGuard {
             if byte == 0 { continue }
             recent = recent << 8 | UInt32(byte)
             tokenBytes += 1
-            if tokenBytes > maxTokenBytes {
-                return "a markup token is longer than input.xml.max_token_bytes (\(maxTokenBytes) bytes)"
-            }
+            if tokenBytes > maxTokenBytes { return tokenTooLong }
             switch state {
-            case .text, .cdata:
-                break
+            case .text, .cdata, .startTag, .endTag:
+                break  // handled above
             case .open:
                 switch byte {
                 case UInt8(ascii: "/"): state = .endTag
@@ -135,21 +98,6 @@ struct XMLMarkupGuard {
                     quote = 0
                     bracketDepth = 0
                 }
-            case .startTag:
-                if quote != 0 {
-                    if byte == quote { quote = 0 }
-                } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                    quote = byte
-                } else if byte == UInt8(ascii: "=") {
-                    attributes += 1
-                    if attributes > maxAttributes {
-                        return "a start tag has more than input.xml.max_attributes (\(maxAttributes)) attributes"
-                    }
-                } else if byte == UInt8(ascii: ">") {
-                    state = .text
-                }
-            case .endTag:
-                if byte == UInt8(ascii: ">") { state = .text }
             case .instruction:
                 if recent & 0xFFFF == 0x3F3E { state = .text }  // "?>"
             case .comment:
@@ -175,5 +123,133 @@ struct XMLMarkupGuard {
             }
         }
         return nil
+    }
+
+    /// The common path: text, start tags (quoted values included) and end tags, one after
+    /// another without going back through the general state switch. Text, quoted values
+    /// and end tags are skipped eight bytes at a time; the rest of a start tag goes
+    /// through a tight loop. Returns at the end of the chunk, on a violation, or on
+    /// markup that the general path handles (`<!`, `<?`, `&`, NUL after `<`).
+    private mutating func scanTagsAndText(_ base: UnsafePointer<UInt8>, count n: Int, from i: inout Int) -> String? {
+        while i < n {
+            if state == .text {
+                // libxml2's push parser buffers from `&` until it sees `;`: bound that too.
+                let j = XMLMarkupGuard.find(0x3C, 0x26, in: base, from: i, to: n)
+                if j == n {
+                    i = n
+                    return nil
+                }
+                tokenBytes = 1
+                recent = UInt32(base[j])
+                i = j + 1
+                if base[j] == UInt8(ascii: "&") {
+                    state = .reference
+                    return nil
+                }
+                guard i < n else {
+                    state = .open
+                    return nil
+                }
+                let next = base[i]
+                if next == UInt8(ascii: "?") || next == UInt8(ascii: "!") || next == 0 {
+                    state = .open
+                    return nil
+                }
+                i += 1
+                tokenBytes = 2
+                recent = recent << 8 | UInt32(next)
+                if next == UInt8(ascii: "/") {
+                    state = .endTag
+                } else {
+                    state = .startTag
+                    attributes = 0
+                    quote = 0
+                }
+            }
+            if state == .endTag {
+                let j = XMLMarkupGuard.find(0x3E, 0x3E, in: base, from: i, to: n)
+                tokenBytes += j - i
+                if tokenBytes > maxTokenBytes { return tokenTooLong }
+                if j == n {
+                    i = n
+                    return nil
+                }
+                i = j + 1
+                recent = recent << 8 | 0x3E
+                state = .text
+                continue
+            }
+            // In a start tag.
+            if quote != 0 {
+                let j = XMLMarkupGuard.find(quote, quote, in: base, from: i, to: n)
+                tokenBytes += j - i
+                if tokenBytes > maxTokenBytes { return tokenTooLong }
+                if j == n {
+                    i = n
+                    return nil
+                }
+                i = j + 1
+                recent = recent << 8 | UInt32(quote)
+                quote = 0
+            }
+            // Names, blanks and `=` up to a quote or the closing '>'.
+            var tokens = tokenBytes
+            var ended = false
+            while i < n {
+                let byte = base[i]
+                i += 1
+                // One test for the bytes that matter here: NUL, quotes, `=` and `>`.
+                if byte >= 64 || XMLMarkupGuard.startTagStops & (1 << UInt64(byte)) == 0 {
+                    tokens += 1
+                    continue
+                }
+                if byte == 0 { continue }
+                tokens += 1
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    quote = byte
+                    break
+                } else if byte == UInt8(ascii: "=") {
+                    if tokens > maxTokenBytes { return tokenTooLong }
+                    attributes += 1
+                    if attributes > maxAttributes {
+                        return "a start tag has more than input.xml.max_attributes (\(maxAttributes)) attributes"
+                    }
+                } else if byte == UInt8(ascii: ">") {
+                    ended = true
+                    break
+                }
+            }
+            tokenBytes = tokens
+            if tokenBytes > maxTokenBytes { return tokenTooLong }
+            if ended { state = .text }
+        }
+        return nil
+    }
+
+    /// Bit `b` set for each byte `b` below 64 that stops the start-tag loop.
+    private static let startTagStops: UInt64 = 1 << 0 | 1 << 0x22 | 1 << 0x27 | 1 << 0x3D | 1 << 0x3E
+
+    private var tokenTooLong: String { "a markup token is longer than input.xml.max_token_bytes (\(maxTokenBytes) bytes)" }
+
+    /// The index of the first byte in `base[from..<to]` equal to `a` or `b`, or `to`.
+    /// Eight bytes at a time: short runs (most text between tags) cost no call.
+    @inline(__always)
+    private static func find(_ a: UInt8, _ b: UInt8, in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let spreadA = ones &* UInt64(a), spreadB = ones &* UInt64(b)
+        var i = start
+        while i + 8 <= end {
+            let w = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            let xa = w ^ spreadA, xb = w ^ spreadB
+            // A zero byte of xa or xb is a match; the lowest flagged byte is always a true one.
+            let hits = (((xa &- ones) & ~xa) | ((xb &- ones) & ~xb)) & (ones &* 0x80)
+            if hits != 0 { return i + hits.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < end {
+            if base[i] == a || base[i] == b { return i }
+            i += 1
+        }
+        return end
     }
 }

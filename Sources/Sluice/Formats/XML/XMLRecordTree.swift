@@ -24,6 +24,10 @@ import Darwin
 ///   and CDATA, leaving out runs that are whitespace only (text interleaved with child
 ///   elements — mixed content — keeps its order but not its position among the children).
 /// The record element is always an object, led by `name_key` when records are tagged.
+///
+/// All storage is ``XMLScratch`` memory reused from record to record (the callbacks do no
+/// allocation and no reference counting once it has grown to the largest record); the
+/// owner calls ``deallocate()`` once at the end.
 struct XMLRecordTree {
     typealias Name = UnsafePointer<xmlChar>
 
@@ -49,6 +53,8 @@ struct XMLRecordTree {
         var groupHead: Int32 = -1
         var lastChild: Int32 = -1
         var isArrayGroup = false
+        /// True once some text segment of the element is not whitespace only.
+        var hasText = false
     }
 
     struct Attribute {
@@ -60,10 +66,13 @@ struct XMLRecordTree {
         var end: Int32
     }
 
+    /// A run of text that the parser reported in contiguous pieces.
     struct Segment {
         var start: Int32
         var end: Int32
         var next: Int32 = -1
+        /// True while every piece of the run is whitespace only (such runs are dropped).
+        var isBlank: Bool
     }
 
     private struct GroupKey: Hashable {
@@ -72,24 +81,34 @@ struct XMLRecordTree {
         var local: UnsafeRawPointer
     }
 
+    private struct ArrayNameEntry {
+        var prefix: Name?
+        var local: Name
+        var isArray: Bool
+    }
+
     /// Below this many distinct child names a linear scan beats hashing.
     private static let linearGroups: Int32 = 12
 
-    private(set) var nodes: [Node] = []
-    private var attributes: [Attribute] = []
-    private var segments: [Segment] = []
-    private var text: [UInt8] = []
+    private var nodes = XMLScratch<Node>()
+    private var attributes = XMLScratch<Attribute>()
+    private var segments = XMLScratch<Segment>()
+    private var text = XMLScratch<UInt8>(capacity: 4096)
+    /// The record's JSON text, written by ``write(tagged:)``.
+    private var output = XMLScratch<UInt8>(capacity: 4096)
     private var groups: [GroupKey: Int32] = [:]
     /// Open elements of the record, innermost last.
-    private var open: [Int32] = []
+    private var open = XMLScratch<Int32>()
+    /// Answers of ``isArrayName(_:)`` by interned name; a document has few distinct names.
+    private var arrayNameCache = XMLScratch<ArrayNameEntry>()
     /// Approximate size of the record's JSON, checked against `max_record_bytes`.
     private(set) var size = 0
 
     private let stripsNamespaces: Bool
     private let arrayNames: [[UInt8]]
-    private let attributeKeyPrefix: [UInt8]
-    private let textKey: [UInt8]
-    private let nameKey: [UInt8]
+    private let attributeKeyPrefix: XMLScratch<UInt8>
+    private let textKey: XMLScratch<UInt8>
+    private let nameKey: XMLScratch<UInt8>
 
     init(options: XMLOptions) {
         stripsNamespaces = options.stripsNamespaces
@@ -99,19 +118,35 @@ struct XMLRecordTree {
         nameKey = XMLRecordTree.escaped(options.nameKey)
     }
 
-    private static func escaped(_ text: String) -> [UInt8] {
-        var out: [UInt8] = []
-        Array(text.utf8).withUnsafeBufferPointer { JSONWriter.appendEscaped($0, to: &out) }
+    /// Frees the storage; the tree must not be used afterwards.
+    func deallocate() {
+        nodes.deallocate()
+        attributes.deallocate()
+        segments.deallocate()
+        text.deallocate()
+        output.deallocate()
+        open.deallocate()
+        arrayNameCache.deallocate()
+        attributeKeyPrefix.deallocate()
+        textKey.deallocate()
+        nameKey.deallocate()
+    }
+
+    private static func escaped(_ text: String) -> XMLScratch<UInt8> {
+        var out = XMLScratch<UInt8>(capacity: max(1, text.utf8.count * 6))
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { out.appendJSONEscaped(base, count: $0.count) } }
+        bytes.removeAll()
         return out
     }
 
     mutating func reset() {
-        nodes.removeAll(keepingCapacity: true)
-        attributes.removeAll(keepingCapacity: true)
-        segments.removeAll(keepingCapacity: true)
-        text.removeAll(keepingCapacity: true)
+        nodes.removeAll()
+        attributes.removeAll()
+        segments.removeAll()
+        text.removeAll()
         if !groups.isEmpty { groups.removeAll(keepingCapacity: true) }
-        open.removeAll(keepingCapacity: true)
+        open.removeAll()
         size = 0
     }
 
@@ -142,7 +177,7 @@ struct XMLRecordTree {
         }
         nodes.append(node)
         if let parent = open.last {
-            link(child: index, to: parent)
+            link(child: index, node, to: parent)
         }
         open.append(index)
     }
@@ -155,89 +190,91 @@ struct XMLRecordTree {
     mutating func characters(_ bytes: UnsafePointer<UInt8>, count: Int) {
         guard let current = open.last, count > 0 else { return }
         size += count
-        let last = nodes[Int(current)].lastText
+        let blank = XMLRecordTree.isBlank(bytes, count: count)
+        if !blank { nodes[current].hasText = true }
+        let last = nodes[current].lastText
         let start = Int32(text.count)
-        text.append(contentsOf: UnsafeBufferPointer(start: bytes, count: count))
-        if last >= 0 && segments[Int(last)].end == start {
-            segments[Int(last)].end = Int32(text.count)
+        text.appendBytes(bytes, count: count)
+        if last >= 0 && segments[last].end == start {
+            segments[last].end = Int32(text.count)
+            if !blank { segments[last].isBlank = false }
             return
         }
         let segment = Int32(segments.count)
-        segments.append(Segment(start: start, end: Int32(text.count)))
+        segments.append(Segment(start: start, end: Int32(text.count), isBlank: blank))
         if last >= 0 {
-            segments[Int(last)].next = segment
+            segments[last].next = segment
         } else {
-            nodes[Int(current)].firstText = segment
+            nodes[current].firstText = segment
         }
-        nodes[Int(current)].lastText = segment
+        nodes[current].lastText = segment
     }
 
-    private mutating func link(child: Int32, to parent: Int32) {
-        let c = nodes[Int(child)]
-        let previous = nodes[Int(parent)].lastChild
-        nodes[Int(parent)].lastChild = child
+    /// Links node `child` (whose value `c` the caller just stored) below `parent`.
+    private mutating func link(child: Int32, _ c: Node, to parent: Int32) {
+        let previous = nodes[parent].lastChild
+        nodes[parent].lastChild = child
         var head: Int32 = -1
         if previous >= 0 {
-            let p = nodes[Int(previous)]
-            if p.local == c.local && p.prefix == c.prefix {
-                head = p.groupHead  // the common case: a run of same-named siblings
-            } else if nodes[Int(parent)].groupKinds <= XMLRecordTree.linearGroups {
-                var g = nodes[Int(parent)].firstGroup
+            if nodes[previous].local == c.local && nodes[previous].prefix == c.prefix {
+                head = nodes[previous].groupHead  // the common case: a run of same-named siblings
+            } else if nodes[parent].groupKinds <= XMLRecordTree.linearGroups {
+                var g = nodes[parent].firstGroup
                 while g >= 0 {
-                    if nodes[Int(g)].local == c.local && nodes[Int(g)].prefix == c.prefix {
+                    if nodes[g].local == c.local && nodes[g].prefix == c.prefix {
                         head = g
                         break
                     }
-                    g = nodes[Int(g)].nextGroup
+                    g = nodes[g].nextGroup
                 }
             } else {
                 head = groups[GroupKey(parent: parent, prefix: c.prefix.map(UnsafeRawPointer.init), local: UnsafeRawPointer(c.local))] ?? -1
             }
         }
         if head >= 0 {
-            nodes[Int(child)].groupHead = head
-            let tail = nodes[Int(head)].groupTail
-            nodes[Int(tail)].nextSame = child
-            nodes[Int(head)].groupTail = child
-            nodes[Int(head)].groupCount += 1
+            nodes[child].groupHead = head
+            let tail = nodes[head].groupTail
+            nodes[tail].nextSame = child
+            nodes[head].groupTail = child
+            nodes[head].groupCount += 1
             return
         }
         // A new name below this parent.
-        nodes[Int(child)].groupHead = child
-        nodes[Int(child)].groupTail = child
-        nodes[Int(child)].groupCount = 1
-        nodes[Int(child)].isArrayGroup = isArrayName(c)
-        let lastGroup = nodes[Int(parent)].lastGroup
+        nodes[child].groupHead = child
+        nodes[child].groupTail = child
+        nodes[child].groupCount = 1
+        nodes[child].isArrayGroup = isArrayName(c)
+        let lastGroup = nodes[parent].lastGroup
         if lastGroup >= 0 {
-            nodes[Int(lastGroup)].nextGroup = child
+            nodes[lastGroup].nextGroup = child
         } else {
-            nodes[Int(parent)].firstGroup = child
+            nodes[parent].firstGroup = child
         }
-        nodes[Int(parent)].lastGroup = child
-        nodes[Int(parent)].groupKinds += 1
-        let kinds = nodes[Int(parent)].groupKinds
+        nodes[parent].lastGroup = child
+        nodes[parent].groupKinds += 1
+        let kinds = nodes[parent].groupKinds
         if kinds > XMLRecordTree.linearGroups {
             // Past the linear limit: index every group of this parent (once), then each new one.
-            var g = kinds == XMLRecordTree.linearGroups + 1 ? nodes[Int(parent)].firstGroup : child
+            var g = kinds == XMLRecordTree.linearGroups + 1 ? nodes[parent].firstGroup : child
             while g >= 0 {
-                let n = nodes[Int(g)]
+                let n = nodes[g]
                 groups[GroupKey(parent: parent, prefix: n.prefix.map(UnsafeRawPointer.init), local: UnsafeRawPointer(n.local))] = g
                 g = n.nextGroup
             }
         }
     }
 
-    /// Answers of ``isArrayName(_:)`` by interned name; a document has few distinct names.
-    private var arrayNameCache: [(prefix: Name?, local: Name, isArray: Bool)] = []
-
     private mutating func isArrayName(_ node: Node) -> Bool {
         guard !arrayNames.isEmpty else { return false }
-        for entry in arrayNameCache where entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
+        for i in 0..<arrayNameCache.count {
+            let entry = arrayNameCache[i]
+            if entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
+        }
         var name: [UInt8] = []
         XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
                                  localLength: Int(node.localLength), to: &name)
         let isArray = arrayNames.contains(name)
-        if arrayNameCache.count < 64 { arrayNameCache.append((node.prefix, node.local, isArray)) }
+        if arrayNameCache.count < 64 { arrayNameCache.append(ArrayNameEntry(prefix: node.prefix, local: node.local, isArray: isArray)) }
         return isArray
     }
 
@@ -245,7 +282,7 @@ struct XMLRecordTree {
     /// does not substitute entities); turn those back into `&`.
     private mutating func appendAttributeValue(_ base: UnsafePointer<UInt8>, count n: Int) {
         guard memchr(base, 0x26, n) != nil else {
-            text.append(contentsOf: UnsafeBufferPointer(start: base, count: n))
+            text.appendBytes(base, count: n)
             return
         }
         var i = 0
@@ -253,27 +290,37 @@ struct XMLRecordTree {
         while i < n {
             if base[i] == UInt8(ascii: "&"), i + 4 < n, base[i + 1] == UInt8(ascii: "#"), base[i + 2] == UInt8(ascii: "3"),
                base[i + 3] == UInt8(ascii: "8"), base[i + 4] == UInt8(ascii: ";") {
-                text.append(contentsOf: UnsafeBufferPointer(start: base + run, count: i + 1 - run))
+                text.append(base + run, count: i + 1 - run)
                 i += 5
                 run = i
             } else {
                 i += 1
             }
         }
-        text.append(contentsOf: UnsafeBufferPointer(start: base + run, count: n - run))
+        text.append(base + run, count: n - run)
     }
 
     // MARK: Writing
 
-    /// Writes the record (node 0) as a JSON object to `out`.
-    func write(to out: inout [UInt8], tagged: Bool) {
-        guard !nodes.isEmpty else { return }
-        text.withUnsafeBufferPointer { text in
-            writeElement(0, text: text, to: &out, isRecord: true, tagged: tagged)
+    /// Writes the record (node 0) as a JSON object and returns its text, valid until the
+    /// next call or ``deallocate()``.
+    mutating func write(tagged: Bool) -> UnsafeBufferPointer<UInt8> {
+        output.removeAll()
+        if !nodes.isEmpty {
+            writeElement(0, isRecord: true, tagged: tagged)
         }
+        return output.bytes
     }
 
     @inline(__always)
+    private static func appendName(prefix: Name?, prefixLength: Int, local: Name, localLength: Int, to out: inout XMLScratch<UInt8>) {
+        if let prefix {
+            out.appendBytes(prefix, count: prefixLength)
+            out.append(UInt8(ascii: ":"))
+        }
+        out.appendBytes(local, count: localLength)
+    }
+
     private static func appendName(prefix: Name?, prefixLength: Int, local: Name, localLength: Int, to out: inout [UInt8]) {
         if let prefix {
             out.append(contentsOf: UnsafeBufferPointer(start: prefix, count: prefixLength))
@@ -282,103 +329,100 @@ struct XMLRecordTree {
         out.append(contentsOf: UnsafeBufferPointer(start: local, count: localLength))
     }
 
-    /// Writes `,"` (or `"`), the key, and `":`.
+    /// Writes `,"` (or `"`), the literal, the name if any, and `":`.
     @inline(__always)
-    private static func key(_ literal: [UInt8], prefix: Name? = nil, prefixLength: Int32 = 0, local: Name? = nil, localLength: Int32 = 0,
-                            first: inout Bool, to out: inout [UInt8]) {
+    private mutating func key(_ literal: XMLScratch<UInt8>?, prefix: Name? = nil, prefixLength: Int32 = 0, local: Name? = nil,
+                              localLength: Int32 = 0, first: inout Bool) {
         if first {
             first = false
+            output.append(UInt8(ascii: "\""))
         } else {
-            out.append(UInt8(ascii: ","))
+            output.append(UInt8(ascii: ","))
+            output.append(UInt8(ascii: "\""))
         }
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: literal)
-        if let local { appendName(prefix: prefix, prefixLength: Int(prefixLength), local: local, localLength: Int(localLength), to: &out) }
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
+        if let literal { output.appendBytes(literal.base, count: literal.count) }
+        if let local {
+            XMLRecordTree.appendName(prefix: prefix, prefixLength: Int(prefixLength), local: local, localLength: Int(localLength), to: &output)
+        }
+        output.append(UInt8(ascii: "\""))
+        output.append(UInt8(ascii: ":"))
     }
 
-    private func writeElement(_ index: Int32, text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], isRecord: Bool, tagged: Bool) {
-        let node = nodes[Int(index)]
-        if !isRecord && node.attributeCount == 0 && node.firstGroup < 0 {
-            out.append(UInt8(ascii: "\""))
-            writeText(node, text: text, to: &out)
-            out.append(UInt8(ascii: "\""))
+    private mutating func writeElement(_ index: Int32, isRecord: Bool, tagged: Bool) {
+        // Fields are read through the address: copying the whole Node costs more.
+        let node = nodes.pointer(index)
+        if !isRecord && node.pointee.attributeCount == 0 && node.pointee.firstGroup < 0 {
+            output.append(UInt8(ascii: "\""))
+            if node.pointee.hasText { writeText(node.pointee.firstText) }
+            output.append(UInt8(ascii: "\""))
             return
         }
-        out.append(UInt8(ascii: "{"))
+        output.append(UInt8(ascii: "{"))
         var first = true
         if isRecord && tagged {
-            XMLRecordTree.key(nameKey, first: &first, to: &out)
-            out.append(UInt8(ascii: "\""))
-            XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
-                                     localLength: Int(node.localLength), to: &out)
-            out.append(UInt8(ascii: "\""))
+            key(nameKey, first: &first)
+            output.append(UInt8(ascii: "\""))
+            XMLRecordTree.appendName(prefix: node.pointee.prefix, prefixLength: Int(node.pointee.prefixLength), local: node.pointee.local,
+                                     localLength: Int(node.pointee.localLength), to: &output)
+            output.append(UInt8(ascii: "\""))
         }
-        var a = Int(node.firstAttribute)
-        let attributeEnd = a + Int(node.attributeCount)
+        var a = Int(node.pointee.firstAttribute)
+        let attributeEnd = a + Int(node.pointee.attributeCount)
         while a < attributeEnd {
-            let attribute = attributes[a]
-            XMLRecordTree.key(attributeKeyPrefix, prefix: attribute.prefix, prefixLength: attribute.prefixLength,
-                              local: attribute.local, localLength: attribute.localLength, first: &first, to: &out)
-            out.append(UInt8(ascii: "\""))
-            JSONWriter.appendEscaped(UnsafeBufferPointer(rebasing: text[Int(attribute.start)..<Int(attribute.end)]), to: &out)
-            out.append(UInt8(ascii: "\""))
+            let attribute = attributes.pointer(Int32(a))
+            key(attributeKeyPrefix, prefix: attribute.pointee.prefix, prefixLength: attribute.pointee.prefixLength,
+                local: attribute.pointee.local, localLength: attribute.pointee.localLength, first: &first)
+            output.append(UInt8(ascii: "\""))
+            output.appendJSONEscaped(text.base + Int(attribute.pointee.start), count: Int(attribute.pointee.end - attribute.pointee.start))
+            output.append(UInt8(ascii: "\""))
             a += 1
         }
-        var group = node.firstGroup
+        var group = node.pointee.firstGroup
         while group >= 0 {
-            let head = nodes[Int(group)]
-            XMLRecordTree.key([], prefix: head.prefix, prefixLength: head.prefixLength, local: head.local,
-                              localLength: head.localLength, first: &first, to: &out)
-            if head.groupCount > 1 || head.isArrayGroup {
-                out.append(UInt8(ascii: "["))
+            let head = nodes.pointer(group)
+            key(nil, prefix: head.pointee.prefix, prefixLength: head.pointee.prefixLength, local: head.pointee.local,
+                localLength: head.pointee.localLength, first: &first)
+            if head.pointee.groupCount > 1 || head.pointee.isArrayGroup {
+                output.append(UInt8(ascii: "["))
                 var member = group
                 while member >= 0 {
-                    if member != group { out.append(UInt8(ascii: ",")) }
-                    writeElement(member, text: text, to: &out, isRecord: false, tagged: false)
-                    member = nodes[Int(member)].nextSame
+                    if member != group { output.append(UInt8(ascii: ",")) }
+                    writeElement(member, isRecord: false, tagged: false)
+                    member = nodes[member].nextSame
                 }
-                out.append(UInt8(ascii: "]"))
+                output.append(UInt8(ascii: "]"))
             } else {
-                writeElement(group, text: text, to: &out, isRecord: false, tagged: false)
+                writeElement(group, isRecord: false, tagged: false)
             }
-            group = head.nextGroup
+            group = head.pointee.nextGroup
         }
-        if hasText(node, text: text) {
-            XMLRecordTree.key(textKey, first: &first, to: &out)
-            out.append(UInt8(ascii: "\""))
-            writeText(node, text: text, to: &out)
-            out.append(UInt8(ascii: "\""))
+        if node.pointee.hasText {
+            key(textKey, first: &first)
+            output.append(UInt8(ascii: "\""))
+            writeText(node.pointee.firstText)
+            output.append(UInt8(ascii: "\""))
         }
-        out.append(UInt8(ascii: "}"))
+        output.append(UInt8(ascii: "}"))
     }
 
-    private func hasText(_ node: Node, text: UnsafeBufferPointer<UInt8>) -> Bool {
-        var s = node.firstText
+    /// Writes the text segments from `firstSegment` on, leaving out blank ones.
+    private mutating func writeText(_ firstSegment: Int32) {
+        var s = firstSegment
         while s >= 0 {
-            let segment = segments[Int(s)]
-            if !XMLRecordTree.isBlank(UnsafeBufferPointer(rebasing: text[Int(segment.start)..<Int(segment.end)])) { return true }
-            s = segment.next
-        }
-        return false
-    }
-
-    private func writeText(_ node: Node, text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        var s = node.firstText
-        while s >= 0 {
-            let segment = segments[Int(s)]
-            let bytes = UnsafeBufferPointer(rebasing: text[Int(segment.start)..<Int(segment.end)])
-            if !XMLRecordTree.isBlank(bytes) {
-                JSONWriter.appendEscaped(bytes, to: &out)
+            let segment = segments.pointer(s)
+            if !segment.pointee.isBlank {
+                output.appendJSONEscaped(text.base + Int(segment.pointee.start), count: Int(segment.pointee.end - segment.pointee.start))
             }
-            s = segment.next
+            s = segment.pointee.next
         }
     }
 
     @inline(__always)
-    static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in bytes where !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { return false }
+    static func isBlank(_ bytes: UnsafePointer<UInt8>, count: Int) -> Bool {
+        for i in 0..<count {
+            let byte = bytes[i]
+            if !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { return false }
+        }
         return true
     }
 

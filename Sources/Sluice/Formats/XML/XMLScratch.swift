@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A growable array of plain values in memory it manages itself, for the XML callbacks'
+/// hot path: no copy-on-write uniqueness check and no reference counting per access, as a
+/// Swift `Array` stored in a struct reached through a pointer would cost.
+///
+/// It is a value with pointer semantics: copies share the storage, and the owner frees it
+/// exactly once with ``deallocate()``.
+struct XMLScratch<Element: BitwiseCopyable> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+    fileprivate var capacity: Int
+
+    init(capacity: Int = 64) {
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    func deallocate() { base.deallocate() }
+
+    var isEmpty: Bool { count == 0 }
+    var last: Element? { count > 0 ? base[count - 1] : nil }
+
+    /// Element `i`; `i` must be below ``count``. Addressed in place, so setting one field
+    /// of a large element stores that field only (no copy of the whole element).
+    @inline(__always)
+    subscript(i: Int) -> Element {
+        unsafeAddress { UnsafePointer(base + i) }
+        nonmutating unsafeMutableAddress { base + i }
+    }
+
+    @inline(__always)
+    subscript(i: Int32) -> Element {
+        unsafeAddress { UnsafePointer(base + Int(i)) }
+        nonmutating unsafeMutableAddress { base + Int(i) }
+    }
+
+    /// The address of element `i`, to read several fields without copying the element.
+    @inline(__always)
+    func pointer(_ i: Int32) -> UnsafeMutablePointer<Element> { base + Int(i) }
+
+    @inline(__always)
+    mutating func append(_ element: Element) {
+        if count == capacity { grow(to: count + 1) }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ elements: UnsafePointer<Element>, count n: Int) {
+        guard n > 0 else { return }
+        if capacity - count < n { grow(to: count + n) }
+        (base + count).update(from: elements, count: n)
+        count += n
+    }
+
+    mutating func removeLast() { count -= 1 }
+
+    /// Drops the elements; keeps the memory.
+    mutating func removeAll() { count = 0 }
+
+    /// Forgets the elements from `start` on.
+    mutating func truncate(to start: Int) { count = min(count, max(0, start)) }
+
+    fileprivate mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = newCapacity
+    }
+}
+
+extension XMLScratch where Element == UInt8 {
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if let start = bytes.baseAddress { appendBytes(start, count: bytes.count) }
+    }
+
+    /// Appends `n` bytes; short runs (names, most values) are copied inline instead of
+    /// through a `memmove` call.
+    @inline(__always)
+    mutating func appendBytes(_ bytes: UnsafePointer<UInt8>, count n: Int) {
+        guard n <= 16 else {
+            append(bytes, count: n)
+            return
+        }
+        if capacity - count < n { grow(to: count + n) }
+        let target = base + count
+        for i in 0..<n { target[i] = bytes[i] }
+        count += n
+    }
+
+    var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    /// Appends `text` with JSON string escapes (`"`, `\` and control characters), copying
+    /// clean runs in bulk; the same output as ``JSONWriter/appendEscaped(_:to:)``.
+    mutating func appendJSONEscaped(_ p: UnsafePointer<UInt8>, count n: Int) {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var run = 0  // start of the pending clean run
+        var i = 0
+        while i < n {
+            if i + 8 <= n {
+                // Skip eight bytes at once when none is a quote, backslash or control character.
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                let quote = w ^ (ones &* 0x22)
+                let slash = w ^ (ones &* 0x5C)
+                let hits = (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w)) & (ones &* 0x80)
+                if hits == 0 {
+                    i += 8
+                    continue
+                }
+                i += hits.trailingZeroBitCount >> 3
+            }
+            let c = p[i]
+            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else {
+                i += 1
+                continue
+            }
+            appendBytes(p + run, count: i - run)
+            appendEscape(c)
+            i += 1
+            run = i
+        }
+        appendBytes(p + run, count: n - run)
+    }
+
+    private mutating func appendEscape(_ c: UInt8) {
+        let short: UInt8
+        switch c {
+        case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
+        case 0x08: short = UInt8(ascii: "b")
+        case 0x0C: short = UInt8(ascii: "f")
+        case 0x0A: short = UInt8(ascii: "n")
+        case 0x0D: short = UInt8(ascii: "r")
+        case 0x09: short = UInt8(ascii: "t")
+        default: short = 0
+        }
+        append(UInt8(ascii: "\\"))
+        if short != 0 {
+            append(short)
+        } else {
+            let hex: StaticString = "0123456789abcdef"
+            append(UInt8(ascii: "u"))
+            append(UInt8(ascii: "0"))
+            append(UInt8(ascii: "0"))
+            append(hex.utf8Start[Int(c >> 4)])
+            append(hex.utf8Start[Int(c & 0xF)])
+        }
+    }
+}
