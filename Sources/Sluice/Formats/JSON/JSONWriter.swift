@@ -203,54 +203,14 @@ public struct JSONWriter: Sendable {
     /// Appends `text` with JSON string escapes, copying clean runs in bulk.
     static func appendEscaped(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         guard let p = text.baseAddress else { return }
-        let n = text.count
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        var run = 0  // start of the pending clean run
-        var i = 0
-        while i < n {
-            if i + 8 <= n {
-                // Skip eight bytes at once when none is a quote, backslash or control character.
-                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                let quote = w ^ (ones &* 0x22)
-                let slash = w ^ (ones &* 0x5C)
-                let hits = (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w)) & (ones &* 0x80)
-                if hits == 0 {
-                    i += 8
-                    continue
-                }
-                i += hits.trailingZeroBitCount >> 3
+        JSONEscaping.scan(p, count: text.count) { run, count in
+            out.append(contentsOf: UnsafeBufferPointer(start: run, count: count))
+        } special: { c in
+            var (packed, count) = JSONEscaping.escape(c)
+            for _ in 0..<count {
+                out.append(UInt8(truncatingIfNeeded: packed))
+                packed >>= 8
             }
-            let c = p[i]
-            let short: UInt8
-            switch c {
-            case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
-            case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
-            case 0x08: short = UInt8(ascii: "b")
-            case 0x0C: short = UInt8(ascii: "f")
-            case 0x0A: short = UInt8(ascii: "n")
-            case 0x0D: short = UInt8(ascii: "r")
-            case 0x09: short = UInt8(ascii: "t")
-            case ..<0x20: short = 0
-            default:
-                i += 1
-                continue
-            }
-            out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: i - run))
-            if short != 0 {
-                out.append(UInt8(ascii: "\\"))
-                out.append(short)
-            } else {
-                let hex: StaticString = "0123456789abcdef"
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "u"))
-                out.append(UInt8(ascii: "0"))
-                out.append(UInt8(ascii: "0"))
-                out.append(hex.utf8Start[Int(c >> 4)])
-                out.append(hex.utf8Start[Int(c & 0xF)])
-            }
-            i += 1
-            run = i
         }
-        out.append(contentsOf: UnsafeBufferPointer(start: p + run, count: n - run))
     }
 }

@@ -102,57 +102,14 @@ extension XMLScratch where Element == UInt8 {
     /// Appends `text` with JSON string escapes (`"`, `\` and control characters), copying
     /// clean runs in bulk; the same output as ``JSONWriter/appendEscaped(_:to:)``.
     mutating func appendJSONEscaped(_ p: UnsafePointer<UInt8>, count n: Int) {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        var run = 0  // start of the pending clean run
-        var i = 0
-        while i < n {
-            if i + 8 <= n {
-                // Skip eight bytes at once when none is a quote, backslash or control character.
-                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                let quote = w ^ (ones &* 0x22)
-                let slash = w ^ (ones &* 0x5C)
-                let hits = (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w)) & (ones &* 0x80)
-                if hits == 0 {
-                    i += 8
-                    continue
-                }
-                i += hits.trailingZeroBitCount >> 3
+        JSONEscaping.scan(p, count: n) { run, count in
+            appendBytes(run, count: count)
+        } special: { c in
+            var (packed, count) = JSONEscaping.escape(c)
+            for _ in 0..<count {
+                append(UInt8(truncatingIfNeeded: packed))
+                packed >>= 8
             }
-            let c = p[i]
-            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else {
-                i += 1
-                continue
-            }
-            appendBytes(p + run, count: i - run)
-            appendEscape(c)
-            i += 1
-            run = i
-        }
-        appendBytes(p + run, count: n - run)
-    }
-
-    private mutating func appendEscape(_ c: UInt8) {
-        let short: UInt8
-        switch c {
-        case UInt8(ascii: "\""): short = UInt8(ascii: "\"")
-        case UInt8(ascii: "\\"): short = UInt8(ascii: "\\")
-        case 0x08: short = UInt8(ascii: "b")
-        case 0x0C: short = UInt8(ascii: "f")
-        case 0x0A: short = UInt8(ascii: "n")
-        case 0x0D: short = UInt8(ascii: "r")
-        case 0x09: short = UInt8(ascii: "t")
-        default: short = 0
-        }
-        append(UInt8(ascii: "\\"))
-        if short != 0 {
-            append(short)
-        } else {
-            let hex: StaticString = "0123456789abcdef"
-            append(UInt8(ascii: "u"))
-            append(UInt8(ascii: "0"))
-            append(UInt8(ascii: "0"))
-            append(hex.utf8Start[Int(c >> 4)])
-            append(hex.utf8Start[Int(c & 0xF)])
         }
     }
 }
