@@ -140,11 +140,16 @@ public final class PipelineRun: @unchecked Sendable {
     }
 
     /// Stops files in flight now, keeping the ones already committed to the sink.
+    ///
+    /// Cancelling the queues only stops threads that wait on them; a stage busy with a
+    /// batch (a `command` stage waiting on its worker) learns of the stop from the run
+    /// control, or it would finish the batch — up to its `timeout` per record — first.
     private func hardStop() {
         let (queues, sinkQueue, gate): ([BoundedQueue<Batch>], BoundedQueue<SinkMessage>?, AdmissionGate?) = lock.withLock {
             isHardStopped = true
             return (self.queues, self.sinkQueue, self.gate)
         }
+        control.noteCancelled("stopped")
         queues.forEach { $0.cancel() }
         sinkQueue?.cancel()
         gate?.cancel()
