@@ -132,8 +132,14 @@ public final class PipelineRun: @unchecked Sendable {
                 stopRequestedAt = monotonicSeconds()
                 return (self.cursor, false)
             }
-            if case .signal = reason { return (nil, true) }
-            return (nil, false)
+            guard case .signal = reason else { return (nil, false) }
+            // The first signal during a --max-runtime drain: the drain goes on (under the
+            // same grace), but the run now ends as stopped by that signal.
+            if stopReason == .maxRuntime {
+                stopReason = reason
+                return (nil, false)
+            }
+            return (nil, true)
         }
         cursor?.stop()
         if hard { hardStop() }

@@ -60,3 +60,27 @@ final class Locked<Value>: @unchecked Sendable {
     func get() -> Value { lock.withLock { value } }
     func set(_ new: Value) { lock.withLock { value = new } }
 }
+
+extension StopPathTests {
+    /// A signal that arrives while `--max-runtime` is draining the run is the run's first
+    /// signal: it must show in the exit code (143), as cron wrappers expect; it used to
+    /// be taken for a second signal (a hard stop) and the run exited 0.
+    @Test func signalDuringTheMaxRuntimeDrainExitsWithTheSignal() throws {
+        let input = TestSupport.temporaryDirectory("sluice-stop-in")
+        let out = TestSupport.temporaryDirectory("sluice-stop-out")
+        defer { [input, out].forEach(TestSupport.cleanup) }
+        try TestSupport.write(#"{"id":1}"# + "\n", to: input.appendingPathComponent("a.ndjson"))
+        let config = try PipelineConfig.parse(yaml: """
+            name: stop
+            input: { path: unused, format: ndjson, include: ["*.ndjson"] }
+            output: { path: unused }
+            """)
+        let run = PipelineRun(config: config, options: RunOptions(inputPath: input.path, outputPath: out.path, runID: "stop"),
+                              logger: TestSupport.logger)
+        run.requestStop(.maxRuntime)
+        run.requestStop(.signal(SIGTERM))
+        let summary = run.run()
+        #expect(summary.exitCode == 128 + SIGTERM, "\(summary.failure ?? "")")
+        #expect(summary.files.left == 1)
+    }
+}
