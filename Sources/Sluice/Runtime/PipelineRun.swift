@@ -644,7 +644,10 @@ public final class PipelineRun: @unchecked Sendable {
         }
         if let extra = options.summaryPath { targets.append(extra) }
         for path in targets {
-            let temporary = path + ".tmp-\(runID)"
+            // `.NAME.tmp-RUNID`, like every temporary output: a crash leaves nothing the next
+            // run's sweep of the output directory does not remove.
+            let url = URL(fileURLWithPath: path)
+            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(runID)").path
             do {
                 try data.write(to: URL(fileURLWithPath: temporary))
                 if rename(temporary, path) != 0 { throw SinkError.io(path: path, operation: "rename", errno: errno) }
