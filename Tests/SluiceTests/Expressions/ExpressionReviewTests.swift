@@ -4,7 +4,7 @@ import Testing
 /// Regressions found in review: each case once trapped, lost a value silently or read
 /// the wrong instant.
 @Suite struct ExpressionReviewTests {
-    static let record = #"{"epoch":"99999999999999999999","epoch19":"9999999999999999999","d366":"2026-366","d366leap":"2028-366","big":"9223372036854775808"}"#
+    static let record = #"{"huge":1e400,"neg":-1e400,"epoch":"99999999999999999999","epoch19":"9999999999999999999","d366":"2026-366","d366leap":"2028-366","big":"9223372036854775808"}"#
 
     static let cases: [(String, String)] = [
         // `%s` with more digits than an Int holds used to trap on overflow.
@@ -19,6 +19,10 @@ import Testing
         ("format_time(-0.0004)", #""1970-01-01T00:00:00Z""#),
         ("format_time(59.9999)", #""1970-01-01T00:01:00Z""#),
         ("format_time(0.0005)", #""1970-01-01T00:00:00.001Z""#),
+        // A field beyond the double range is an error, not a silent null.
+        ("float(huge)", "error: float() number out of range in 'float(huge)'"),
+        ("abs(neg)", "error: abs() number out of range in 'abs(neg)'"),
+        ("float(1.5)", "1.5"),
     ]
 
     @Test(arguments: cases) func evaluates(source: String, expected: String) throws {
