@@ -1,0 +1,27 @@
+import Testing
+@testable import Sluice
+
+/// Regressions found in review of the record-editing stages.
+@Suite struct StageReviewTests {
+    func run(_ stage: some Stage, _ text: String) throws -> Batch {
+        var batch = try ndjsonBatch(text)
+        stage.process(&batch, context: testContext)
+        return batch
+    }
+
+    /// Fields past the 64th of one object were neither dropped nor overwritten in place:
+    /// `drop` kept them, `set` wrote the key a second time.
+    @Test func editsReachEveryFieldOfAWideObject() throws {
+        let names = (0..<70).map { "f\($0)" }
+        let record = "{" + names.map { "\"\($0)\":0" }.joined(separator: ",") + ",\"keep\":1}"
+        let dropped = try run(try DropStage.make(config: .init(fields: names)), record)
+        #expect(recordTexts(dropped) == [#"{"keep":1}"#])
+
+        let set = try run(try SetStage.make(config: .init(fields: names.map { .init(key: $0, expression: "1") })), record)
+        let expected = "{" + names.map { "\"\($0)\":1" }.joined(separator: ",") + ",\"keep\":1}"
+        #expect(recordTexts(set) == [expected])
+
+        let nested = try run(try DropStage.make(config: .init(fields: names.map { "a.\($0)" })), #"{"a":\#(record)}"#)
+        #expect(recordTexts(nested) == [#"{"a":{"keep":1}}"#])
+    }
+}
