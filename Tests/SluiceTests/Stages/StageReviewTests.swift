@@ -24,4 +24,15 @@ import Testing
         let nested = try run(try DropStage.make(config: .init(fields: names.map { "a.\($0)" })), #"{"a":\#(record)}"#)
         #expect(recordTexts(nested) == [#"{"a":{"keep":1}}"#])
     }
+
+    /// With a separator of several characters, keys that begin or end with part of it
+    /// can join into the same flat key although neither holds the whole separator.
+    @Test func flattenFindsKeysThatMeetAcrossAMultiCharacterSeparator() throws {
+        let batch = try run(try FlattenStage.make(config: .init(separator: "__")), """
+            {"a":{"_id":1},"a_":{"id":2}}
+            {"a":{"_id":1},"b_":{"id":2}}
+            """)
+        #expect(recordTexts(batch) == [#"{"a___id":1,"b___id":2}"#])
+        #expect(errorLines(batch) == ["1 transform: flatten: two fields flatten to the same key 'a___id'"])
+    }
 }
