@@ -35,4 +35,20 @@ import Testing
         #expect(recordTexts(batch) == [#"{"a___id":1,"b___id":2}"#])
         #expect(errorLines(batch) == ["1 transform: flatten: two fields flatten to the same key 'a___id'"])
     }
+
+    /// Range bounds compared integers through Double, so 2^53 + 1 passed a maximum of 2^53.
+    @Test func rangesCompareBigIntegersExactly() throws {
+        var batch = try ndjsonBatch("""
+            {"n":9007199254740993}
+            {"n":9007199254740992}
+            {"n":-9007199254740993}
+            """)
+        try ValidateStage.make(config: .init(ranges: [.init(field: "n", min: -9007199254740992, max: 9007199254740992)]))
+            .process(&batch, context: testContext)
+        #expect(recordTexts(batch) == [#"{"n":9007199254740992}"#])
+        #expect(errorLines(batch) == [
+            "1 validation: field 'n' is 9007199254740993, above the maximum 9007199254740992",
+            "3 validation: field 'n' is -9007199254740993, below the minimum -9007199254740992",
+        ])
+    }
 }
