@@ -30,6 +30,8 @@ extension ExpressionFunction {
             evaluate: { (call, context) throws(EvaluationError) in
                 let value = try call.value(0, context)
                 guard let n = try numeric(value, call, context) else { return .null }
+                // A field written 1e400 reads as infinity, which JSON cannot hold.
+                guard n.doubleValue.isFinite else { throw call.failure("number out of range") }
                 return .double(n.doubleValue)
             }),
         ExpressionFunction(

@@ -12,6 +12,8 @@ extension ExpressionFunction {
                     guard v != .min else { throw call.failure("overflows") }
                     return .int(v < 0 ? -v : v)
                 case .double(let v):
+                    // A field written -1e400 reads as -infinity, which JSON cannot hold.
+                    guard v.isFinite else { throw call.failure("number out of range") }
                     return .double(Swift.abs(v))
                 }
             }),

@@ -79,6 +79,9 @@ enum TimeFormat {
 
     /// Writes the instant `t` (seconds since 1970) in the payload's zone.
     static func format(_ t: Double, _ payload: TimePayload) -> [UInt8] {
+        // ISO-8601 shows milliseconds: round to them first, so that .9996 carries into
+        // the next second instead of rounding to 1000 ms and being dropped.
+        let t = payload.format == nil ? (t * 1000).rounded() / 1000 : t
         let offset = payload.offset(at: t)
         let local = t + Double(offset)
         let whole = local.rounded(.down)
@@ -201,6 +204,8 @@ enum TimeFormat {
         if let dayOfYear {
             guard (1...366).contains(dayOfYear) else { return nil }
             dayCount = days(year: year, month: 1, day: 1) + dayOfYear - 1
+            // Day 366 of a common year is not January 1st of the next.
+            guard civil(days: dayCount).year == year else { return nil }
         } else {
             guard (1...12).contains(month), (1...31).contains(day) else { return nil }
             dayCount = days(year: year, month: month, day: day)
@@ -228,13 +233,17 @@ enum TimeFormat {
                 negative = c == UInt8(ascii: "-")
                 bytes.removeFirst()
             }
-            var value = 0, count = 0
+            var value = 0, count = 0, overflow = false
             while count < digits.upperBound, let c = bytes.first, c >= 48, c <= 57 {
-                value = value * 10 + Int(c - 48)
+                // `%s` takes up to 19 digits, which need not fit an Int: no match, not a trap.
+                let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(Int(c - 48))
+                overflow = overflow || o1 || o2
+                value = sum
                 count += 1
                 bytes.removeFirst()
             }
-            guard digits.contains(count) else { return nil }
+            guard digits.contains(count), !overflow else { return nil }
             return negative ? -value : value
         }
 

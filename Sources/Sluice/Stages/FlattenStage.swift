@@ -55,7 +55,7 @@ public struct FlattenStage: Stage {
             spread(root, view: view, prefix: &prefix, isRoot: true, writer: &out.writer, mayCollide: &mayCollide, keys: nil)
             out.writer.endObject()
             if mayCollide {
-                // Only a key holding the separator can make two paths meet; check then.
+                // Only a key holding (part of) the separator can make two paths meet; check then.
                 keys.removeAll(keepingCapacity: true)
                 var scratch = JSONWriter()
                 var ignored = false
@@ -99,11 +99,20 @@ public struct FlattenStage: Stage {
             if !isRoot { prefix += separator }
             let keyStart = prefix.count
             _ = ExpressionValue.node(key).withStringBytes(in: view) { prefix.append(contentsOf: $0) }
-            if !mayCollide && Self.contains(prefix[keyStart...], separator) { mayCollide = true }
+            if !mayCollide && Self.mayJoin(prefix[keyStart...], separator) { mayCollide = true }
             if let duplicate = child(value) { return duplicate }
             prefix.removeSubrange(mark...)
         }
         return nil
+    }
+
+    /// Whether `key` could make two paths flatten alike: it holds the separator, or (for a
+    /// separator of several bytes) begins or ends with part of it, as `_id` and `a_` do
+    /// with `__` (`a` + `__` + `_id` and `a_` + `__` + `id` are both `a___id`).
+    static func mayJoin(_ key: ArraySlice<UInt8>, _ separator: [UInt8]) -> Bool {
+        if contains(key, separator) { return true }
+        guard separator.count > 1, let first = key.first, let last = key.last else { return false }
+        return separator.contains(first) || separator.contains(last)
     }
 
     static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {

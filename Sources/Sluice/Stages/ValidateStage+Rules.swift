@@ -127,7 +127,7 @@ extension ValidateStage {
 
     /// `1e6` → `1000000`, `0.5` → `0.5`.
     static func format(_ bound: Double) -> String {
-        bound == bound.rounded() && abs(bound) < 1e15 ? String(Int64(bound)) : String(bound)
+        bound == bound.rounded() && abs(bound) <= 9_007_199_254_740_992 ? String(Int64(bound)) : String(bound)
     }
 
     /// Why `node` breaks `rule`, or nil when it passes.
@@ -139,10 +139,10 @@ extension ValidateStage {
             guard let number = view.number(node) else {
                 return "field '\(rule.name)' must be a number for its range, got \(ValueType(node: node, in: view).rawValue)"
             }
-            let value = number.doubleValue
             let shown = String(decoding: view.rawBytes(node), as: UTF8.self)
-            if let min, value < min { return "field '\(rule.name)' is \(shown), below the minimum \(format(min))" }
-            if let max, value > max { return "field '\(rule.name)' is \(shown), above the maximum \(format(max))" }
+            // Exact across int and double: 2^53 + 1 is above a maximum of 2^53.
+            if let min, Equality.compare(number, .double(min)) < 0 { return "field '\(rule.name)' is \(shown), below the minimum \(format(min))" }
+            if let max, Equality.compare(number, .double(max)) > 0 { return "field '\(rule.name)' is \(shown), above the maximum \(format(max))" }
             return nil
         case .oneOf(let values, let shown):
             var text: [UInt8] = []

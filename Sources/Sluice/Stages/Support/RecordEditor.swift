@@ -71,15 +71,18 @@ final class RecordEditor: Sendable {
 
     private func writeObject(_ node: Int?, tree: Tree, view: JSONView, actions: UnsafeBufferPointer<Action>, to writer: inout JSONWriter) {
         writer.beginObject()
-        var seen = 0   // bit set of entries met in the record; trees are small
+        // Entries met in the record: a bit set for the usual small tree, an array past
+        // 64 entries (a `drop` of many columns), so that every entry is edited in place.
+        var seen: UInt64 = 0
+        var seenWide = tree.entries.count > 64 ? [Bool](repeating: false, count: tree.entries.count) : []
+        func wasSeen(_ e: Int) -> Bool { e < 64 ? seen & (1 << e) != 0 : seenWide[e] }
         if let node, view.kind(node) == .object {
             for (keyNode, valueNode) in view.members(of: node) {
-                let e = tree.entries.firstIndex { view.stringEquals(keyNode, $0.key) }
-                guard let e, e < 64 else {
+                guard let e = tree.entries.firstIndex(where: { view.stringEquals(keyNode, $0.key) }) else {
                     RecordEditor.copyMember(keyNode, valueNode, view: view, to: &writer)
                     continue
                 }
-                seen |= 1 << e
+                if e < 64 { seen |= 1 << e } else { seenWide[e] = true }
                 let entry = tree.entries[e]
                 if let leaf = entry.leaf {
                     switch actions[leaf] {
@@ -102,7 +105,7 @@ final class RecordEditor: Sendable {
                 }
             }
         }
-        for (e, entry) in tree.entries.enumerated() where e >= 64 || seen & (1 << e) == 0 {
+        for (e, entry) in tree.entries.enumerated() where !wasSeen(e) {
             if let leaf = entry.leaf {
                 switch actions[leaf] {
                 case .skip, .remove: break
