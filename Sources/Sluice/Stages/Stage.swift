@@ -83,6 +83,7 @@ extension Batch {
     /// Keeps, drops or fails each record according to `decide`, preserving order.
     ///
     /// - Complexity: O(records); no allocation when every record is kept.
+    @inline(__always)
     public mutating func sift(context: StageContext, _ decide: (Int) -> SiftDecision) {
         var kept: [RecordSlot] = []
         var changed = false
@@ -115,6 +116,7 @@ extension Batch {
     ///
     /// A record that is not indexed fails with `failKind` (the runtime indexes before
     /// every stage that needs the tape, so this only guards misuse).
+    @inline(__always)
     public mutating func siftRecords(context: StageContext, failKind: ErrorKind = .transform,
                                      _ decide: (JSONView, Int) -> SiftDecision) {
         // A second handle on the buffers (no copy) lets the view read while `sift` writes.
