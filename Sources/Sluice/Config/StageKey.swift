@@ -49,7 +49,7 @@ extension StageRegistry {
         StageKey("stop_grace", "duration", "At the end, how long workers have after EOF before SIGTERM (default 5s)."),
     ]
     static let setKeys = [StageKey("<field path>", "expression", "The field to add or overwrite and its value; every expression reads the input record.")]
-    static let renameKeys = [StageKey("<field path>", "field path", "The field to move and its new path; values are kept byte for byte.")]
+    static let renameKeys = [StageKey("<field path>", "field path", "The field to move and its new path; values are kept byte for byte. Paths may not overlap, so two fields cannot be swapped in one stage (use two stages and a temporary name).")]
     static let dropKeys = [StageKey("(value)", "list of field paths", "The fields to remove (a missing field is no error).")]
     static let castKeys = [StageKey("<field path>", "type", "`int`, `float`, `string` or `bool`; a value that does not convert fails the record, a missing or null one is left alone.")]
     static let defaultKeys = [StageKey("<field path>", "expression", "The value written when the field is missing or null.")]
@@ -58,14 +58,14 @@ extension StageRegistry {
         StageKey("as", "field path", "Where each element goes (the array field is then removed); default: it replaces `field`."),
     ]
     static let dedupeKeys = [
-        StageKey("key", "expression", "Required. What identifies a record; the first in input order wins, a null key is kept."),
+        StageKey("key", "expression", "Required. What identifies a record; the first in input order wins, a null key is kept. Strings compare by content, other values by their JSON text, so `1` and `1.0` (or objects with members in another order) are different keys; normalise with `int()`/`string()` when that matters."),
         StageKey("max_keys", "int", "Distinct keys remembered before the run fails (default 1000000; ~100 bytes each)."),
     ]
     static let sampleKeys = [
         StageKey("rate", "number 0…1", "Required. The fraction of records kept."),
         StageKey("key", "expression", "Required. Hashed to choose the records, so the choice is the same every run."),
     ]
-    static let limitKeys = [StageKey("(value)", "int", "How many records to keep, the first in input order.")]
+    static let limitKeys = [StageKey("(value)", "int", "How many records to keep, the first in input order. Records of an input file that later fails as a whole count towards the limit though they are withheld, so the output can hold fewer (the same on every run).")]
     static let lookupKeys = [
         StageKey("file", "string", "Required. The reference file (CSV with a header row, or NDJSON), loaded once at config load and held in memory; relative to the config file's directory."),
         StageKey("format", "string", "`csv` or `ndjson`; default: from the extension (`.csv`; `.ndjson`, `.jsonl`, `.json`)."),
