@@ -247,9 +247,8 @@ public final class PipelineRun: @unchecked Sendable {
         let routes = config.output.effectiveRoutes
         let sink: ReorderingSink
         do {
-            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: errorPath).deletingLastPathComponent().path,
-                                                    withIntermediateDirectories: true)
             let outputs = OutputSet(routes: routes, root: outputRoot, pipeline: config.name, runID: runID, filePaths: files.map(\.relativePath))
+            try outputs.directories.create(URL(fileURLWithPath: errorPath).deletingLastPathComponent().path)
             sink = try ReorderingSink(files: files, outputs: outputs, errorPath: errorPath, runID: runID)
         } catch {
             return finish(1, "\(error)")
