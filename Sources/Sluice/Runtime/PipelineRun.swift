@@ -222,6 +222,9 @@ public final class PipelineRun: @unchecked Sendable {
                                               temporaryDirectories: [URL(fileURLWithPath: errorPath).deletingLastPathComponent().path])
             for id in recovery.rolledForward { logger.notice("recovered run \(id): its outputs were in place, its files are now done") }
             for id in recovery.rolledBack { logger.notice("rolled back run \(id), interrupted before its outputs were all in place") }
+            for path in recovery.forgottenFiles {
+                logger.warning("\(path): an output holding its records is gone; it is processed again")
+            }
             if !recovery.removedTemporaryFiles.isEmpty {
                 logger.notice("removed \(recovery.removedTemporaryFiles.count) temporary files left by an interrupted run")
             }
@@ -244,9 +247,8 @@ public final class PipelineRun: @unchecked Sendable {
         let routes = config.output.effectiveRoutes
         let sink: ReorderingSink
         do {
-            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: errorPath).deletingLastPathComponent().path,
-                                                    withIntermediateDirectories: true)
             let outputs = OutputSet(routes: routes, root: outputRoot, pipeline: config.name, runID: runID, filePaths: files.map(\.relativePath))
+            try outputs.directories.create(URL(fileURLWithPath: errorPath).deletingLastPathComponent().path)
             sink = try ReorderingSink(files: files, outputs: outputs, errorPath: errorPath, runID: runID)
         } catch {
             return finish(1, "\(error)")

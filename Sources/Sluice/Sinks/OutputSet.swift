@@ -34,6 +34,8 @@ final class OutputSet {
     /// Streams the current file touched: their checkpoint, or nil when it created them.
     private var touched: [String: OutputStream.Checkpoint?] = [:]
     private var partitionCounts: [Int: Int] = [:]
+    /// The directories the run creates under the output directory, synced at ``finish()``.
+    let directories: OutputDirectories
 
     init(routes: [OutputRoute], root: String, pipeline: String, runID: String, filePaths: [String]) {
         self.routes = routes
@@ -42,11 +44,12 @@ final class OutputSet {
         self.pipeline = pipeline
         self.runID = runID
         self.filePaths = filePaths
+        self.directories = OutputDirectories(root: root)
         for (r, route) in routes.enumerated() where route.spec.layout == .merged {
             streamIndex[Self.key(r, "")] = streams.count
             streamKeys.append(Self.key(r, ""))
             streams.append(OutputStream(directory: directory(of: r), baseName: "\(pipeline)-\(runID)",
-                                        spec: route.spec, framing: framings[r], runID: runID))
+                                        spec: route.spec, framing: framings[r], runID: runID, directories: directories))
         }
     }
 
@@ -83,7 +86,8 @@ final class OutputSet {
             }
             partitionCounts[piece.route] = count + 1
             stream = OutputStream(directory: URL(fileURLWithPath: directory(of: piece.route)).appendingPathComponent(piece.partition).path,
-                                  baseName: "\(pipeline)-\(runID)", spec: route.spec, framing: framings[piece.route], runID: runID)
+                                  baseName: "\(pipeline)-\(runID)", spec: route.spec, framing: framings[piece.route], runID: runID,
+                                  directories: directories)
             streamIndex[key] = streams.count
             streamKeys.append(key)
             streams.append(stream)
@@ -102,7 +106,7 @@ final class OutputSet {
         }
         mirrorNames[key] = currentFile
         let stream = OutputStream(directory: directory(of: route), baseName: name, spec: routes[route].spec,
-                                  framing: framings[route], runID: runID)
+                                  framing: framings[route], runID: runID, directories: directories)
         mirrorActive[route] = stream
         return stream
     }
@@ -156,9 +160,11 @@ final class OutputSet {
         touched.removeAll(keepingCapacity: true)
     }
 
-    /// Ends every stream (footers, seal) before the commit.
+    /// Ends every stream (footers, seal) and makes every directory the run created
+    /// durable, before the ledger names the outputs (see ``OutputDirectories``).
     func finish() throws(SinkError) {
         for stream in streams { try stream.finish() }
+        try directories.syncCreated()
     }
 
     /// Final paths of every output file, in a stable order: merged and partitioned

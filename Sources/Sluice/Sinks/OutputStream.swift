@@ -46,17 +46,20 @@ final class OutputStream {
     let spec: OutputSpec
     let framing: Framing
     let runID: String
+    /// Creates the directories parts go in, remembering them for the commit.
+    let directories: OutputDirectories
     private(set) var parts: [OutputFile] = []
     /// Records in the current (last) part.
     private var partRecords = 0
     private(set) var records = 0
 
-    init(directory: String, baseName: String, spec: OutputSpec, framing: Framing, runID: String) {
+    init(directory: String, baseName: String, spec: OutputSpec, framing: Framing, runID: String, directories: OutputDirectories) {
         self.directory = directory
         self.baseName = baseName
         self.spec = spec
         self.framing = framing
         self.runID = runID
+        self.directories = directories
     }
 
     /// Final paths of the parts.
@@ -67,14 +70,7 @@ final class OutputStream {
         let ext = spec.fileExtension
         let name = spec.rotates ? "\(baseName)-\(String(format: "%04d", parts.count + 1)).\(ext)" : "\(baseName).\(ext)"
         let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if !FileManager.default.fileExists(atPath: parent) {
-            do {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            } catch {
-                throw SinkError.io(path: parent, operation: "create directory", errno: errno)
-            }
-        }
+        try directories.create(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         let file = try OutputFile(path: path, runID: runID)
         try file.write(framing.header)
         parts.append(file)

@@ -18,9 +18,13 @@ import Glibc
 ///    `failures`, and marks the run `committed`.
 ///
 /// A crash between 1 and 3 leaves a `pending` run. The next run's recovery rolls it
-/// forward when every output it names exists (the renames all happened), and otherwise
-/// rolls it back: it deletes those of its outputs already in place and forgets the run —
-/// its files are processed again, once.
+/// forward when every output it names exists, under its temporary or its final name
+/// (it finishes the renames), and otherwise rolls it back: it deletes those of its
+/// outputs in place that no done file names, and forgets the run — its files are
+/// processed again, once. A mirror output has no run id, so a rerun replaces an older
+/// run's output of the same input: the rollback keeps it (it holds that input's
+/// records, in either version), and drops the done entry of a file whose output is gone
+/// altogether, so that the next run processes the file again.
 ///
 /// Tables: `runs(run_id, pipeline, state, outputs, started_at)`, `run_files(…)` (a pending
 /// run's file outcomes), `files(pipeline, path, size, mtime_ns, fingerprint, run_id,
@@ -65,6 +69,9 @@ public final class Ledger {
         public var rolledForward: [String] = []
         public var rolledBack: [String] = []
         public var removedTemporaryFiles: [String] = []
+        /// Done files whose done entry recovery dropped, because an output holding their
+        /// records is gone: the next run processes them again.
+        public var forgottenFiles: [String] = []
     }
 
     let database: SQLiteDatabase
@@ -161,14 +168,6 @@ public final class Ledger {
         }
     }
 
-    /// Forgets a pending run (its outputs were not all put in place).
-    func rollBack(runID: String) throws(LedgerError) {
-        try database.transaction { () throws(LedgerError) in
-            try database.prepare("DELETE FROM run_files WHERE run_id = ?").run([runID])
-            try database.prepare("DELETE FROM runs WHERE run_id = ?").run([runID])
-        }
-    }
-
     /// Brings the output directory and the ledger back into agreement after a crash:
     /// pending runs are rolled forward or back (see the type's discussion), and every
     /// leftover temporary file (`.NAME.tmp-RUNID`) in `directories` is removed. Call it
@@ -185,15 +184,14 @@ public final class Ledger {
         let root = URL(fileURLWithPath: outputDirectory)
         for (runID, outputs) in pending {
             let paths = outputs.map { root.appendingPathComponent($0).path }
+            let temporaries = paths.map { Self.temporaryPath(of: $0, runID: runID) }
             // Every output was complete and on disk before the run was recorded pending,
-            // so a rename the crash cut off can be finished now.
-            var complete = true
-            for path in paths {
-                let url = URL(fileURLWithPath: path)
-                let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(runID)").path
-                if FileManager.default.fileExists(atPath: temporary) {
-                    if rename(temporary, path) != 0 { complete = false }
-                } else if !FileManager.default.fileExists(atPath: path) {
+            // so a rename the crash cut off can be finished now — but only if every output
+            // is there, under one name or the other: a rollback must not have replaced a
+            // mirror output (which has no run id) that an older run's done files name.
+            var complete = zip(paths, temporaries).allSatisfy { Self.exists($1) || Self.exists($0) }
+            if complete {
+                for (path, temporary) in zip(paths, temporaries) where Self.exists(temporary) && rename(temporary, path) != 0 {
                     complete = false
                 }
             }
@@ -201,8 +199,7 @@ public final class Ledger {
                 try finalize(runID: runID)
                 recovery.rolledForward.append(runID)
             } else {
-                for path in paths where FileManager.default.fileExists(atPath: path) { unlink(path) }
-                try rollBack(runID: runID)
+                recovery.forgottenFiles += try rollBack(runID: runID, outputs: outputs, root: root)
                 recovery.rolledBack.append(runID)
             }
         }
@@ -213,6 +210,57 @@ public final class Ledger {
         }
         return recovery
     }
+
+    /// Rolls back a pending run whose outputs were not all put in place, and returns the
+    /// done files it forgot.
+    ///
+    /// An output in place is deleted only when no done file names it: outputs named with
+    /// the run id are the run's alone, but a mirror output (no run id) may be an older
+    /// run's, or the pending run's replacement of it — the same input's records either
+    /// way, which the older run's done entry relies on. A done entry that names an output
+    /// of the run that is gone (deleted by hand, say) no longer has its records anywhere:
+    /// it is dropped, so the next run processes its file again.
+    private func rollBack(runID: String, outputs: [String], root: URL) throws(LedgerError) -> [String] {
+        let named = try doneFilesByOutput(among: Set(outputs))
+        var forgotten: [(pipeline: String, path: String)] = []
+        for output in outputs {
+            let path = root.appendingPathComponent(output).path
+            if let files = named[output] {
+                if !Self.exists(path) { forgotten += files }
+            } else if Self.exists(path) {
+                unlink(path)
+            }
+        }
+        try database.transaction { () throws(LedgerError) in
+            let delete = try database.prepare("DELETE FROM files WHERE pipeline = ? AND path = ?")
+            for file in forgotten { try delete.run([file.pipeline, file.path]) }
+            try database.prepare("DELETE FROM run_files WHERE run_id = ?").run([runID])
+            try database.prepare("DELETE FROM runs WHERE run_id = ?").run([runID])
+        }
+        return forgotten.map(\.path).sorted()
+    }
+
+    /// The done files (pipeline, path) whose records are in each of `outputs`, by output.
+    /// One pass over the done entries: it runs only when a run is rolled back.
+    private func doneFilesByOutput(among outputs: Set<String>) throws(LedgerError) -> [String: [(pipeline: String, path: String)]] {
+        var named: [String: [(pipeline: String, path: String)]] = [:]
+        let select = try database.prepare("SELECT pipeline, path, outputs FROM files")
+        select.bind([])
+        while try select.step() {
+            for output in (select.text(2) ?? "").split(separator: "\n") where outputs.contains(String(output)) {
+                named[String(output), default: []].append((select.text(0) ?? "", select.text(1) ?? ""))
+            }
+        }
+        return named
+    }
+
+    /// `.NAME.tmp-RUNID` beside `path`: where ``OutputFile`` writes it.
+    static func temporaryPath(of path: String, runID: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(runID)").path
+    }
+
+    private static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 }
 
 extension Ledger {

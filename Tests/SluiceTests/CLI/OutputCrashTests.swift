@@ -58,6 +58,45 @@ import Testing
         }
     }
 
+    /// A `--full` rerun is killed after replacing its first mirror output, and its error
+    /// report's temporary file is then lost (deleted by hand), so the next run must roll it
+    /// back. The rollback keeps every mirror output a done file names (run 1's, or run 2's
+    /// equal replacement) instead of deleting them while the ledger still says done.
+    @Test func rollbackOfAKilledMirrorRerunKeepsTheCommittedRecords() throws {
+        let dir = TestSupport.temporaryDirectory("sluice-crash")
+        defer { TestSupport.cleanup(dir) }
+        let input = dir.appendingPathComponent("in")
+        let out = dir.appendingPathComponent("out")
+        let config = dir.appendingPathComponent("p.yaml")
+        try TestSupport.write("""
+            name: m
+            input: { path: \(input.path) }
+            output: { path: \(out.path), layout: mirror, format: json }
+            """, to: config)
+        for name in ["a", "sub/b", "c"] {
+            try TestSupport.write("{\"name\":\"\(name)\"}\n", to: input.appendingPathComponent("\(name).ndjson"))
+        }
+        #expect(try Child(["run", config.path], in: dir).wait() == 0)
+        let committed = Self.mirrorTree(out)
+
+        let marker = dir.appendingPathComponent("paused")
+        let run = try Child(["run", config.path, "--full"], in: dir,
+                            environment: ["SLUICE_TEST_PAUSE_AT": "between-renames", "SLUICE_TEST_PAUSE_FILE": marker.path])
+        #expect(CronTests.waitFor(marker), "never reached between-renames")
+        kill(run.process.processIdentifier, SIGKILL)
+        _ = run.wait()
+        let lost = Ledger.temporaryFiles(under: out.path).filter { URL(fileURLWithPath: $0).lastPathComponent.hasPrefix(".errors-") }
+        #expect(lost.count == 1, "\(lost)")
+        for path in lost { unlink(path) }
+
+        let rerun = try Child(["run", config.path, "--verbose"], in: dir)
+        #expect(rerun.wait() == 0, "\(rerun.errorText)")
+        #expect(rerun.outputText.contains("nothing to do"), "\(rerun.outputText)")
+        #expect(Ledger.temporaryFiles(under: out.path).isEmpty)
+        #expect(Self.mirrorTree(out) == committed)
+        #expect(committed["sub/b.json"] == "[{\"name\":\"sub/b\"}]\n")
+    }
+
     /// The real binary with a layout, a format and a rotation set from the command line.
     @Test func binaryRunWithPartitionedCSVOutput() throws {
         let out = TestSupport.temporaryDirectory("sluice-cli-layout")
