@@ -11,6 +11,8 @@ import CZlib
 /// var out: [UInt8] = []
 /// chunk.withUnsafeBytes { GzipMember.compress($0, level: 6, appendingTo: &out) }
 /// ```
+///
+/// Uses libdeflate when the machine has it (see ``LibDeflate``), zlib otherwise.
 public enum GzipMember {
     /// Compresses `bytes` into one gzip member appended to `out`.
     ///
@@ -21,6 +23,12 @@ public enum GzipMember {
     /// - Complexity: O(n); grows `out` by at most `deflateBound(n)` bytes.
     public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int, appendingTo out: inout [UInt8]) {
         let clamped = Int32(max(-1, min(9, level)))
+        if let fast = LibDeflate.shared, fast.gzip(bytes, level: clamped, appendingTo: &out) { return }
+        compressWithZlib(bytes, level: clamped, appendingTo: &out)
+    }
+
+    /// The zlib path of ``compress(_:level:appendingTo:)``.
+    static func compressWithZlib(_ bytes: UnsafeRawBufferPointer, level clamped: Int32, appendingTo out: inout [UInt8]) {
         let stream = DeflatePool.shared.take(level: clamped)
         defer { DeflatePool.shared.give(stream, level: clamped) }
 
