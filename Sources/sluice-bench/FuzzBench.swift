@@ -25,7 +25,7 @@ extension BenchCommand {
             var problems = 0
             var cases = 0
             while Date() < deadline {
-                var rng = FuzzRandom(seed: seed &+ round)
+                var rng = SplitMix64(seed: seed &+ round)
                 let found = FuzzChecks.runRound(&rng, directory: directory)
                 cases += found.cases
                 for problem in found.problems {
@@ -40,20 +40,6 @@ extension BenchCommand {
     }
 }
 
-/// SplitMix64, as in the robustness tests.
-struct FuzzRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-}
-
 enum FuzzChecks {
     static let seeds = [
         #"{"id":1,"status":"shipped","total":12.5,"customer":{"id":"C1"},"items":[{"sku":"A","qty":2}]}"#,
@@ -65,7 +51,7 @@ enum FuzzChecks {
                                    "1e308", "\"a\"", "null", "true", "+", "-", "*", "/", "%", "==", "<", "&&", "||", "!", "in",
                                    "(", ")", "[", "]", ",", "len(", "round(", "substr(", "sum(", "abs(", "int(", "split("]
 
-    static func mutate(_ input: [UInt8], _ rng: inout FuzzRandom) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = input
         for _ in 0..<rng.int(1...4) {
             let at = rng.int(0...bytes.count)
@@ -81,7 +67,7 @@ enum FuzzChecks {
     }
 
     /// One round: 2000 indexer cases, 1000 expressions, one NDJSON file read at three chunk sizes.
-    static func runRound(_ rng: inout FuzzRandom, directory: URL) -> (cases: Int, problems: [String]) {
+    static func runRound(_ rng: inout SplitMix64, directory: URL) -> (cases: Int, problems: [String]) {
         var problems: [String] = []
         for _ in 0..<2000 {
             let text = mutate(Array(seeds[rng.int(0...seeds.count - 1)].utf8), &rng)

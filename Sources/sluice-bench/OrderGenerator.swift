@@ -7,22 +7,13 @@ import Sluice
 /// timestamps, a nested customer, 1–5 items, a total), with ~10 % cancelled orders and
 /// ~0.1 % records missing `total`, so that the filter and the error path both work.
 struct OrderGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
     init(seed: UInt64) {
-        state = seed &+ 0x9E37_79B9_7F4A_7C15
+        random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
     }
 
-    /// splitmix64: tiny, fast and good enough for test data.
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    private mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    private mutating func below(_ n: Int) -> Int { random.below(n) }
 
     private static let statuses = ["paid", "paid", "paid", "shipped", "shipped", "pending", "refunded", "paid", "shipped", "cancelled"]
     private static let countries = ["DE", "FR", "NL", "US", "JP", "BR", "IN", "GB", "ES", "IT", "PL", "SE"]

@@ -38,7 +38,7 @@ func runStageBenchmark(records: Int, expressionHeavy: Bool = false) -> String {
 
     var batches: [Batch] = []
     var inputBytes = 0
-    var generator = SplitMix(seed: 42)
+    var generator = SplitMix64(seed: 42)
     var made = 0
     while made < records {
         let count = min(batchSize, records - made)
@@ -111,21 +111,7 @@ func runStageBenchmark(records: Int, expressionHeavy: Bool = false) -> String {
         """
 }
 
-/// A small deterministic generator (SplitMix64), so every run measures the same data.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
-private func orderRecord(id: Int, random: inout SplitMix) -> String {
+private func orderRecord(id: Int, random: inout SplitMix64) -> String {
     let statuses = ["shipped", "pending", "delivered", "shipped", "pending", "delivered", "shipped", "pending", "delivered", "cancelled"]
     let countries = ["DE", "FR", "US", "GB", "JP", "BR"]
     let status = statuses[random.below(statuses.count)]

@@ -6,17 +6,11 @@ import Sluice
 /// Deterministic gzip XML order files (`<orders><order id=".."><ts>..</ts>…</order>…</orders>`),
 /// the shape of `fixtures/orders-xml`, about 600 bytes per order.
 struct XMLOrderGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    init(seed: UInt64) { random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15) }
 
-    private mutating func below(_ n: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(n))
-    }
+    private mutating func below(_ n: Int) -> Int { random.below(n) }
 
     private static let statuses = ["paid", "paid", "paid", "shipped", "shipped", "pending", "refunded", "paid", "shipped", "cancelled"]
     private static let countries = ["DE", "FR", "NL", "US", "JP", "BR", "IN", "GB", "ES", "IT", "PL", "SE"]
