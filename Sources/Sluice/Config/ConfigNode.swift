@@ -241,16 +241,6 @@ func parseDurationValue(_ text: String) -> Duration? {
     return .milliseconds(Int64((seconds * 1000).rounded()))
 }
 
-/// `500ms`, `2s`, `1.5s`, `5m`: the shortest of these that is exact.
-func formatDuration(_ duration: Duration) -> String {
-    let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    if ms % 3_600_000 == 0, ms > 0 { return "\(ms / 3_600_000)h" }
-    if ms % 60_000 == 0, ms > 0 { return "\(ms / 60_000)m" }
-    if ms % 1000 == 0 { return "\(ms / 1000)s" }
-    if ms >= 1000 { return "\(Double(ms) / 1000)s" }
-    return "\(ms)ms"
-}
-
 /// Parses `1048576`, `512KB`, `16MiB`, `1 GiB` (KB/MB/GB are decimal, KiB/MiB/GiB binary).
 func parseByteSize(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
