@@ -314,7 +314,8 @@ public enum ConfigSchema {
         section("input", input, prefix: "input.")
         section("input.xml", xml, prefix: "input.xml.")
         section("output", output, prefix: "output.")
-        section("output.routes[]", route, prefix: "")
+        section("output.routes[]", Array(route.prefix(route.count - outputSpec.count)), prefix: "")
+        text += "\nA route also takes every key of `output` from `format` on; what it does not set, it inherits.\n"
         section("errors", errors, prefix: "errors.")
         section("defaults", defaults, prefix: "defaults.")
         section("stages[]", stageCommon, prefix: "")
