@@ -128,6 +128,26 @@ public enum ConfigSchema {
 
     public static let stageCommon: [ConfigKey] = [Stage.name.key, Stage.workers.key, Stage.queue.key, Stage.onError.key]
 
+    /// One entry of `tests:` (in the config or a sibling `NAME.tests.yaml`).
+    public enum TestCase {
+        public static let name = Setting.optional("name", .string, "The test's name in reports. Default: test N.")
+        public static let input = ConfigKey("input", .list(.any), "Input records: YAML mappings or JSON text, one per record.")
+        public static let inputFile = Setting.optional("input_file", .string, "A file to read instead of `input`, relative to the config file, in any format the input reads.")
+        public static let output = ConfigKey("output", .list(.any), "The records expected out, in order.")
+        public static let outputCount = Setting.integer("output_count", 0...Int.max, "How many records are expected out.")
+        public static let errorStage = Setting.optional("stage", .string, "The stage's name.")
+        public static let errorKind = Setting<ErrorKind?>(key: ConfigKey("kind", .choice(ErrorKind.allCases.map(\.rawValue)), "The error's kind."),
+                                                          default: .some(nil), decode: { $0.stringValue.flatMap(ErrorKind.init(rawValue:)) })
+        public static let errorMessage = Setting.optional("message", .string, "The error's message, exactly.")
+        public static let errorLine = Setting.integer("line", 1...Int.max, "The record's line in its file.")
+        public static let expectedError = [errorStage.key, errorKind.key, errorMessage.key, errorLine.key]
+    }
+
+    public static let testCase: [ConfigKey] = [
+        TestCase.name.key, TestCase.input, TestCase.inputFile.key, TestCase.output, TestCase.outputCount.key,
+        ConfigKey("errors", .list(.mapping(TestCase.expectedError)), "The error lines expected, in report order; the fields given must match (`[]`: none)."),
+    ]
+
     /// The top level.
     public enum Top {
         public static let name = Setting.required("name", .string, "The pipeline's name; output, summary and ledger entries are named after it.")
@@ -143,7 +163,7 @@ public enum ConfigSchema {
         ConfigKey("stages", .list(.any), "The stages, in order; each is a mapping with one kind key (see docs/stages.md) and the common keys."),
         ConfigKey("output", .mapping(output), "Where kept records go.", required: true),
         ConfigKey("errors", .mapping(errors), "The error report and the run's failure threshold."),
-        ConfigKey("tests", .list(.any), "Test cases for `sluice test` (see README)."),
+        ConfigKey("tests", .list(.mapping(testCase)), "Test cases for `sluice test` (see README)."),
         Top.shutdownGrace.key,
     ]
 
@@ -320,6 +340,7 @@ public enum ConfigSchema {
         section("defaults", defaults, prefix: "defaults.")
         section("stages[]", stageCommon, prefix: "")
         text += "\nEach stage also has exactly one kind key; see docs/stages.md.\n"
+        section("tests[]", testCase, prefix: "")
         return text
     }
 

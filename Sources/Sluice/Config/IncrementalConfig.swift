@@ -39,25 +39,27 @@ public struct IncrementalConfig: Sendable, Equatable {
         if let value = map.read(ConfigSchema.Input.minAge) { config.minAge = value } else { ok = false }
         if let value = map.read(ConfigSchema.Input.onChange) { config.onChange = value } else { ok = false }
         if let value = map.read(ConfigSchema.Input.maxRetries) { config.maxRetries = value } else { ok = false }
-        if let node = map["on_success"] {
-            if let value = postAction(node, allowDelete: true) { config.onSuccess = value } else { ok = false }
-        }
-        if let node = map["on_failure"] {
-            if let value = postAction(node, allowDelete: false) { config.onFailure = value } else { ok = false }
+        for (key, keyPath) in [(ConfigSchema.Input.onSuccess, \IncrementalConfig.onSuccess), (ConfigSchema.Input.onFailure, \.onFailure)] {
+            guard let node = map[key.name] else { continue }
+            if let value = postAction(node, key: key) { config[keyPath: keyPath] = value } else { ok = false }
         }
         return ok ? config : nil
     }
 
-    private static func postAction(_ node: ConfigNode, allowDelete: Bool) -> PostAction? {
+    /// A word (`keep`, `delete`: those `key` declares) or `{ move: DIR }`.
+    private static func postAction(_ node: ConfigNode, key: ConfigKey) -> PostAction? {
+        guard case .oneOf(let shapes) = key.type else { return nil }
+        let words = shapes.lazy.compactMap { shape -> [String]? in if case .choice(let words) = shape { words } else { nil } }.first ?? []
+        let move = ConfigSchema.Input.move.name
         if node.isMapping {
-            guard let map = node.mapping(allowed: ["move"]), let target = map["move"] else {
-                if node.mapping(allowed: ["move"]) != nil { node.report("expected { move: DIR }") }
+            guard let map = node.mapping(allowed: [move]), let target = map[move] else {
+                if node.mapping(allowed: [move]) != nil { node.report("expected { \(move): DIR }") }
                 return nil
             }
             guard let dir = target.string(), !dir.isEmpty else { return nil }
             return .move(dir)
         }
-        guard let word = node.choice(allowDelete ? ["keep", "delete"] : ["keep"]) else { return nil }
+        guard let word = node.choice(words) else { return nil }
         return word == "delete" ? .delete : .keep
     }
 }
