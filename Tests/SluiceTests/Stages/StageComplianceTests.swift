@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Yams
 @testable import Sluice
 
 /// What every stage kind in ``StageRegistry/kinds`` must do, checked for each kind from
@@ -123,6 +124,50 @@ import Testing
         if case .mapping = kind.value.type {
             #expect(Set((entry["properties"] as? [String: Any])?.keys.map { $0 } ?? []) == Set(kind.keys.map(\.name)), "\(kind.name)")
             #expect(Set(entry["required"] as? [String] ?? []) == Set(kind.keys.filter(\.isRequired).map(\.name)), "\(kind.name)")
+        }
+    }
+
+    /// For every integer range and choice a kind declares, the loader accepts the edges
+    /// and the words and refuses what lies outside (the example supplies the other keys).
+    @Test(arguments: kinds) func loaderAppliesTheDeclaredRanges(kindName: String) throws {
+        let kind = try #require(StageRegistry.kind(named: kindName))
+        guard case .mapping(let keys) = kind.value.type, kind.example.hasPrefix("{") else { return }
+        let example = try #require(try Yams.load(yaml: kind.example) as? [String: Any], "\(kind.name): the example is not a mapping")
+        /// Whether the loader's range or choice check lets the example with `key` set to
+        /// `value` (YAML) through (a stage's own later check, such as a reference file
+        /// holding more rows than `max_rows: 1`, does not count).
+        func accepts(_ key: String, _ value: String) -> Bool {
+            var stage = example
+            stage[key] = try? Yams.load(yaml: value)
+            guard let json = try? JSONSerialization.data(withJSONObject: stage, options: [.sortedKeys]) else { return false }
+            let yaml = "name: t\ninput: { path: in }\noutput: { path: out }\nstages:\n  - \(kind.name): \(String(decoding: json, as: UTF8.self))\n"
+            do {
+                _ = try PipelineConfig.parse(yaml: yaml, file: TestSupport.packageRoot.appendingPathComponent("c.yaml").path)
+                return true
+            } catch {
+                return !error.problems.contains { $0.message.contains("\(kind.name).\(key): ") && ($0.message.contains("out of range") || $0.message.contains("is not one of")) }
+            }
+        }
+        for key in keys {
+            switch key.type {
+            case .integer(let range):
+                #expect(accepts(key.name, String(range.lowerBound)), "\(kind.name).\(key.name) = \(range.lowerBound)")
+                #expect(!accepts(key.name, String(range.lowerBound - 1)), "\(kind.name).\(key.name) = \(range.lowerBound - 1)")
+                if range.upperBound < Int.max {
+                    #expect(accepts(key.name, String(range.upperBound)), "\(kind.name).\(key.name) = \(range.upperBound)")
+                    #expect(!accepts(key.name, String(range.upperBound + 1)), "\(kind.name).\(key.name) = \(range.upperBound + 1)")
+                }
+            case .number(let range) where range.upperBound < Double.greatestFiniteMagnitude:
+                #expect(accepts(key.name, String(range.upperBound)), "\(kind.name).\(key.name)")
+                #expect(!accepts(key.name, String(range.upperBound + 1)), "\(kind.name).\(key.name)")
+            case .choice(let words):
+                for word in words {
+                    #expect(accepts(key.name, word), "\(kind.name).\(key.name) = \(word)")
+                }
+                #expect(!accepts(key.name, "bogus"), "\(kind.name).\(key.name) = bogus")
+            default:
+                break
+            }
         }
     }
 
