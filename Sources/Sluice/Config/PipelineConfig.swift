@@ -24,7 +24,7 @@ public struct PipelineConfig: Sendable {
     public var tests: [PipelineTestCase] = []
     /// `shutdown_grace`: seconds that files in flight get to finish after SIGINT/SIGTERM
     /// (default 30); past it the run stops them and commits only the finished files.
-    public var shutdownGrace: Double = 30
+    public var shutdownGrace: Double = ConfigSchema.Top.shutdownGrace.defaultValue!
 }
 
 /// A line and column in a config file (1-based).
@@ -51,7 +51,7 @@ public struct InputConfig: Sendable {
     public var maxDepth: Int
     /// A batch is closed early once its records' text passes this size (default 4 MiB);
     /// with `max_record_bytes` it bounds the bytes of one batch.
-    public var maxBatchBytes: Int = 4 << 20
+    public var maxBatchBytes: Int = ConfigSchema.Input.maxBatchBytes.defaultValue!
     /// Ledger, retry and post-action keys (see ``IncrementalConfig``).
     public var incremental = IncrementalConfig()
     /// How XML files map to records (`input.xml`).
@@ -177,7 +177,7 @@ extension PipelineConfig {
         let batchSize = top.read(ConfigSchema.Top.batchSize)
         let input = require("input").flatMap(buildInput)
         let output = require("output").flatMap(buildOutput)
-        let errors = top["errors"].map(buildErrors) ?? ErrorsConfig(path: "errors.ndjson", maxErrorRate: nil, maxErrors: nil)
+        let errors = top["errors"].map(buildErrors) ?? ErrorsConfig(path: ConfigSchema.Errors.path.defaultValue!, maxErrorRate: nil, maxErrors: nil)
 
         var defaults = StageDefaults()
         if let node = top["defaults"], let map = node.mapping(allowed: defaultsKeys) {
