@@ -1,8 +1,8 @@
 /// `dedupe: { key: EXPRESSION, max_keys: N }` — the kind's declaration (keys, docs, builder).
 extension DedupeStage {
-    enum Keys {
-        static let key = Setting.required("key", .expression, "What identifies a record; the first in input order wins, a null key is kept. Strings compare by content, other values by their JSON text, so `1` and `1.0` (or objects with members in another order) are different keys; normalise with `int()`/`string()` when that matters.")
-        static let maxKeys = Setting.integer("max_keys", 1...Int(Int32.max), default: 1_000_000, "Distinct keys remembered before the run fails (~100 bytes each).")
+    public enum Keys {
+        public static let key = Setting.required("key", .expression, "What identifies a record; the first in input order wins, a null key is kept. Strings compare by content, other values by their JSON text, so `1` and `1.0` (or objects with members in another order) are different keys; normalise with `int()`/`string()` when that matters.")
+        public static let maxKeys = Setting.integer("max_keys", 1...Int(Int32.max), default: 1_000_000, "Distinct keys remembered before the run fails (~100 bytes each).")
     }
 
     static let stageKind = StageKind(

@@ -1,9 +1,9 @@
 /// `flatten: { separator: ".", arrays: keep|index }` (or `flatten:` alone for the
 /// defaults) — the kind's declaration (keys, docs, builder).
 extension FlattenStage {
-    enum Keys {
-        static let separator = Setting.string("separator", default: ".", "Joins the keys of a path.")
-        static let arrays = Setting.choice("arrays", arrayModes, default: "keep", "`keep`: arrays are values; `index`: elements become `key.0`, `key.1`, ….")
+    public enum Keys {
+        public static let separator = Setting.string("separator", default: ".", "Joins the keys of a path.")
+        public static let arrays = Setting.choice("arrays", arrayModes, default: "keep", "`keep`: arrays are values; `index`: elements become `key.0`, `key.1`, ….")
     }
 
     static let stageKind = StageKind(

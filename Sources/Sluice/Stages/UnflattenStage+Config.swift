@@ -1,9 +1,9 @@
 /// `unflatten: { separator: ".", arrays: keep|index }` (or `unflatten:` alone for the
 /// defaults) — the kind's declaration (keys, docs, builder).
 extension UnflattenStage {
-    enum Keys {
-        static let separator = Setting.string("separator", default: ".", "Splits top-level keys into paths.")
-        static let arrays = Setting.choice("arrays", FlattenStage.arrayModes, default: "keep", "`keep`: numeric keys stay object keys; `index`: an object with keys 0, 1, … becomes an array.")
+    public enum Keys {
+        public static let separator = Setting.string("separator", default: ".", "Splits top-level keys into paths.")
+        public static let arrays = Setting.choice("arrays", FlattenStage.arrayModes, default: "keep", "`keep`: numeric keys stay object keys; `index`: an object with keys 0, 1, … becomes an array.")
     }
 
     static let stageKind = StageKind(
