@@ -241,16 +241,6 @@ func parseDurationValue(_ text: String) -> Duration? {
     return .milliseconds(Int64((seconds * 1000).rounded()))
 }
 
-/// `500ms`, `2s`, `1.5s`, `5m`: the shortest of these that is exact.
-func formatDuration(_ duration: Duration) -> String {
-    let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    if ms % 3_600_000 == 0, ms > 0 { return "\(ms / 3_600_000)h" }
-    if ms % 60_000 == 0, ms > 0 { return "\(ms / 60_000)m" }
-    if ms % 1000 == 0 { return "\(ms / 1000)s" }
-    if ms >= 1000 { return "\(Double(ms) / 1000)s" }
-    return "\(ms)ms"
-}
-
 /// Parses `1048576`, `512KB`, `16MiB`, `1 GiB` (KB/MB/GB are decimal, KiB/MiB/GiB binary).
 func parseByteSize(_ text: String) -> Int? {
     let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
@@ -262,30 +252,4 @@ func parseByteSize(_ text: String) -> Int? {
     guard let multiplier = multipliers[unit] else { return nil }
     let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
     return overflow ? nil : product
-}
-
-/// The candidate nearest to `word` by edit distance, if it is close enough to be a typo.
-func closestMatch(to word: String, in candidates: [String]) -> String? {
-    let limit = max(1, word.count / 3)
-    var best: (String, Int)?
-    for candidate in candidates {
-        let d = editDistance(Array(word.lowercased()), Array(candidate.lowercased()))
-        if d <= limit, d < (best?.1 ?? Int.max) { best = (candidate, d) }
-    }
-    return best?.0
-}
-
-private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = previous
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
 }

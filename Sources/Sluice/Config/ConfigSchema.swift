@@ -1,144 +1,170 @@
 import Foundation
 
-/// The type of one config value, as the loader reads it and the JSON Schema states it.
-public indirect enum ConfigType: Sendable {
-    case string
-    /// An integer in a range.
-    case integer(ClosedRange<Int>)
-    /// A number in a range.
-    case number(ClosedRange<Double>)
-    case boolean
-    /// One of these words.
-    case choice([String])
-    /// A list of strings; one string is taken as a list of one.
-    case stringList
-    /// `16MiB`, `512KB` or a number of bytes, in a range.
-    case byteSize(ClosedRange<Int>)
-    /// `500ms`, `2s`, `5m`, `1h`, `1d`, or a number of seconds.
-    case duration
-    /// A worker count or `auto` (one per core).
-    case workers
-    /// A mapping with these keys.
-    case mapping([ConfigKey])
-    /// One of several shapes.
-    case oneOf([ConfigType])
-    /// A list of values of one type.
-    case list(ConfigType)
-    /// Anything (checked by the part that reads it).
-    case any
-}
-
-/// One key of a config mapping: its name, type, default and documentation.
-public struct ConfigKey: Sendable {
-    public var name: String
-    public var type: ConfigType
-    public var doc: String
-    /// The default as written in YAML, when there is one.
-    public var defaultValue: String?
-    public var isRequired: Bool
-
-    public init(_ name: String, _ type: ConfigType, _ doc: String, default defaultValue: String? = nil, required: Bool = false) {
-        self.name = name
-        self.type = type
-        self.doc = doc
-        self.defaultValue = defaultValue
-        self.isRequired = required
-    }
-}
-
-/// The pipeline config's keys, in one declarative table.
+/// The pipeline config's keys, in one declarative table: each key is declared once, as
+/// a typed ``Setting`` (name, type with its range or choices, default, doc) or, for a
+/// nested mapping, a ``ConfigKey``.
 ///
-/// The loader takes its allowed keys from here (so an unknown-key check cannot drift
-/// from the documentation), `sluice schema` turns it into a JSON Schema for editors, and
-/// `docs/config.md` is generated from it; tests check that the loader accepts and
-/// refuses exactly what the table states for every range and choice.
+/// The loaders read every value through these declarations (``ConfigNode``'s
+/// `map.read(ConfigSchema.Input.readers)`), so the range, choice and default a loader
+/// applies are the ones `docs/config.md` and the JSON Schema (`sluice schema`) state;
+/// tests check that the loader accepts and refuses exactly what the table states.
+///
+/// To add a key: declare it in its section below, add it to the section's list
+/// (`input`, `outputSpec`, …; the list's order is the docs' order), and read it in the
+/// loader with `map.read(...)`. A new word of a choice backed by an enum (an output
+/// format, a compression) is a new enum case: the loader, docs and schema follow.
 public enum ConfigSchema {
+    /// `input:`.
+    public enum Input {
+        public static let path = Setting.required("path", .string, "Directory searched recursively. Relative paths resolve against the working directory; `--input` overrides it.")
+        public static let include = Setting.stringList("include", "Globs over the path relative to `path` (`**` spans directories, `*` and `?` stay within one, `[abc]`, `{a,b}`). Empty: every file.")
+        public static let exclude = Setting.stringList("exclude", "Globs of files to leave out, applied after `include`.")
+        public static let format = Setting.choice("format", default: InputFormat.auto, "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Gzip is detected by magic bytes.")
+        public static let readers = Setting.integer("readers", 1...256, default: 2, "Files read at once.")
+        public static let maxRecordBytes = Setting.byteSize("max_record_bytes", 16...(1 << 30), default: 16 << 20, "A longer record is an error of kind `limit`; NDJSON resynchronises at the next newline.")
+        public static let maxDepth = Setting.integer("max_depth", 1...100_000, default: 512, "Nesting deeper than this is a parse error.")
+        public static let maxBatchBytes = Setting.byteSize("max_batch_bytes", 1024...(1 << 30), default: 4 << 20, "A batch closes early once its records' text passes this size; with `max_record_bytes` it bounds one batch (see `sluice explain`).")
+        public static let minAge = Setting.seconds("min_age", default: 0, shown: "0", "Files modified less than this long ago are left for a later run (they may still be being written).")
+        public static let onChange = Setting.choice("on_change", default: IncrementalConfig.OnChange.reprocess, "A file the ledger holds whose content changed: process it again, skip it, or report it (one `io` line).")
+        public static let maxRetries = Setting.integer("max_retries", 0...1_000_000, default: 2, "A file that keeps failing unchanged is skipped as poison after this many retries, until it changes or `--retry-failed`.")
+        static let move = ConfigKey("move", .string, "Directory to move the file under, keeping its relative path.", required: true)
+        public static let onSuccess = ConfigKey("on_success", .oneOf([.choice(["keep", "delete"]), .mapping([move])]),
+                                                "What to do with an input after its records are committed: `keep`, `delete` or `{ move: DIR }`.", default: "keep")
+        public static let onFailure = ConfigKey("on_failure", .oneOf([.choice(["keep"]), .mapping([move])]),
+                                                "What to do with an input that failed: `keep` or `{ move: DIR }`.", default: "keep")
+    }
+
     public static let input: [ConfigKey] = [
-        ConfigKey("path", .string, "Directory searched recursively. Relative paths resolve against the working directory; `--input` overrides it.", required: true),
-        ConfigKey("include", .stringList, "Globs over the path relative to `path` (`**` spans directories, `*` and `?` stay within one, `[abc]`, `{a,b}`). Empty: every file."),
-        ConfigKey("exclude", .stringList, "Globs of files to leave out, applied after `include`."),
-        ConfigKey("format", .choice(["auto", "ndjson", "json", "xml"]), "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Gzip is detected by magic bytes.", default: "auto"),
+        Input.path.key, Input.include.key, Input.exclude.key, Input.format.key,
         ConfigKey("xml", .mapping(xml), "How XML files map to records."),
-        ConfigKey("readers", .integer(1...256), "Files read at once.", default: "2"),
-        ConfigKey("max_record_bytes", .byteSize(16...(1 << 30)), "A longer record is an error of kind `limit`; NDJSON resynchronises at the next newline.", default: "16MiB"),
-        ConfigKey("max_depth", .integer(1...100_000), "Nesting deeper than this is a parse error.", default: "512"),
-        ConfigKey("max_batch_bytes", .byteSize(1024...(1 << 30)), "A batch closes early once its records' text passes this size; with `max_record_bytes` it bounds one batch (see `sluice explain`).", default: "4MiB"),
-        ConfigKey("min_age", .duration, "Files modified less than this long ago are left for a later run (they may still be being written).", default: "0"),
-        ConfigKey("on_change", .choice(["reprocess", "skip", "error"]), "A file the ledger holds whose content changed: process it again, skip it, or report it (one `io` line).", default: "reprocess"),
-        ConfigKey("max_retries", .integer(0...1_000_000), "A file that keeps failing unchanged is skipped as poison after this many retries, until it changes or `--retry-failed`.", default: "2"),
-        ConfigKey("on_success", .oneOf([.choice(["keep", "delete"]), .mapping([ConfigKey("move", .string, "Directory to move the file under, keeping its relative path.", required: true)])]),
-                  "What to do with an input after its records are committed: `keep`, `delete` or `{ move: DIR }`.", default: "keep"),
-        ConfigKey("on_failure", .oneOf([.choice(["keep"]), .mapping([ConfigKey("move", .string, "Directory to move the file under, keeping its relative path.", required: true)])]),
-                  "What to do with an input that failed: `keep` or `{ move: DIR }`.", default: "keep"),
+        Input.readers.key, Input.maxRecordBytes.key, Input.maxDepth.key, Input.maxBatchBytes.key,
+        Input.minAge.key, Input.onChange.key, Input.maxRetries.key, Input.onSuccess, Input.onFailure,
     ]
+
+    /// `input.xml:`.
+    public enum XML {
+        public static let record = Setting.stringList("record", "The element that delimits one record: a path from the root (`/MedlineCitationSet/MedlineCitation`, `*` for any one element) or a bare name matched at any depth (`order`); a list tags each record with its element name.", default: ["/*/*"])
+        public static let arrays = Setting.stringList("arrays", "Element names that are always arrays, however many times they occur.")
+        public static let attributePrefix = Setting.string("attribute_prefix", default: "@", "Prefix of attribute keys.")
+        public static let textKey = Setting.string("text_key", default: "#text", "Key of an element's text when it also has attributes or children.")
+        public static let nameKey = Setting.string("name_key", default: "#name", "Key holding the record's element name (set when `record` is a list or uses `*`, or when this key is given).")
+        public static let namespaces = Setting.choice("namespaces", ["keep", "strip"], default: "keep", "Keep prefixes as written (`mml:math`) or strip them.")
+        public static let maxDepth = Setting.integer("max_depth", 1...10_000, default: 256, "Element nesting deeper than this fails the file.")
+        public static let maxAttributes = Setting.integer("max_attributes", 1...100_000, default: 256, "A start tag with more attributes fails the file (checked before libxml2 sees it).")
+        public static let maxTokenBytes = Setting.byteSize("max_token_bytes", 64...(1 << 30), default: 1 << 20, "A longer tag, comment, processing instruction, entity reference or DOCTYPE fails the file.")
+    }
 
     public static let xml: [ConfigKey] = [
-        ConfigKey("record", .stringList, "The element that delimits one record: a path from the root (`/MedlineCitationSet/MedlineCitation`, `*` for any one element) or a bare name matched at any depth (`order`); a list tags each record with its element name.", default: "/*/*"),
-        ConfigKey("arrays", .stringList, "Element names that are always arrays, however many times they occur."),
-        ConfigKey("attribute_prefix", .string, "Prefix of attribute keys.", default: "@"),
-        ConfigKey("text_key", .string, "Key of an element's text when it also has attributes or children.", default: "#text"),
-        ConfigKey("name_key", .string, "Key holding the record's element name (set when `record` is a list or uses `*`, or when this key is given).", default: "#name"),
-        ConfigKey("namespaces", .choice(["keep", "strip"]), "Keep prefixes as written (`mml:math`) or strip them.", default: "keep"),
-        ConfigKey("max_depth", .integer(1...10_000), "Element nesting deeper than this fails the file.", default: "256"),
-        ConfigKey("max_attributes", .integer(1...100_000), "A start tag with more attributes fails the file (checked before libxml2 sees it).", default: "256"),
-        ConfigKey("max_token_bytes", .byteSize(64...(1 << 30)), "A longer tag, comment, processing instruction, entity reference or DOCTYPE fails the file.", default: "1MiB"),
+        XML.record.key, XML.arrays.key, XML.attributePrefix.key, XML.textKey.key, XML.nameKey.key, XML.namespaces.key,
+        XML.maxDepth.key, XML.maxAttributes.key, XML.maxTokenBytes.key,
     ]
+
+    /// Format, compression, layout and file keys of `output:` and of each route.
+    ///
+    /// A new output format is a case of ``OutputSpec/Format`` (the `format` choice
+    /// follows); its own keys are declared here, added to ``outputSpec`` and read in
+    /// `OutputConfig.buildSpec` — with a check there that they are only given with
+    /// that format, as `columns` is for CSV.
+    public enum Output {
+        public static let path = Setting.required("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the working directory; `--output` overrides it.")
+        public static let format = Setting.choice("format", default: OutputSpec.Format.ndjson, "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`).")
+        public static let compression = Setting.choice("compression", default: OutputConfig.Compression.none, "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.")
+        public static let level = Setting.integer("level", 1...9, default: 6, "Gzip level.")
+        public static let layout = Setting.choice("layout", default: OutputSpec.Layout.merged, "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.")
+        public static let columns = Setting.stringList("columns", "CSV: one column per field path or expression; the header row holds their text.")
+        public static let maxRecords = Setting.integer("max_records", 1...Int.max, "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records.")
+        public static let maxBytes = Setting.byteSize("max_bytes", 1...Int.max, "Merged layout: start a new file before a batch that would pass this many bytes.")
+        public static let partitionBy = Setting.stringList("partition_by", "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded.")
+        public static let maxOpenPartitions = Setting.integer("max_open_partitions", 1...100_000, default: 256, "Partitioned layout: more partitions than this in one run fail it (each holds an open file).")
+    }
 
     /// Format, compression, layout and file keys: of `output:`, and of each route (a
     /// route inherits what it does not set).
     public static let outputSpec: [ConfigKey] = [
-        ConfigKey("format", .choice(["ndjson", "json", "csv"]), "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`).", default: "ndjson"),
-        ConfigKey("compression", .choice(["none", "gzip"]), "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.", default: "none"),
-        ConfigKey("level", .integer(1...9), "Gzip level.", default: "6"),
-        ConfigKey("layout", .choice(["merged", "mirror", "partitioned"]), "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.", default: "merged"),
-        ConfigKey("columns", .stringList, "CSV: one column per field path or expression; the header row holds their text."),
-        ConfigKey("max_records", .integer(1...Int.max), "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records."),
-        ConfigKey("max_bytes", .byteSize(1...Int.max), "Merged layout: start a new file before a batch that would pass this many bytes."),
-        ConfigKey("partition_by", .stringList, "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded."),
-        ConfigKey("max_open_partitions", .integer(1...100_000), "Partitioned layout: more partitions than this in one run fail it (each holds an open file).", default: "256"),
+        Output.format.key, Output.compression.key, Output.level.key, Output.layout.key, Output.columns.key,
+        Output.maxRecords.key, Output.maxBytes.key, Output.partitionBy.key, Output.maxOpenPartitions.key,
     ]
 
     /// One entry of `output.routes`.
-    public static let route: [ConfigKey] = [
-        ConfigKey("name", .string, "The route's name.", required: true),
-        ConfigKey("when", .string, "An expression: records for which it is true go here (first matching route wins). Omit it on the last route to take every other record; without such a route unmatched records are dropped and counted as `unrouted`."),
-        ConfigKey("path", .string, "Directory under the output directory (default: the route's name)."),
-    ] + outputSpec
+    public enum Route {
+        public static let name = Setting.required("name", .string, "The route's name.")
+        public static let when = Setting.optional("when", .expression, "An expression: records for which it is true go here (first matching route wins). Omit it on the last route to take every other record; without such a route unmatched records are dropped and counted as `unrouted`.")
+        public static let path = Setting.optional("path", .string, "Directory under the output directory (default: the route's name).")
+    }
+
+    public static let route: [ConfigKey] = [Route.name.key, Route.when.key, Route.path.key] + outputSpec
 
     public static let output: [ConfigKey] = [
-        ConfigKey("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the working directory; `--output` overrides it.", required: true),
+        Output.path.key,
         ConfigKey("routes", .list(.mapping(route)), "Several named outputs chosen by `when:` expressions; each inherits the keys of `output:` it does not set."),
     ] + outputSpec
 
-    public static let errors: [ConfigKey] = [
-        ConfigKey("path", .string, "Error report, relative to the output directory; the run id is added to its name (`errors-RUNID.ndjson`).", default: "errors.ndjson"),
-        ConfigKey("max_error_rate", .number(0...1), "(failed + discarded records) / records read above which the run exits 1. Default: no limit."),
-        ConfigKey("max_errors", .integer(0...Int.max), "Error lines above which the run exits 1. Default: no limit."),
-    ]
+    /// `errors:`.
+    public enum Errors {
+        public static let path = Setting.string("path", default: "errors.ndjson", "Error report, relative to the output directory; the run id is added to its name (`errors-RUNID.ndjson`).")
+        public static let maxErrorRate = Setting.number("max_error_rate", 0...1, "(failed + discarded records) / records read above which the run exits 1. Default: no limit.")
+        public static let maxErrors = Setting.integer("max_errors", 0...Int.max, "Error lines above which the run exits 1. Default: no limit.")
+    }
 
-    public static let defaults: [ConfigKey] = [
-        ConfigKey("workers", .workers, "Workers of every stage that does not set its own.", default: "2"),
-        ConfigKey("queue", .integer(1...65_536), "Input queue capacity (batches) of every stage that does not set its own.", default: "8"),
-    ]
+    public static let errors: [ConfigKey] = [Errors.path.key, Errors.maxErrorRate.key, Errors.maxErrors.key]
+
+    /// `defaults:` — and the one place the stage sizing defaults (2 workers, a queue of
+    /// 8 batches) are written.
+    public enum Defaults {
+        public static let workers = Setting.workers("workers", default: 2, "Workers of every stage that does not set its own.")
+        public static let queueRange = 1...65_536
+        public static let queue = Setting.integer("queue", queueRange, default: 8, "Input queue capacity (batches) of every stage that does not set its own.")
+    }
+
+    public static let defaults: [ConfigKey] = [Defaults.workers.key, Defaults.queue.key]
 
     /// Keys every stage takes besides its kind's key.
-    public static let stageCommon: [ConfigKey] = [
-        ConfigKey("name", .string, "The stage's name, unique in the pipeline; error lines and the summary use it. Default: KIND-N."),
-        ConfigKey("workers", .workers, "Worker threads of this stage (`auto`: one per core).", default: "2"),
-        ConfigKey("queue", .integer(1...65_536), "Capacity of the stage's input queue, in batches; a full queue blocks its producer.", default: "8"),
-        ConfigKey("on_error", .choice(["report", "drop", "fail"]), "A record this stage fails: `report` it (an error line), `drop` it (counted), or `fail` the run (exit 1).", default: "report"),
+    public enum Stage {
+        public static let name = Setting.optional("name", .string, "The stage's name, unique in the pipeline; error lines and the summary use it. Default: KIND-N.")
+        public static let workers = Setting.workers("workers", default: Defaults.workers.defaultValue!, "Worker threads of this stage (`auto`: one per core).")
+        public static let queue = Setting.integer("queue", Defaults.queueRange, default: Defaults.queue.defaultValue!, "Capacity of the stage's input queue, in batches; a full queue blocks its producer.")
+        public static let onError = Setting.choice("on_error", default: StageErrorPolicy.report, "A record this stage fails: `report` it (an error line), `drop` it (counted), or `fail` the run (exit 1).")
+    }
+
+    public static let stageCommon: [ConfigKey] = [Stage.name.key, Stage.workers.key, Stage.queue.key, Stage.onError.key]
+
+    /// One entry of `tests:` (in the config or a sibling `NAME.tests.yaml`).
+    public enum TestCase {
+        public static let name = Setting.optional("name", .string, "The test's name in reports. Default: test N.")
+        public static let input = ConfigKey("input", .list(.any), "Input records: YAML mappings or JSON text, one per record.")
+        public static let inputFile = Setting.optional("input_file", .string, "A file to read instead of `input`, relative to the config file, in any format the input reads.")
+        public static let output = ConfigKey("output", .list(.any), "The records expected out, in order.")
+        public static let outputCount = Setting.integer("output_count", 0...Int.max, "How many records are expected out.")
+        public static let errorStage = Setting.optional("stage", .string, "The stage's name.")
+        public static let errorKind = Setting<ErrorKind?>(key: ConfigKey("kind", .choice(ErrorKind.allCases.map(\.rawValue)), "The error's kind."),
+                                                          default: .some(nil), decode: { $0.stringValue.flatMap(ErrorKind.init(rawValue:)) })
+        public static let errorMessage = Setting.optional("message", .string, "The error's message, exactly.")
+        public static let errorLine = Setting.integer("line", 1...Int.max, "The record's line in its file.")
+        public static let expectedError = [errorStage.key, errorKind.key, errorMessage.key, errorLine.key]
+    }
+
+    public static let testCase: [ConfigKey] = [
+        TestCase.name.key, TestCase.input, TestCase.inputFile.key, TestCase.output, TestCase.outputCount.key,
+        ConfigKey("errors", .list(.mapping(TestCase.expectedError)), "The error lines expected, in report order; the fields given must match (`[]`: none)."),
     ]
 
+    /// The top level.
+    public enum Top {
+        public static let name = Setting.required("name", .string, "The pipeline's name; output, summary and ledger entries are named after it.")
+        public static let batchSize = Setting.integer("batch_size", 1...1_000_000, default: 1024, "Records per batch: the unit that crosses queues.")
+        public static let shutdownGrace = Setting.seconds("shutdown_grace", default: 30, shown: "30s", "After SIGINT/SIGTERM, how long files in flight get to finish before the run stops them.")
+    }
+
     public static let top: [ConfigKey] = [
-        ConfigKey("name", .string, "The pipeline's name; output, summary and ledger entries are named after it.", required: true),
+        Top.name.key,
         ConfigKey("input", .mapping(input), "Where records come from.", required: true),
-        ConfigKey("batch_size", .integer(1...1_000_000), "Records per batch: the unit that crosses queues.", default: "1024"),
+        Top.batchSize.key,
         ConfigKey("defaults", .mapping(defaults), "Sizing for stages that do not set their own."),
         ConfigKey("stages", .list(.any), "The stages, in order; each is a mapping with one kind key (see docs/stages.md) and the common keys."),
         ConfigKey("output", .mapping(output), "Where kept records go.", required: true),
         ConfigKey("errors", .mapping(errors), "The error report and the run's failure threshold."),
-        ConfigKey("tests", .list(.any), "Test cases for `sluice test` (see README)."),
-        ConfigKey("shutdown_grace", .duration, "After SIGINT/SIGTERM, how long files in flight get to finish before the run stops them.", default: "30s"),
+        ConfigKey("tests", .list(.mapping(testCase)), "Test cases for `sluice test` (see README)."),
+        Top.shutdownGrace.key,
     ]
 
     /// Names of `keys`, for ``ConfigNode/mapping(allowed:quiet:)``.
@@ -157,17 +183,18 @@ public enum ConfigSchema {
         var root = object(top, title: "Sluice pipeline config")
         root.insert(JSONMember("$schema", .string("http://json-schema.org/draft-07/schema#")), at: 0)
         root.insert(JSONMember("$id", .string("https://sluice.invalid/sluice.schema.json")), at: 1)
-        // Stages: the common keys plus exactly one kind key.
-        let kinds = StageRegistry.kinds.map(\.name)
+        // Stages: the common keys plus exactly one kind key, each typed from its kind's
+        // declaration (``StageKind/value``).
+        let kinds = StageRegistry.kinds
         var stageProperties = stageCommon.map { JSONMember($0.name, schema(for: $0)) }
-        for kind in StageRegistry.kinds {
+        for kind in kinds {
             stageProperties.append(JSONMember(kind.name, stageKindSchema(kind)))
         }
         let stage: JSONValue = .object([
             JSONMember("type", .string("object")),
             JSONMember("properties", .object(stageProperties)),
             JSONMember("additionalProperties", .bool(false)),
-            JSONMember("oneOf", .array(kinds.map { .object([JSONMember("required", .array([.string($0)]))]) })),
+            JSONMember("oneOf", .array(kinds.map { .object([JSONMember("required", .array([.string($0.name)]))]) })),
         ])
         if let i = root.firstIndex(where: { $0.key == "properties" }), case .object(var properties) = root[i].value,
            let s = properties.firstIndex(where: { $0.key == "stages" }) {
@@ -181,32 +208,17 @@ public enum ConfigSchema {
         return .object(root)
     }
 
-    /// A stage kind's value: its fixed keys (from ``StageKind/keys``, the same list its
-    /// builder allows), keys the user names (field paths), or a plain value.
+    /// A stage kind's value, typed from its declaration; `kind:` alone is allowed where
+    /// the kind takes every default.
     private static func stageKindSchema(_ kind: StageKind) -> JSONValue {
-        var members = [JSONMember("description", .string(kind.summary))]
-        let fixed = kind.keys.filter(\.isFixed)
-        let named = kind.keys.first { $0.name.hasPrefix("<") }
-        let value = kind.keys.first { $0.name.hasPrefix("(") }
-        var shapes: [JSONValue] = []
-        if !fixed.isEmpty {
-            shapes.append(.object([
-                JSONMember("type", .string("object")),
-                JSONMember("properties", .object(fixed.map { JSONMember($0.name, .object([JSONMember("description", .string("\($0.type): \($0.doc)"))])) })),
-                JSONMember("additionalProperties", .bool(false)),
-            ]))
+        let description = kind.value.doc.isEmpty ? kind.summary : "\(kind.summary) \(kind.value.doc)"
+        var members = [JSONMember("description", .string(description))]
+        let shape = typeSchema(kind.value.type)
+        if kind.acceptsNull {
+            members.append(JSONMember("oneOf", .array([.object([JSONMember("type", .string("null"))]), .object(shape)])))
+        } else {
+            members += shape
         }
-        if let named {
-            shapes.append(.object([
-                JSONMember("type", .string("object")),
-                JSONMember("description", .string("\(named.name) → \(named.type): \(named.doc)")),
-            ]))
-        }
-        if let value {
-            members[0] = JSONMember("description", .string("\(kind.summary) \(value.type): \(value.doc)"))
-            return .object(members)
-        }
-        if shapes.count == 1, case .object(let shape) = shapes[0] { members += shape } else if !shapes.isEmpty { members.append(JSONMember("anyOf", .array(shapes))) }
         return .object(members)
     }
 
@@ -231,14 +243,21 @@ public enum ConfigSchema {
 
     private static func typeSchema(_ type: ConfigType) -> [JSONMember] {
         switch type {
-        case .string:
+        case .string, .fieldPath:
             return [JSONMember("type", .string("string"))]
+        case .expression:
+            // A literal is an expression too (`default: { total: 0 }`), and the loader
+            // reads any scalar's text.
+            return [JSONMember("type", .array([.string("string"), .string("number"), .string("boolean")]))]
         case .integer(let range):
             var m = [JSONMember("type", .string("integer")), JSONMember("minimum", .int(Int64(range.lowerBound)))]
             if range.upperBound < Int.max { m.append(JSONMember("maximum", .int(Int64(range.upperBound)))) }
             return m
         case .number(let range):
-            return [JSONMember("type", .string("number")), JSONMember("minimum", .double(range.lowerBound)), JSONMember("maximum", .double(range.upperBound))]
+            var m = [JSONMember("type", .string("number"))]
+            if range.lowerBound > -Double.greatestFiniteMagnitude { m.append(JSONMember("minimum", .double(range.lowerBound))) }
+            if range.upperBound < Double.greatestFiniteMagnitude { m.append(JSONMember("maximum", .double(range.upperBound))) }
+            return m
         case .boolean:
             return [JSONMember("type", .string("boolean"))]
         case .choice(let words):
@@ -246,6 +265,8 @@ public enum ConfigSchema {
         case .stringList:
             return [JSONMember("oneOf", .array([.object([JSONMember("type", .string("string"))]),
                                                 .object([JSONMember("type", .string("array")), JSONMember("items", .object([JSONMember("type", .string("string"))]))])]))]
+        case .arguments:
+            return [JSONMember("type", .string("array")), JSONMember("items", .object([JSONMember("type", .string("string"))]))]
         case .byteSize:
             return [JSONMember("type", .array([.string("integer"), .string("string")])),
                     JSONMember("pattern", .string("^[0-9_]+ *([kKmMgG]i?[bB]?|[bB])?$"))]
@@ -253,10 +274,14 @@ public enum ConfigSchema {
             return [JSONMember("type", .array([.string("number"), .string("string")])),
                     JSONMember("pattern", .string("^[0-9.]+ *(ms|s|m|min|h|d)?$"))]
         case .workers:
-            return [JSONMember("oneOf", .array([.object([JSONMember("type", .string("integer")), JSONMember("minimum", .int(1)), JSONMember("maximum", .int(256))]),
+            let range = ConfigType.workerRange
+            return [JSONMember("oneOf", .array([.object([JSONMember("type", .string("integer")), JSONMember("minimum", .int(Int64(range.lowerBound))),
+                                                         JSONMember("maximum", .int(Int64(range.upperBound)))]),
                                                 .object([JSONMember("const", .string("auto"))])]))]
         case .mapping(let keys):
             return object(keys)
+        case .fields(_, let value):
+            return [JSONMember("type", .string("object")), JSONMember("additionalProperties", .object(typeSchema(value)))]
         case .oneOf(let types):
             return [JSONMember("oneOf", .array(types.map { .object(typeSchema($0)) }))]
         case .list(let element):
@@ -302,35 +327,23 @@ public enum ConfigSchema {
         func section(_ title: String, _ keys: [ConfigKey], prefix: String) {
             text += "\n## `\(title)`\n\n| key | type | default | meaning |\n|---|---|---|---|\n"
             for key in keys {
-                let type = describe(key.type).replacingOccurrences(of: "|", with: "\\|")
-                text += "| `\(prefix)\(key.name)`\(key.isRequired ? " (required)" : "") | \(type) | \(key.defaultValue.map { "`\($0)`" } ?? "") | \(key.doc) |\n"
+                text += "| `\(prefix)\(key.name)`\(key.isRequired ? " (required)" : "") | \(cell(key.type.summary)) | \(key.defaultValue.map { "`\($0)`" } ?? "") | \(cell(key.doc)) |\n"
             }
         }
         section("top level", top, prefix: "")
         section("input", input, prefix: "input.")
+        section("input.xml", xml, prefix: "input.xml.")
         section("output", output, prefix: "output.")
+        section("output.routes[]", Array(route.prefix(route.count - outputSpec.count)), prefix: "")
+        text += "\nA route also takes every key of `output` from `format` on; what it does not set, it inherits.\n"
         section("errors", errors, prefix: "errors.")
         section("defaults", defaults, prefix: "defaults.")
         section("stages[]", stageCommon, prefix: "")
         text += "\nEach stage also has exactly one kind key; see docs/stages.md.\n"
+        section("tests[]", testCase, prefix: "")
         return text
     }
 
-    static func describe(_ type: ConfigType) -> String {
-        switch type {
-        case .string: return "string"
-        case .integer(let r): return r.upperBound == Int.max ? "integer ≥ \(r.lowerBound)" : "integer \(r.lowerBound)–\(r.upperBound)"
-        case .number(let r): return "number \(r.lowerBound)–\(r.upperBound)"
-        case .boolean: return "boolean"
-        case .choice(let words): return words.map { "`\($0)`" }.joined(separator: " \\| ")
-        case .stringList: return "string or list of strings"
-        case .byteSize: return "size (`16MiB`, `512KB`, bytes)"
-        case .duration: return "duration (`500ms`, `30s`, `5m`, `1h`)"
-        case .workers: return "integer 1–256 or `auto`"
-        case .mapping: return "mapping"
-        case .oneOf(let types): return types.map(describe).joined(separator: " or ")
-        case .list: return "list"
-        case .any: return "any"
-        }
-    }
+    /// Text for a Markdown table cell.
+    static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
 }

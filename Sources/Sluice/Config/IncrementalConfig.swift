@@ -5,15 +5,15 @@ import Foundation
 public struct IncrementalConfig: Sendable, Equatable {
     /// `input.min_age`: files modified less than this many seconds ago are left for a
     /// later run (they may still be being written). Default 0.
-    public var minAge: Double = 0
+    public var minAge: Double = ConfigSchema.Input.minAge.defaultValue!
     /// `input.on_change`: a file the ledger holds whose size or mtime changed and whose
     /// content differs: `reprocess` (default) its records again, `skip` it, or `error`
     /// (one `io` error line; the file counts as failed).
-    public var onChange: OnChange = .reprocess
+    public var onChange: OnChange = ConfigSchema.Input.onChange.defaultValue!
     /// `input.max_retries`: a file that failed (with the same size and mtime) more than
     /// this many times after its first failure is skipped as poison, with a warning,
     /// until it changes or the run is given `--retry-failed`. Default 2.
-    public var maxRetries: Int = 2
+    public var maxRetries: Int = ConfigSchema.Input.maxRetries.defaultValue!
     /// `input.on_success`: `keep` (default), `delete`, or `{ move: DIR }` for inputs whose
     /// records were committed, done after the ledger commit.
     public var onSuccess: PostAction = .keep
@@ -22,7 +22,7 @@ public struct IncrementalConfig: Sendable, Equatable {
 
     public init() {}
 
-    public enum OnChange: String, Sendable { case reprocess, skip, error }
+    public enum OnChange: String, Sendable, CaseIterable { case reprocess, skip, error }
 
     public enum PostAction: Sendable, Equatable {
         case keep
@@ -31,40 +31,35 @@ public struct IncrementalConfig: Sendable, Equatable {
         case move(String)
     }
 
-    static let keys = ["min_age", "on_change", "max_retries", "on_success", "on_failure"]
-
-    /// Reads the keys of ``keys`` from an `input:` mapping; nil after reporting a problem.
+    /// Reads `min_age`, `on_change`, `max_retries`, `on_success` and `on_failure` from
+    /// an `input:` mapping (declared in ``ConfigSchema/Input``); nil after reporting a problem.
     static func build(_ map: [String: ConfigNode]) -> IncrementalConfig? {
         var config = IncrementalConfig()
         var ok = true
-        if let node = map["min_age"] {
-            if let value = node.duration() { config.minAge = value } else { ok = false }
-        }
-        if let node = map["on_change"] {
-            if let value = node.choice(["reprocess", "skip", "error"]) { config.onChange = OnChange(rawValue: value)! } else { ok = false }
-        }
-        if let node = map["max_retries"] {
-            if let value = node.int(in: 0...1_000_000) { config.maxRetries = value } else { ok = false }
-        }
-        if let node = map["on_success"] {
-            if let value = postAction(node, allowDelete: true) { config.onSuccess = value } else { ok = false }
-        }
-        if let node = map["on_failure"] {
-            if let value = postAction(node, allowDelete: false) { config.onFailure = value } else { ok = false }
+        if let value = map.read(ConfigSchema.Input.minAge) { config.minAge = value } else { ok = false }
+        if let value = map.read(ConfigSchema.Input.onChange) { config.onChange = value } else { ok = false }
+        if let value = map.read(ConfigSchema.Input.maxRetries) { config.maxRetries = value } else { ok = false }
+        for (key, keyPath) in [(ConfigSchema.Input.onSuccess, \IncrementalConfig.onSuccess), (ConfigSchema.Input.onFailure, \.onFailure)] {
+            guard let node = map[key.name] else { continue }
+            if let value = postAction(node, key: key) { config[keyPath: keyPath] = value } else { ok = false }
         }
         return ok ? config : nil
     }
 
-    private static func postAction(_ node: ConfigNode, allowDelete: Bool) -> PostAction? {
+    /// A word (`keep`, `delete`: those `key` declares) or `{ move: DIR }`.
+    private static func postAction(_ node: ConfigNode, key: ConfigKey) -> PostAction? {
+        guard case .oneOf(let shapes) = key.type else { return nil }
+        let words = shapes.lazy.compactMap { shape -> [String]? in if case .choice(let words) = shape { words } else { nil } }.first ?? []
+        let move = ConfigSchema.Input.move.name
         if node.isMapping {
-            guard let map = node.mapping(allowed: ["move"]), let target = map["move"] else {
-                if node.mapping(allowed: ["move"]) != nil { node.report("expected { move: DIR }") }
+            guard let map = node.mapping(allowed: [move]), let target = map[move] else {
+                if node.mapping(allowed: [move]) != nil { node.report("expected { \(move): DIR }") }
                 return nil
             }
             guard let dir = target.string(), !dir.isEmpty else { return nil }
             return .move(dir)
         }
-        guard let word = node.choice(allowDelete ? ["keep", "delete"] : ["keep"]) else { return nil }
+        guard let word = node.choice(words) else { return nil }
         return word == "delete" ? .delete : .keep
     }
 }

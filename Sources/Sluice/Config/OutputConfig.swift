@@ -36,7 +36,9 @@ public struct OutputConfig: Sendable {
     /// Named outputs with `when:` conditions; empty for the single-output form.
     public var routes: [OutputRoute] = []
 
-    public enum Compression: String, Sendable { case none, gzip }
+    /// The `compression` words, in the docs' order: a new case is a new word of the
+    /// loader, docs and schema (see ``ConfigSchema/Output/compression``).
+    public enum Compression: String, Sendable, CaseIterable { case none, gzip }
 
     /// The outputs a run writes: the routes, or one unnamed route in the output directory.
     var effectiveRoutes: [OutputRoute] {
@@ -53,10 +55,11 @@ public struct OutputSpec: Sendable {
     public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv }
     public enum Layout: String, Sendable, CaseIterable { case merged, mirror, partitioned }
 
-    public var format: Format = .ndjson
-    public var compression: OutputConfig.Compression = .none
-    public var level: Int = 6
-    public var layout: Layout = .merged
+    // Defaults from the key table (``ConfigSchema/Output``), the one place they are written.
+    public var format: Format = ConfigSchema.Output.format.defaultValue!
+    public var compression: OutputConfig.Compression = ConfigSchema.Output.compression.defaultValue!
+    public var level: Int = ConfigSchema.Output.level.defaultValue!
+    public var layout: Layout = ConfigSchema.Output.layout.defaultValue!
     /// CSV: one column per expression (usually a field path); the header row holds the
     /// expressions' text.
     public var columns: [String] = []
@@ -68,7 +71,7 @@ public struct OutputSpec: Sendable {
     /// Partitioned layout: field paths (expressions) whose values name the directories.
     public var partitionBy: [String] = []
     /// Partitioned layout: the most partitions one run may write (each holds an open file).
-    public var maxOpenPartitions: Int = 256
+    public var maxOpenPartitions: Int = ConfigSchema.Output.maxOpenPartitions.defaultValue!
 
     /// Compiled `columns` and `partition_by`.
     var compiledColumns: [CompiledExpression] = []
@@ -138,12 +141,12 @@ extension OutputConfig {
             nameNode.report("must be a non-empty name without '/' that does not start with '.'")
         }
         var condition: CompiledExpression??
-        if let whenNode = map["when"] {
+        if let whenNode = map[ConfigSchema.Route.when.name] {
             condition = compile(whenNode).map { .some($0) }
         } else {
             condition = .some(nil)
         }
-        let directory = map["path"].map { $0.string() } ?? name
+        let directory = map.read(ConfigSchema.Route.path).map { $0 ?? name } ?? nil
         if let directory, directory.split(separator: "/").contains(where: { $0 == ".." || $0.hasPrefix(".") }) || directory.hasPrefix("/") {
             map["path"]?.report("must be a relative directory inside the output directory")
         }
@@ -165,33 +168,36 @@ extension OutputConfig {
     private static func buildSpec(_ map: [String: ConfigNode], node: ConfigNode, inheriting parent: OutputSpec) -> OutputSpec? {
         var spec = parent
         var ok = true
-        func read<T>(_ key: String, _ reader: (ConfigNode) -> T?) -> T? {
-            guard let n = map[key] else { return nil }
-            let value = reader(n)
+        /// The value of a key this mapping sets (nil when absent: the inherited value
+        /// stays), read through its declaration in ``ConfigSchema/Output``.
+        func read<T>(_ setting: Setting<T>) -> T? {
+            guard map[setting.name] != nil else { return nil }
+            let value = map.read(setting)
             if value == nil { ok = false }
             return value
         }
-        if let v = read("format", { $0.choice(OutputSpec.Format.allCases.map(\.rawValue)) }) { spec.format = OutputSpec.Format(rawValue: v)! }
-        if let v = read("compression", { $0.choice(["none", "gzip"]) }) { spec.compression = OutputConfig.Compression(rawValue: v)! }
-        if let v = read("level", { $0.int(in: 1...9) }) { spec.level = v }
-        if let v = read("layout", { $0.choice(OutputSpec.Layout.allCases.map(\.rawValue)) }) { spec.layout = OutputSpec.Layout(rawValue: v)! }
-        if let v = read("columns", { $0.stringList() }) {
+        let keys = ConfigSchema.Output.self
+        if let v = read(keys.format) { spec.format = v }
+        if let v = read(keys.compression) { spec.compression = v }
+        if let v = read(keys.level) { spec.level = v }
+        if let v = read(keys.layout) { spec.layout = v }
+        if let v = read(keys.columns) {
             spec.columns = v
             spec.compiledColumns = []
             for item in map["columns"]!.sequence() ?? [map["columns"]!] {
                 if let e = compile(item) { spec.compiledColumns.append(e) } else { ok = false }
             }
         }
-        if let v = read("max_records", { $0.int(in: 1...Int.max) }) { spec.maxRecords = v }
-        if let v = read("max_bytes", { $0.byteSize(in: 1...Int.max) }) { spec.maxBytes = v }
-        if let v = read("partition_by", { $0.stringList() }) {
+        if let v = read(keys.maxRecords) { spec.maxRecords = v }
+        if let v = read(keys.maxBytes) { spec.maxBytes = v }
+        if let v = read(keys.partitionBy) {
             spec.partitionBy = v
             spec.compiledPartitions = []
             for item in map["partition_by"]!.sequence() ?? [map["partition_by"]!] {
                 if let e = compile(item) { spec.compiledPartitions.append(e) } else { ok = false }
             }
         }
-        if let v = read("max_open_partitions", { $0.int(in: 1...100_000) }) { spec.maxOpenPartitions = v }
+        if let v = read(keys.maxOpenPartitions) { spec.maxOpenPartitions = v }
         guard ok else { return nil }
         if spec.format == .csv && spec.columns.isEmpty {
             (map["format"] ?? node).report("format csv needs 'columns' (a list of field paths)")

@@ -24,7 +24,7 @@ public struct PipelineConfig: Sendable {
     public var tests: [PipelineTestCase] = []
     /// `shutdown_grace`: seconds that files in flight get to finish after SIGINT/SIGTERM
     /// (default 30); past it the run stops them and commits only the finished files.
-    public var shutdownGrace: Double = 30
+    public var shutdownGrace: Double = ConfigSchema.Top.shutdownGrace.defaultValue!
 }
 
 /// A line and column in a config file (1-based).
@@ -51,7 +51,7 @@ public struct InputConfig: Sendable {
     public var maxDepth: Int
     /// A batch is closed early once its records' text passes this size (default 4 MiB);
     /// with `max_record_bytes` it bounds the bytes of one batch.
-    public var maxBatchBytes: Int = 4 << 20
+    public var maxBatchBytes: Int = ConfigSchema.Input.maxBatchBytes.defaultValue!
     /// Ledger, retry and post-action keys (see ``IncrementalConfig``).
     public var incremental = IncrementalConfig()
     /// How XML files map to records (`input.xml`).
@@ -174,15 +174,15 @@ extension PipelineConfig {
         if let name, name.isEmpty || name.contains("/") {
             top["name"]?.report("must be a non-empty name without '/'")
         }
-        let batchSize = top["batch_size"].map { $0.int(in: 1...1_000_000) } ?? 1024
+        let batchSize = top.read(ConfigSchema.Top.batchSize)
         let input = require("input").flatMap(buildInput)
         let output = require("output").flatMap(buildOutput)
-        let errors = top["errors"].map(buildErrors) ?? ErrorsConfig(path: "errors.ndjson", maxErrorRate: nil, maxErrors: nil)
+        let errors = top["errors"].map(buildErrors) ?? ErrorsConfig(path: ConfigSchema.Errors.path.defaultValue!, maxErrorRate: nil, maxErrors: nil)
 
         var defaults = StageDefaults()
         if let node = top["defaults"], let map = node.mapping(allowed: defaultsKeys) {
-            if let workers = map["workers"].flatMap(workerCount) { defaults.workers = workers }
-            if let queue = map["queue"].flatMap({ $0.int(in: 1...65_536) }) { defaults.queue = queue }
+            if let workers = map.read(ConfigSchema.Defaults.workers) { defaults.workers = workers }
+            if let queue = map.read(ConfigSchema.Defaults.queue) { defaults.queue = queue }
         }
         var stages: [StageSpec] = []
         if let list = top["stages"], !list.isNull, let items = list.sequence() {
@@ -196,7 +196,7 @@ extension PipelineConfig {
                 }
             }
         }
-        let grace = top["shutdown_grace"].map { $0.duration() } ?? 30
+        let grace = top.read(ConfigSchema.Top.shutdownGrace)
         guard let name, let batchSize, let input, let output, let errors, let grace else { return nil }
         var config = PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors,
                                     sourcePath: file, shutdownGrace: grace)
@@ -215,13 +215,13 @@ extension PipelineConfig {
             return nil
         }
         let path = pathNode.string()
-        let include = map["include"].map { $0.stringList() } ?? []
-        let exclude = map["exclude"].map { $0.stringList() } ?? []
-        let formatName = map["format"].map { $0.choice(["auto", "ndjson", "json", "xml"]) } ?? "auto"
-        let readers = map["readers"].map { $0.int(in: 1...256) } ?? 2
-        let maxRecord = map["max_record_bytes"].map { $0.byteSize(in: 16...(1 << 30)) } ?? (16 << 20)
-        let maxDepth = map["max_depth"].map { $0.int(in: 1...100_000) } ?? 512
-        let maxBatchBytes = map["max_batch_bytes"].map { $0.byteSize(in: 1024...(1 << 30)) } ?? (4 << 20)
+        let include = map.read(ConfigSchema.Input.include)
+        let exclude = map.read(ConfigSchema.Input.exclude)
+        let format = map.read(ConfigSchema.Input.format)
+        let readers = map.read(ConfigSchema.Input.readers)
+        let maxRecord = map.read(ConfigSchema.Input.maxRecordBytes)
+        let maxDepth = map.read(ConfigSchema.Input.maxDepth)
+        let maxBatchBytes = map.read(ConfigSchema.Input.maxBatchBytes)
         let xml = map["xml"].map(buildXML) ?? XMLOptions()
         if let include, let exclude {
             do {
@@ -231,7 +231,7 @@ extension PipelineConfig {
             }
         }
         let incremental = IncrementalConfig.build(map)
-        guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
+        guard let path, let include, let exclude, let format,
               let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
                            maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
@@ -243,36 +243,35 @@ extension PipelineConfig {
 
     private static func buildErrors(_ node: ConfigNode) -> ErrorsConfig? {
         guard let map = node.mapping(allowed: errorsKeys) else { return nil }
-        let path = map["path"].map { $0.string() } ?? "errors.ndjson"
-        var rate: Double?? = .some(nil)
-        if let n = map["max_error_rate"] { rate = n.double(in: 0...1).map { .some($0) } }
-        var count: Int?? = .some(nil)
-        if let n = map["max_errors"] { count = n.int(in: 0...Int.max).map { .some($0) } }
+        let path = map.read(ConfigSchema.Errors.path)
+        let rate = map.read(ConfigSchema.Errors.maxErrorRate)
+        let count = map.read(ConfigSchema.Errors.maxErrors)
         guard let path, let rate, let count else { return nil }
         if path.isEmpty || path.hasSuffix("/") { map["path"]?.report("must name a file") }
         return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count)
     }
 
-    /// `defaults:` — sizing for stages that do not set their own.
+    /// `defaults:` — sizing for stages that do not set their own (defaults from
+    /// ``ConfigSchema/Defaults``, the one place they are written).
     struct StageDefaults {
-        var workers = 2
-        var queue = 8
+        var workers = ConfigSchema.Defaults.workers.defaultValue!
+        var queue = ConfigSchema.Defaults.queue.defaultValue!
     }
 
     /// A worker count: a number, or `auto` for the number of cores.
     static func workerCount(_ node: ConfigNode) -> Int? {
         if node.node.scalar?.string == "auto" { return ProcessInfo.processInfo.activeProcessorCount }
-        return node.int(in: 1...256)
+        return node.int(in: ConfigType.workerRange)
     }
 
     private static func buildStage(_ node: ConfigNode, index: Int, defaults: StageDefaults) -> StageSpec? {
         let kindNames = StageRegistry.kinds.map(\.name)
         guard let map = node.mapping(allowed: stageCommonKeys + kindNames) else { return nil }
         let kinds = kindNames.filter { map[$0] != nil }
-        let name = map["name"].map { $0.string() } ?? "\(kinds.first ?? "stage")-\(index + 1)"
-        let workers = map["workers"].map(workerCount) ?? defaults.workers
-        let queue = map["queue"].map { $0.int(in: 1...65_536) } ?? defaults.queue
-        let onError = map["on_error"].map { $0.choice(StageErrorPolicy.allCases.map(\.rawValue)) } ?? "report"
+        let name = map.read(ConfigSchema.Stage.name).map { $0 ?? "\(kinds.first ?? "stage")-\(index + 1)" }
+        let workers = map["workers"] == nil ? defaults.workers : map.read(ConfigSchema.Stage.workers)
+        let queue = map["queue"] == nil ? defaults.queue : map.read(ConfigSchema.Stage.queue)
+        let onError = map.read(ConfigSchema.Stage.onError)
         guard kinds.count == 1, let kindName = kinds.first, let kind = StageRegistry.kind(named: kindName) else {
             if kinds.isEmpty {
                 node.report("a stage needs one of: \(kindNames.joined(separator: ", "))")
@@ -281,9 +280,9 @@ extension PipelineConfig {
             }
             return nil
         }
-        guard let name, let workers, let queue, let onError, let policy = StageErrorPolicy(rawValue: onError) else { return nil }
-        guard let stage = kind.make(map[kindName]!, name) else { return nil }
-        return StageSpec(name: name, kind: kindName, workers: workers, queue: queue, stage: stage, onError: policy)
+        guard let name, let workers, let queue, let onError else { return nil }
+        guard let stage = kind.make(map[kindName]!, stageName: name) else { return nil }
+        return StageSpec(name: name, kind: kindName, workers: workers, queue: queue, stage: stage, onError: onError)
     }
 }
 
@@ -311,7 +310,8 @@ extension PipelineConfig {
     /// config has none (parsing and encoding happen inside stage workers).
     public var effectiveStages: [StageSpec] {
         stages.isEmpty
-            ? [StageSpec(name: "passthrough", kind: "passthrough", workers: 2, queue: 8, stage: PassThroughStage())]
+            ? [StageSpec(name: "passthrough", kind: "passthrough", workers: StageDefaults().workers, queue: StageDefaults().queue,
+                         stage: PassThroughStage())]
             : stages
     }
 

@@ -39,8 +39,8 @@ public struct PipelineTestCase: Sendable, Equatable {
         public var line: Int?
     }
 
-    static let keys = ["name", "input", "input_file", "output", "output_count", "errors"]
-    static let errorKeys = ["stage", "kind", "message", "line"]
+    static let keys = ConfigSchema.names(ConfigSchema.testCase)
+    static let errorKeys = ConfigSchema.names(ConfigSchema.TestCase.expectedError)
 
     /// Reads a `tests:` list.
     static func parseList(_ node: ConfigNode) -> [PipelineTestCase] {
@@ -64,13 +64,14 @@ public struct PipelineTestCase: Sendable, Equatable {
         let inputFile = map["input_file"]?.string()
         if map["input"] == nil && inputFile == nil { node.report("a test needs 'input' or 'input_file'") }
         let output = map["output"]?.sequence().map { $0.map { jsonValue($0.node) } }
-        let outputCount = map["output_count"]?.int(in: 0...Int.max)
+        let outputCount = map.read(ConfigSchema.TestCase.outputCount) ?? nil
         var errors: [ExpectedError]?
         if let list = map["errors"], !list.isNull {
             errors = list.sequence()?.compactMap { item in
                 guard let e = item.mapping(allowed: errorKeys) else { return nil }
-                return ExpectedError(stage: e["stage"]?.string(), kind: e["kind"]?.choice(ErrorKind.allCases.map(\.rawValue)),
-                                     message: e["message"]?.string(), line: e["line"]?.int(in: 1...Int.max))
+                let keys = ConfigSchema.TestCase.self
+                return ExpectedError(stage: e.read(keys.errorStage) ?? nil, kind: (e.read(keys.errorKind) ?? nil)?.rawValue,
+                                     message: e.read(keys.errorMessage) ?? nil, line: e.read(keys.errorLine) ?? nil)
             }
         } else if map["errors"] != nil {
             errors = []

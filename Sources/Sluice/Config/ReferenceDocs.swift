@@ -14,27 +14,49 @@ public enum ReferenceDocs {
         return text
     }
 
-    /// `docs/stages.md`: every stage kind, from ``StageRegistry/kinds``, with its own keys
-    /// (``StageKind/keys``) and the keys every stage takes.
+    /// `docs/stages.md`: every stage kind, from ``StageRegistry/kinds`` — each kind's
+    /// declared value and keys (types, required, defaults) — and the keys every stage takes.
     public static var stages: String {
         var text = "<!-- THIS FILE IS GENERATED from StageRegistry.kinds; do not edit. -->\n# Stages\n\n"
-        text += "Every stage takes `name`, `workers` (default 2), `queue` (default 8) and `on_error`: "
-        text += "`report` (default: the record goes to the error report), `drop` (counted as `dropped`, no error line) "
-        text += "or `fail` (the run stops with exit 1, naming the stage and the error). "
-        text += "The keys of each kind follow the table; the full discussion of a stage is the doc comment of its type "
+        text += "Every stage takes these keys besides its kind's key:\n\n"
+        text += table(ConfigSchema.stageCommon)
+        text += "\nThe keys of each kind follow the table; the full discussion of a stage is the doc comment of its type "
         text += "in Sources/Sluice/Stages/.\n\n"
         text += "| kind | what it does |\n|---|---|\n"
         for kind in StageRegistry.kinds {
             text += "| [`\(kind.name)`](#\(kind.name)) | \(kind.summary) |\n"
         }
         for kind in StageRegistry.kinds {
-            text += "\n## \(kind.name)\n\n\(kind.summary)\n"
-            guard !kind.keys.isEmpty else { continue }
-            text += "\n| key | value | meaning |\n|---|---|---|\n"
-            for key in kind.keys {
-                let name = key.isFixed ? "`\(key.name)`" : "*\(key.name.replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;"))*"
-                text += "| \(name) | \(key.type) | \(key.doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
+            text += "\n## \(kind.name)\n\n\(kind.summary)\n\n```yaml\n- \(kind.name): \(kind.example)\n```\n\n"
+            text += table(rows(kind))
+        }
+        return text
+    }
+
+    /// The rows of a kind: its plain value (`(value)`), its user-named keys (`<field path>`)
+    /// and its fixed keys.
+    private static func rows(_ kind: StageKind) -> [ConfigKey] {
+        func rows(_ type: ConfigType, doc: String) -> [ConfigKey] {
+            switch type {
+            case .mapping(let keys): return keys
+            case .fields(let label, let value): return [ConfigKey("<\(label)>", value, doc)]
+            case .oneOf(let types): return types.flatMap { rows($0, doc: doc) }
+            default: return [ConfigKey("(value)", type, doc)]
             }
+        }
+        return rows(kind.value.type, doc: kind.value.doc)
+    }
+
+    private static func table(_ keys: [ConfigKey]) -> String {
+        var text = "| key | value | meaning |\n|---|---|---|\n"
+        for key in keys {
+            let name = key.name.hasPrefix("<") || key.name.hasPrefix("(")
+                ? "*\(key.name.replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;"))*"
+                : "`\(key.name)`"
+            var meaning = key.doc
+            if key.isRequired { meaning = "Required. " + meaning }
+            if let value = key.defaultValue { meaning += " Default: `\(value)`." }
+            text += "| \(name) | \(ConfigSchema.cell(key.type.summary)) | \(ConfigSchema.cell(meaning)) |\n"
         }
         return text
     }

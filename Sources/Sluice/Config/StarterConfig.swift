@@ -99,9 +99,9 @@ public enum StarterConfig {
             lines.append("  xml:")
             lines.append("    record: \(first.name)                # candidates: " + found.xmlRecords.prefix(6).map { "\($0.name) ×\($0.count)" }.joined(separator: ", "))
         }
-        lines.append("  readers: 2")
-        lines.append("batch_size: 1024")
-        lines.append("defaults: { workers: 2, queue: 8 }")
+        lines.append("  readers: \(ConfigSchema.Input.readers.defaultValue!)")
+        lines.append("batch_size: \(ConfigSchema.Top.batchSize.defaultValue!)")
+        lines.append("defaults: { workers: \(ConfigSchema.Defaults.workers.defaultValue!), queue: \(ConfigSchema.Defaults.queue.defaultValue!) }")
         lines.append("# Fields seen in \(found.sampled) sampled records (path: kind, share of records):")
         for field in found.fields.prefix(40) {
             let share = found.sampled == 0 ? 0 : field.count * 100 / found.sampled

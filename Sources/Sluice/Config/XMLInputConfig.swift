@@ -4,8 +4,10 @@ extension PipelineConfig {
     /// `input.xml:` — see ``XMLOptions`` for each key.
     static func buildXML(_ node: ConfigNode) -> XMLOptions? {
         guard let map = node.mapping(allowed: xmlKeys) else { return nil }
-        var records: [XMLRecordPath]? = [XMLRecordPath("/*/*")!]
-        if let recordNode = map["record"], let texts = recordNode.stringList() {
+        var records: [XMLRecordPath]?
+        let x = ConfigSchema.XML.self
+        if let texts = map.read(x.record) {
+            let recordNode = map["record"] ?? node
             if texts.isEmpty {
                 recordNode.report("expected at least one element path")
                 records = nil
@@ -16,17 +18,15 @@ extension PipelineConfig {
                 }
                 records = parsed.contains(nil) ? nil : parsed.compactMap { $0 }
             }
-        } else if map["record"] != nil {
-            records = nil
         }
-        let arrays = map["arrays"].map { $0.stringList() } ?? []
-        let attributePrefix = map["attribute_prefix"].map { $0.string() } ?? "@"
-        let textKey = map["text_key"].map { $0.string() } ?? "#text"
-        let nameKey = map["name_key"].map { $0.string() } ?? "#name"
-        let namespaces = map["namespaces"].map { $0.choice(["keep", "strip"]) } ?? "keep"
-        let maxDepth = map["max_depth"].map { $0.int(in: 1...10_000) } ?? 256
-        let maxAttributes = map["max_attributes"].map { $0.int(in: 1...100_000) } ?? 256
-        let maxToken = map["max_token_bytes"].map { $0.byteSize(in: 64...(1 << 30)) } ?? (1 << 20)
+        let arrays = map.read(x.arrays)
+        let attributePrefix = map.read(x.attributePrefix)
+        let textKey = map.read(x.textKey)
+        let nameKey = map.read(x.nameKey)
+        let namespaces = map.read(x.namespaces)
+        let maxDepth = map.read(x.maxDepth)
+        let maxAttributes = map.read(x.maxAttributes)
+        let maxToken = map.read(x.maxTokenBytes)
         if let textKey, textKey.isEmpty { map["text_key"]?.report("must not be empty") }
         if let nameKey, nameKey.isEmpty { map["name_key"]?.report("must not be empty") }
         guard let records, let arrays, let attributePrefix, let textKey, !textKey.isEmpty, let nameKey, !nameKey.isEmpty,

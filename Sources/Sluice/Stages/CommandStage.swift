@@ -42,7 +42,7 @@ public struct CommandStage: Stage {
         /// up in `PATH` unless it contains a `/`. Never split from a string: use
         /// `[sh, -c, "..."]` for a shell command.
         public var argv: [String]
-        /// How long a worker may take to answer a whole batch (default 30s).
+        /// How long a worker may take to answer a whole batch (default 30s, ``Keys/timeout``).
         public var timeout: Duration
         /// Worker replacements allowed per run before the run fails (default 10).
         public var maxRestarts: Int
@@ -55,9 +55,9 @@ public struct CommandStage: Stage {
         /// SIGTERM (and SIGKILL one second later) (default 5s).
         public var stopGrace: Duration
 
-        public init(argv: [String], timeout: Duration = .seconds(30), maxRestarts: Int = 10,
+        public init(argv: [String], timeout: Duration = Keys.timeout.defaultValue!, maxRestarts: Int = Keys.maxRestarts.defaultValue!,
                     environment: [String: String] = [:], workingDirectory: String? = nil,
-                    stopGrace: Duration = .seconds(5)) {
+                    stopGrace: Duration = Keys.stopGrace.defaultValue!) {
             self.argv = argv
             self.timeout = timeout
             self.maxRestarts = maxRestarts
@@ -68,8 +68,6 @@ public struct CommandStage: Stage {
     }
 
     public static let kind = "command"
-    /// Keys of the long form.
-    static let keys = ["run", "timeout", "max_restarts", "env", "cwd", "stop_grace"]
     /// Nesting limit of answers (the default `input.max_depth`); deeper is garbage.
     static let maxAnswerDepth = 512
     /// How long a faulty worker has between SIGTERM and SIGKILL.

@@ -23,7 +23,7 @@ public final class DedupeStage: Stage, @unchecked Sendable {
         /// Most distinct keys remembered before the run fails (default 1,000,000).
         public var maxKeys: Int
 
-        public init(key: String, maxKeys: Int = 1_000_000) {
+        public init(key: String, maxKeys: Int = Keys.maxKeys.defaultValue!) {
             self.key = key
             self.maxKeys = maxKeys
         }

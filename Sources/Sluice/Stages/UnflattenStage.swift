@@ -21,7 +21,7 @@ public struct UnflattenStage: Stage {
         /// `keep` (default) or `index`.
         public var arrays: String
 
-        public init(separator: String = ".", arrays: String = "keep") {
+        public init(separator: String = Keys.separator.defaultValue!, arrays: String = Keys.arrays.defaultValue!) {
             self.separator = separator
             self.arrays = arrays
         }

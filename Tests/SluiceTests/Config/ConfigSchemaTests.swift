@@ -29,7 +29,10 @@ import Testing
 
     /// A minimal config with `value` set at `path` (a dotted key path).
     static func config(setting path: String, to value: String) -> String {
-        "name: t\ninput: { path: in }\noutput: { path: out }\n"
+        if path.hasPrefix("input.xml.") {
+            return "name: t\ninput: { path: in, xml: { \(path.dropFirst(10)): \(value) } }\noutput: { path: out }\n"
+        }
+        return "name: t\ninput: { path: in }\noutput: { path: out }\n"
             .replacingOccurrences(of: "input: { path: in }", with: path.hasPrefix("input.") ? "input: { path: in, \(path.dropFirst(6)): \(value) }" : "input: { path: in }")
             .replacingOccurrences(of: "output: { path: out }", with: path.hasPrefix("output.") ? "output: { path: out, \(path.dropFirst(7)): \(value) }" : "output: { path: out }")
             + (path.hasPrefix("errors.") ? "errors: { \(path.dropFirst(7)): \(value) }\n" : "")
@@ -39,7 +42,7 @@ import Testing
 
     static var checkedKeys: [(String, ConfigType)] {
         var keys: [(String, ConfigType)] = []
-        for (prefix, list) in [("", ConfigSchema.top), ("input.", ConfigSchema.input), ("output.", ConfigSchema.output),
+        for (prefix, list) in [("", ConfigSchema.top), ("input.", ConfigSchema.input), ("input.xml.", ConfigSchema.xml), ("output.", ConfigSchema.output),
                                ("errors.", ConfigSchema.errors), ("defaults.", ConfigSchema.defaults)] {
             for key in list where key.name != "path" { keys.append((prefix + key.name, key.type)) }
         }
@@ -81,6 +84,6 @@ import Testing
                 break
             }
         }
-        #expect(checked >= 12)
+        #expect(checked >= 16)
     }
 }

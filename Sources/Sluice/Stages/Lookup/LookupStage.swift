@@ -60,8 +60,8 @@ public struct LookupStage: Stage {
         public var maxRows: Int
 
         public init(file: String, format: String? = nil, key: String, keyColumn: String, fields: [SelectStage.Field] = [],
-                    into: String? = nil, onMiss: String = "keep", defaults: [SelectStage.Field] = [],
-                    duplicates: String = "error", maxRows: Int = 1_000_000) {
+                    into: String? = nil, onMiss: String = Keys.onMiss.defaultValue!, defaults: [SelectStage.Field] = [],
+                    duplicates: String = Keys.duplicates.defaultValue!, maxRows: Int = Keys.maxRows.defaultValue!) {
             self.file = file
             self.format = format
             self.key = key
