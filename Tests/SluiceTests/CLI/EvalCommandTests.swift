@@ -88,4 +88,23 @@ import Testing
         #expect(r.code == 2)
         #expect(r.stderr.contains("either an expression or --stage"))
     }
+
+    @Test func completionScriptsKnowEverySubcommand() throws {
+        let binary = try #require(CLITests.binary, "the sluice binary is not built")
+        for shell in ["bash", "zsh", "fish"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+            process.arguments = ["-k", "5", "60", binary.path, "--generate-completion-script", shell]
+            process.environment = ["SWIFT_BACKTRACE": "enable=no"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            for subcommand in ["run", "validate", "explain", "test", "eval", "init", "schema", "summary"] {
+                #expect(text.contains(subcommand), "\(shell) completion lacks \(subcommand)")
+            }
+        }
+    }
 }
