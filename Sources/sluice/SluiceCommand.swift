@@ -14,7 +14,7 @@ struct SluiceCommand: ParsableCommand {
             config error · 4 another run holds the lock · 130/143 stopped by SIGINT/SIGTERM.
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self, Explain.self, Test.self, Init.self, Schema.self, Summary.self]
+        subcommands: [Run.self, Validate.self, Explain.self, Test.self, Eval.self, Init.self, Schema.self, Summary.self]
     )
 }
 

@@ -223,7 +223,8 @@ struct ExpressionCompiler {
 
         case .call(let name, let argumentSyntax):
             guard let function = ExpressionFunction.named(name) else {
-                let suggestion = ExpressionCompiler.closest(to: name, among: ExpressionFunction.all.map(\.name))
+                let suggestion = ExpressionHints.functionAlias(for: name)
+                    ?? ExpressionCompiler.closest(to: name, among: ExpressionFunction.all.map(\.name))
                 throw ExpressionError("unknown function '\(name)'", column: column,
                                       hint: suggestion.map { "did you mean '\($0)'?" })
             }

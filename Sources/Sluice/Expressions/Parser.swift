@@ -86,7 +86,8 @@ struct Parser {
 
     private mutating func expectEnd() throws(ExpressionError) {
         guard current.kind == .end else {
-            throw ExpressionError("unexpected \(current.display)", column: current.column)
+            throw ExpressionError("unexpected \(current.display)", column: current.column,
+                                  hint: ExpressionHints.operatorHint(for: current, after: position > 0 ? tokens[position - 1] : nil))
         }
     }
 

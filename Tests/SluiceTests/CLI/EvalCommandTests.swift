@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// `sluice eval` as a process: records from --record or stdin, values on stdout, errors on
+/// stderr with the failing part underlined, exit codes 0 / 1 / 2.
+@Suite struct EvalCommandTests {
+    struct Outcome {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func eval(_ arguments: [String], stdin: String? = nil) throws -> Outcome {
+        let binary = try #require(CLITests.binary, "the sluice binary is not built")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["-k", "5", "60", binary.path, "eval"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        process.environment = environment
+        let input = Pipe(), out = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        input.fileHandleForWriting.write(Data((stdin ?? "").utf8))
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func recordsFromArguments() throws {
+        let r = try Self.eval(["round(total * 100)", "--record", #"{"total": 12.5}"#, "--record", #"{"total": 1}"#])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout == "1250\n100\n")
+    }
+
+    @Test func recordsFromStdinAndAFailureUnderlined() throws {
+        let r = try Self.eval(["total > 10 && len(items) > 1"], stdin: "{\"total\": 20, \"items\": [1, 2]}\n{\"total\": \"x\"}\n\n{\"total\": 5}\n")
+        #expect(r.code == 1)
+        #expect(r.stdout == "true\nfalse\n")
+        #expect(r.stderr == """
+            record 2: error: cannot compare string with int using '>' in 'total > 10'
+              total > 10 && len(items) > 1
+              ^^^^^^^^^^
+
+            """)
+    }
+
+    @Test func noRecordEvaluatesOnTheEmptyRecord() throws {
+        let r = try Self.eval(["1 + 2 * 3"])
+        #expect(r.code == 0)
+        #expect(r.stdout == "7\n")
+        let now = try Self.eval(["format_time(now(), '%Y-%m-%d', 'UTC')", "--now", "2026-12-01T08:00:00Z"])
+        #expect(now.stdout == "\"2026-12-01\"\n", "\(now.stderr)")
+    }
+
+    @Test func compileErrorExitsTwoWithAHint() throws {
+        let r = try Self.eval(["status == 'x' and total > 1"])
+        #expect(r.code == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr == """
+            error: unexpected 'and' at column 15 (write '&&' for and)
+              status == 'x' and total > 1
+                            ^
+
+            """)
+    }
+
+    @Test func stageMode() throws {
+        let r = try Self.eval(["--stage", "filter: 'total > 10'"], stdin: "{\"total\": 20}\n{\"total\": 5}\n{\"total\": null}\n")
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout == "{\"total\": 20}\n")
+        let bad = try Self.eval(["--stage", "validate: { required: [id] }", "--record", "{}", "--record", #"{"id": 1}"#])
+        #expect(bad.code == 1)
+        #expect(bad.stdout == "{\"id\": 1}\n")
+        #expect(bad.stderr.contains("missing required field 'id'"))
+        let broken = try Self.eval(["--stage", "filtr: 'x'"])
+        #expect(broken.code == 2)
+        #expect(broken.stderr.contains("--stage:1:1:"))
+    }
+
+    @Test func expressionAndStageTogetherIsAUsageError() throws {
+        let r = try Self.eval(["a", "--stage", "filter: a"])
+        #expect(r.code == 2)
+        #expect(r.stderr.contains("either an expression or --stage"))
+    }
+
+    @Test func completionScriptsKnowEverySubcommand() throws {
+        let binary = try #require(CLITests.binary, "the sluice binary is not built")
+        for shell in ["bash", "zsh", "fish"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+            process.arguments = ["-k", "5", "60", binary.path, "--generate-completion-script", shell]
+            process.environment = ["SWIFT_BACKTRACE": "enable=no"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            for subcommand in ["run", "validate", "explain", "test", "eval", "init", "schema", "summary"] {
+                #expect(text.contains(subcommand), "\(shell) completion lacks \(subcommand)")
+            }
+        }
+    }
+}
