@@ -8,8 +8,11 @@ import Sluice
 struct SluiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
-        abstract: "Stream a directory of gzip/plain JSON and NDJSON files through a pipeline of stages.",
+        abstract: "Stream a directory of JSON, NDJSON and XML files (plain or compressed) through a pipeline of stages.",
         discussion: """
+            Reference: sluice help stages | stage NAME | functions | expressions | tests | \
+            outputs | config (the same text as docs/).
+
             Exit codes: 0 success · 1 error threshold exceeded or fatal I/O · 2 usage or \
             config error · 4 another run holds the lock · 130/143 stopped by SIGINT/SIGTERM.
             """,
@@ -23,6 +26,9 @@ struct SluiceCommand: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        if let code = HelpCommand.exitCode(for: Array(CommandLine.arguments.dropFirst())) {
+            Foundation.exit(code)
+        }
         do {
             var command = try SluiceCommand.parseAsRoot()
             try command.run()

@@ -108,3 +108,22 @@ import Testing
         }
     }
 }
+
+/// `sluice help TOPIC` as a process.
+@Suite struct HelpCommandTests {
+    @Test func topicsAndSubcommands() throws {
+        let topics = try CLITests.sluice(["help"])
+        #expect(topics.code == 0)
+        #expect(topics.stdout.contains("sluice help stage NAME"))
+        let stage = try CLITests.sluice(["help", "stage", "dedupe"])
+        #expect(stage.code == 0, "\(stage.stderr)")
+        #expect(stage.stdout.hasPrefix("dedupe\n------\n"))
+        let unknown = try CLITests.sluice(["help", "stage", "dedup"])
+        #expect(unknown.code == 2)
+        #expect(unknown.stderr.contains("did you mean 'dedupe'?"))
+        // A subcommand's help is still ArgumentParser's.
+        let run = try CLITests.sluice(["help", "run"])
+        #expect(run.code == 0)
+        #expect(run.stdout.contains("USAGE: sluice run"))
+    }
+}

@@ -2,10 +2,10 @@ import Foundation
 import Testing
 @testable import Sluice
 
-/// docs/functions.md and docs/stages.md are generated from the code; this fails when they
+/// docs/functions.md, docs/stages.md and docs/expressions.md are generated from the code; this fails when they
 /// are stale. Regenerate with `SLUICE_UPDATE_DOCS=1 swift test --filter ReferenceDocs`.
 @Suite struct ReferenceDocsTests {
-    @Test(arguments: [("functions.md", ReferenceDocs.functions), ("stages.md", ReferenceDocs.stages)])
+    @Test(arguments: [("functions.md", ReferenceDocs.functions), ("stages.md", ReferenceDocs.stages), ("expressions.md", ReferenceDocs.expressions)])
     func docIsUpToDate(file: String, text: String) throws {
         let url = TestSupport.packageRoot.appendingPathComponent("docs").appendingPathComponent(file)
         if ProcessInfo.processInfo.environment["SLUICE_UPDATE_DOCS"] == "1" {
