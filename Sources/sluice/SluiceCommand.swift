@@ -26,8 +26,19 @@ struct SluiceCommand: ParsableCommand {
 @main
 enum Main {
     static func main() {
-        if let code = HelpCommand.exitCode(for: Array(CommandLine.arguments.dropFirst())) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let code = HelpCommand.exitCode(for: arguments) {
             Foundation.exit(code)
+        }
+        // An unknown first word is a mistyped subcommand far more often than anything else.
+        let names = SluiceCommand.configuration.subcommands.map { $0._commandName } + ["help"]
+        if let word = arguments.first, !word.hasPrefix("-"), !names.contains(word) {
+            var message = "sluice: unknown command '\(word)'"
+            // Swapped letters (rnu) are two edits away; same letters in another order count too.
+            let guess = closestMatch(to: word, in: names) ?? names.first { $0.sorted() == word.sorted() }
+            if let guess { message += " (did you mean 'sluice \(guess)'?)" }
+            printError(message + "; the commands: \(names.filter { $0 != "help" }.joined(separator: ", ")) (sluice --help)")
+            Foundation.exit(2)
         }
         do {
             var command = try SluiceCommand.parseAsRoot()

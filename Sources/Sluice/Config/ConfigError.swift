@@ -16,9 +16,10 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `file:line:column: message`, the format editors and CI logs understand.
+    /// A problem with no place (an unreadable file, a `--set` argument) leaves the place out.
     public var description: String {
-        let place = line > 0 ? "\(line):\(column)" : "0:0"
-        return "\(file.isEmpty ? "<config>" : file):\(place): \(message)"
+        let name = file.isEmpty ? "<config>" : file
+        return line > 0 ? "\(name):\(line):\(column): \(message)" : "\(name): \(message)"
     }
 }
 

@@ -10,12 +10,27 @@ public final class ConfigDiagnostics: @unchecked Sendable {
         self.file = file
     }
 
+    /// `--set` arguments by the key path they replaced (`stages[1].workers`): a problem
+    /// inside a replaced value names the argument, not the file place it replaced.
+    var overridden: [(path: String, argument: String)] = []
+
     func report(_ message: String, at mark: Mark?) {
-        problems.append(ConfigProblem(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, message: message))
+        report(message, line: mark?.line ?? 0, column: mark?.column ?? 0)
     }
 
     func report(_ message: String, line: Int, column: Int) {
+        if let argument = overrideArgument(for: message) {
+            problems.append(ConfigProblem(file: "--set \(argument)", line: 0, column: 0, message: message))
+            return
+        }
         problems.append(ConfigProblem(file: file, line: line, column: column, message: message))
+    }
+
+    /// The `--set` argument whose key path starts the message (`stages[1].workers: ...`).
+    private func overrideArgument(for message: String) -> String? {
+        overridden.last { entry in
+            message.hasPrefix(entry.path + ":") || message.hasPrefix(entry.path + ".") || message.hasPrefix(entry.path + "[")
+        }?.argument
     }
 }
 
@@ -40,7 +55,7 @@ public struct ConfigNode {
 
     /// Records a problem at this node.
     public func report(_ message: String) {
-        diagnostics.report("\(path): \(message)", at: mark)
+        diagnostics.report(path.isEmpty ? "the config: \(message)" : "\(path): \(message)", at: mark)
     }
 
     /// Records a problem at a column inside this scalar (for expression errors).
@@ -72,7 +87,11 @@ public struct ConfigNode {
     public func mapping(allowed: [String], quiet: Bool = false) -> [String: ConfigNode]? {
         let diagnostics = quiet ? ConfigDiagnostics(file: "") : self.diagnostics
         guard case .mapping(let mapping) = node else {
-            if !quiet { report("expected a mapping, got \(typeName(node))") }
+            if !quiet {
+                report(path.isEmpty
+                       ? "expected a mapping of keys (name:, input:, stages:, output:, ...), got \(typeName(node))"
+                       : "expected a mapping, got \(typeName(node))")
+            }
             return nil
         }
         var result: [String: ConfigNode] = [:]
@@ -86,6 +105,8 @@ public struct ConfigNode {
                 var message = "\(childPath): unknown key '\(key)'"
                 if let suggestion = closestMatch(to: key, in: allowed) {
                     message += " (did you mean '\(suggestion)'?)"
+                } else if let place = ConfigSchema.place(of: key, outside: path) {
+                    message += " (did you mean '\(place)'? '\(key)' belongs under '\(place.split(separator: ".").dropLast().joined(separator: "."))'; check its indentation)"
                 }
                 diagnostics.report(message, at: keyNode.mark)
                 continue
@@ -144,6 +165,10 @@ public struct ConfigNode {
             report("expected an integer, got \(typeName(node))")
             return nil
         }
+        if s.style == .singleQuoted || s.style == .doubleQuoted {
+            report("expected an integer, got the string \"\(s.string)\" (write it without quotes)")
+            return nil
+        }
         guard range.contains(value) else {
             report("\(value) is out of range \(range.lowerBound)...\(range.upperBound)")
             return nil
@@ -154,6 +179,10 @@ public struct ConfigNode {
     public func double(in range: ClosedRange<Double>) -> Double? {
         guard case .scalar(let s) = node, let value = Double(s.string) else {
             report("expected a number, got \(typeName(node))")
+            return nil
+        }
+        if s.style == .singleQuoted || s.style == .doubleQuoted {
+            report("expected a number, got the string \"\(s.string)\" (write it without quotes)")
             return nil
         }
         guard range.contains(value) else {
@@ -223,7 +252,7 @@ extension ConfigNode {
             return nil
         }
         guard let value = parseDurationValue(s.string) else {
-            report("expected a duration such as 500ms, 2s, 5m or 1h, got '\(s.string)'")
+            report(durationProblem(s.string))
             return nil
         }
         guard range.contains(value) else {
@@ -232,6 +261,15 @@ extension ConfigNode {
         }
         return value
     }
+}
+
+/// Why `text` is not a duration, in words that say what to write.
+public func durationProblem(_ text: String) -> String {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if !trimmed.isEmpty, Double(trimmed) != nil {
+        return "'\(trimmed)' has no unit: write \(trimmed)s (or \(trimmed)ms, \(trimmed)m, \(trimmed)h)"
+    }
+    return "expected a duration such as 500ms, 2s, 5m or 1h, got '\(text)'"
 }
 
 /// A duration from the text that ``parseDuration(_:)`` reads (one parser for every

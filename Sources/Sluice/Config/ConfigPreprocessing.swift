@@ -18,9 +18,10 @@ enum ConfigPreprocessing {
             let text = expand(scalar.string, environment: environment, problems: &problems)
             for problem in problems { diagnostics.report(problem, at: scalar.mark) }
             if text != scalar.string {
-                let style = scalar.style
+                // A value that came from the environment is typed by what it says: `"${N}"`
+                // (quoted so YAML keeps the braces) set to 4 is the integer 4.
                 scalar.string = text
-                scalar.style = style
+                scalar.style = .plain
             }
             return .scalar(scalar)
         case .mapping(let mapping):
@@ -97,8 +98,10 @@ enum ConfigPreprocessing {
                 diagnostics.report("--set \(override): empty key in the path", at: nil)
                 continue
             }
-            if let updated = set(value, at: path[...], in: root, override: override, diagnostics: diagnostics) {
+            var resolved = ""
+            if let updated = set(value, at: path[...], in: root, override: override, resolved: &resolved, diagnostics: diagnostics) {
                 root = updated
+                diagnostics.overridden.append((resolved, override))
             }
         }
         return root
@@ -120,18 +123,28 @@ enum ConfigPreprocessing {
         }
     }
 
+    /// `node` with `value` at `path`; `resolved` gets the key path as config messages
+    /// write it (`stages[1].workers`). A null value removes the key, so its default applies.
     private static func set(_ value: Yams.Node, at path: ArraySlice<String>, in node: Yams.Node, override: String,
-                            diagnostics: ConfigDiagnostics) -> Yams.Node? {
+                            resolved: inout String, diagnostics: ConfigDiagnostics) -> Yams.Node? {
         guard let key = path.first else { return relocate(value, to: node.mark) }
+        let clears = path.count == 1 && value.scalar.map { ["null", "~", ""].contains($0.string) && $0.style == .plain } == true
         switch node {
         case .mapping(let mapping):
+            resolved += resolved.isEmpty ? key : ".\(key)"
             var pairs = Array(mapping.map { ($0.key, $0.value) })
             if let i = pairs.firstIndex(where: { $0.0.scalar?.string == key }) {
-                guard let child = set(value, at: path.dropFirst(), in: pairs[i].1, override: override, diagnostics: diagnostics) else { return nil }
-                pairs[i].1 = child
-            } else {
+                if clears {
+                    pairs.remove(at: i)
+                } else {
+                    guard let child = set(value, at: path.dropFirst(), in: pairs[i].1, override: override, resolved: &resolved,
+                                          diagnostics: diagnostics) else { return nil }
+                    pairs[i].1 = child
+                }
+            } else if !clears {
                 let empty: Yams.Node = .mapping(Yams.Node.Mapping([]))
-                let child = path.count == 1 ? relocate(value, to: mapping.mark) : set(value, at: path.dropFirst(), in: empty, override: override, diagnostics: diagnostics)
+                let child = path.count == 1 ? relocate(value, to: mapping.mark)
+                    : set(value, at: path.dropFirst(), in: empty, override: override, resolved: &resolved, diagnostics: diagnostics)
                 guard let child else { return nil }
                 pairs.append((.scalar(.init(key)), child))
             }
@@ -143,7 +156,9 @@ enum ConfigPreprocessing {
                 diagnostics.report("--set \(override): no list item named '\(key)'", at: sequence.mark)
                 return nil
             }
-            guard let child = set(value, at: path.dropFirst(), in: nodes[index], override: override, diagnostics: diagnostics) else { return nil }
+            resolved += "[\(index)]"
+            guard let child = set(value, at: path.dropFirst(), in: nodes[index], override: override, resolved: &resolved,
+                                  diagnostics: diagnostics) else { return nil }
             nodes[index] = child
             return .sequence(Yams.Node.Sequence(nodes, sequence.tag, sequence.style, sequence.mark))
         case .scalar, .alias:

@@ -70,24 +70,25 @@ extension ConfigNode {
         return false
     }
 
-    /// A duration in seconds: `30`, `30s`, `500ms`, `5m`, `2h`, `1d`.
+    /// A duration in seconds: `30s`, `500ms`, `5m`, `2h`, `1d` (a bare number is refused).
     public func duration() -> Double? {
         guard let text = node.scalar?.string, let value = parseDuration(text) else {
-            report("expected a duration such as 30s, 5m or 1h")
+            report(durationProblem(node.scalar?.string ?? ""))
             return nil
         }
         return value
     }
 }
 
-/// Parses `30`, `30s`, `1.5s`, `500ms`, `5m`, `2h`, `1d` into seconds (nil when malformed
-/// or negative).
+/// Parses `30s`, `1.5s`, `500ms`, `5m`, `2h`, `1d` into seconds (nil when malformed,
+/// negative, or without a unit).
 public func parseDuration(_ text: String) -> Double? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     let number = trimmed.prefix { $0.isNumber || $0 == "." }
     guard let value = Double(number), value >= 0 else { return nil }
     let unit = trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces).lowercased()
-    let scale: [String: Double] = ["": 1, "s": 1, "ms": 0.001, "m": 60, "min": 60, "h": 3600, "d": 86400]
+    // No unit is no duration: "10" could mean seconds or minutes, so it is refused.
+    let scale: [String: Double] = ["s": 1, "ms": 0.001, "m": 60, "min": 60, "h": 3600, "d": 86400]
     guard let factor = scale[unit] else { return nil }
     return value * factor
 }

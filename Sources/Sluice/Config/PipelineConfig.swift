@@ -123,7 +123,7 @@ extension PipelineConfig {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: "cannot read config: \(error.localizedDescription)")])
+            throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: unreadableConfig(path))])
         }
         return try parse(yaml: text, file: path, overrides: overrides, environment: environment)
     }
@@ -156,11 +156,30 @@ extension PipelineConfig {
 
     static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return ConfigProblem(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+        case .scanner(let context, let problem, let mark, let yaml), .parser(let context, let problem, let mark, let yaml),
+             .composer(let context, let problem, let mark, let yaml):
+            return ConfigProblem(file: file, line: mark.line, column: mark.column,
+                                 message: YAMLSyntaxExplanation.message(problem: problem, context: context?.text,
+                                                                       contextLine: context?.mark.line, line: mark.line,
+                                                                       column: mark.column, yaml: yaml))
         default:
             return ConfigProblem(file: file, line: 0, column: 0, message: "invalid YAML: \(error)")
         }
+    }
+
+    /// Why the config file at `path` cannot be read, in plain words.
+    static func unreadableConfig(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        let fm = FileManager.default
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        if !fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+            return "no such config file (looked for \(absolute) from \(fm.currentDirectoryPath))"
+        }
+        if isDirectory.boolValue {
+            return "is a directory; give the pipeline's YAML file (e.g. \(path.hasSuffix("/") ? path : path + "/")NAME.yaml), or write one with `sluice init DIR`"
+        }
+        if !fm.isReadableFile(atPath: path) { return "cannot read the config: permission denied" }
+        return "cannot read the config: it is not UTF-8 text"
     }
 
     private static func build(_ root: ConfigNode, file: String) -> PipelineConfig? {
@@ -188,10 +207,13 @@ extension PipelineConfig {
         if let list = top["stages"], !list.isNull, let items = list.sequence() {
             var names: Set<String> = []
             for (i, item) in items.enumerated() {
+                // Names are checked whether or not the stage builds, so one pass reports
+                // a duplicate beside every other problem.
+                if let name = item.node.mapping?["name"]?.scalar?.string,
+                   !names.insert(name).inserted {
+                    item.report("duplicate stage name '\(name)'")
+                }
                 if let spec = buildStage(item, index: i, defaults: defaults) {
-                    if !names.insert(spec.name).inserted {
-                        item.report("duplicate stage name '\(spec.name)'")
-                    }
                     stages.append(spec)
                 }
             }
@@ -261,6 +283,10 @@ extension PipelineConfig {
     /// A worker count: a number, or `auto` for the number of cores.
     static func workerCount(_ node: ConfigNode) -> Int? {
         if node.node.scalar?.string == "auto" { return ProcessInfo.processInfo.activeProcessorCount }
+        if case .scalar(let s) = node.node, Int(s.string) == nil {
+            node.report("expected an integer \(ConfigType.workerRange.lowerBound)–\(ConfigType.workerRange.upperBound) or 'auto' (one per core), got '\(s.string)'")
+            return nil
+        }
         return node.int(in: ConfigType.workerRange)
     }
 

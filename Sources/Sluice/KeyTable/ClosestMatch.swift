@@ -3,7 +3,7 @@
 /// and depends on nothing.
 
 /// The candidate nearest to `word` by edit distance, if it is close enough to be a typo.
-func closestMatch(to word: String, in candidates: [String]) -> String? {
+public func closestMatch(to word: String, in candidates: [String]) -> String? {
     let limit = max(1, word.count / 3)
     var best: (String, Int)?
     for candidate in candidates {

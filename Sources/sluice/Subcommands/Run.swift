@@ -74,7 +74,7 @@ extension SluiceCommand {
             }
             for (flag, value) in [("--wait-lock", waitLock), ("--max-runtime", maxRuntime)] {
                 if let value, parseDuration(value) == nil {
-                    throw ValidationError("\(flag): expected a duration such as 30s, 10m or 1h, got '\(value)'")
+                    throw ValidationError("\(flag): \(durationProblem(value))")
                 }
             }
         }

@@ -52,7 +52,7 @@ import Testing
             #expect(lines.contains("p.yaml:6:13: batch_size: -1 is out of range 1...1000000"))
             #expect(lines.contains { $0.hasPrefix("p.yaml:7:35: output.compression: 'zip' is not one of none, gzip") })
             #expect(lines.contains { $0.hasPrefix("p.yaml:10:") && $0.contains("stages[0].filter") })
-            #expect(lines.contains("p.yaml:12:14: stages[1].workers: expected an integer, got scalar 'many'"))
+            #expect(lines.contains("p.yaml:12:14: stages[1].workers: expected an integer 1–256 or 'auto' (one per core), got 'many'"))
             #expect(error.problems.count == 6, "\(lines)")
         }
     }
@@ -69,7 +69,8 @@ import Testing
             Issue.record("expected a config error")
         } catch {
             #expect(error.problems.count == 1)
-            #expect(error.problems[0].message.hasPrefix("invalid YAML"))
+            #expect(error.problems[0].message.contains("invalid YAML"))
+            #expect(error.problems[0].message.hasPrefix("a { } or [ ] that is not closed"))
             #expect(error.problems[0].line >= 1)
         }
     }

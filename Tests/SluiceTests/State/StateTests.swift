@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func durationsParse() {
-        #expect(parseDuration("30") == 30)
+        #expect(parseDuration("30") == nil)   // no unit: seconds or minutes? refused
         #expect(parseDuration("30s") == 30)
         #expect(parseDuration("500ms") == 0.5)
         #expect(parseDuration("5m") == 300)
