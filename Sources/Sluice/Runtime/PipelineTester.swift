@@ -82,7 +82,7 @@ public struct PipelineTester {
                     default: actual = "(none)"
                     }
                     if actual != value {
-                        differences.append("error line \(i + 1): expected \(field) \(value.debugDescription), got \(actual.debugDescription)")
+                        differences.append("error line \(i + 1): expected \(field) \(Self.text(.string(value))), got \(Self.text(.string(actual)))")
                     }
                 }
             }
@@ -134,10 +134,48 @@ public struct PipelineTester {
             let want = i < expected.count ? text(expected[i]) : "(none)"
             let got = i < actual.count ? text(actual[i]) : "(none)"
             if want != got {
-                lines.append("\(what) \(i + 1):\n    - \(want)\n    + \(got)")
+                var entry = "\(what) \(i + 1):\n    - \(want)\n    + \(got)"
+                if i < expected.count, i < actual.count {
+                    let fields = fieldDifferences(normalized(expected[i]), normalized(actual[i]), path: "")
+                    if !fields.isEmpty { entry += "\n" + fields.map { "      \($0)" }.joined(separator: "\n") }
+                }
+                lines.append(entry)
             }
         }
         return lines
+    }
+
+    /// What differs between two values, field by field (`total_cents: expected 1250, got
+    /// 1251`; `note: expected "x", missing`), down through objects; arrays of another
+    /// length, or values of another type, are one difference.
+    static func fieldDifferences(_ want: JSONValue, _ got: JSONValue, path: String) -> [String] {
+        let here = path.isEmpty ? "the record" : path
+        switch (want, got) {
+        case (.object(let a), .object(let b)):
+            var lines: [String] = []
+            let wanted = Dictionary(a.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            let present = Dictionary(b.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            for member in a {
+                let child = path.isEmpty ? member.key : "\(path).\(member.key)"
+                if let value = present[member.key] {
+                    lines += fieldDifferences(member.value, value, path: child)
+                } else {
+                    lines.append("\(child): expected \(text(member.value)), missing")
+                }
+            }
+            for member in b where wanted[member.key] == nil {
+                let child = path.isEmpty ? member.key : "\(path).\(member.key)"
+                lines.append("\(child): not expected, got \(text(member.value))")
+            }
+            if lines.isEmpty, a.map(\.key) != b.map(\.key) {
+                lines.append("\(here): the same fields in another order: expected \(a.map(\.key)), got \(b.map(\.key))")
+            }
+            return lines
+        case (.array(let a), .array(let b)) where a.count == b.count:
+            return zip(a, b).enumerated().flatMap { i, pair in fieldDifferences(pair.0, pair.1, path: "\(path)[\(i)]") }
+        default:
+            return text(want) == text(got) ? [] : ["\(here): expected \(text(want)), got \(text(got))"]
+        }
     }
 
     static func text(_ value: JSONValue) -> String {

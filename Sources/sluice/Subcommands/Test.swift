@@ -60,8 +60,12 @@ extension SluiceCommand {
                     printError("\(error)")
                 }
             }
+            if configErrors {
+                // A broken config or test file is not "0 passed": say that tests did not run.
+                print("\(passed) passed, \(failed) failed; some configs or test files have errors (above), their tests did not run")
+                throw ExitCode(2)
+            }
             print("\(passed) passed, \(failed) failed")
-            if configErrors { throw ExitCode(2) }
             if failed > 0 { throw ExitCode(1) }
         }
     }

@@ -135,6 +135,13 @@ import Testing
         #expect(failing.code == 1)
         #expect(failing.stdout.contains("✘"))
         #expect(failing.stdout.contains("+ {\"ok\":true,\"n\":1}"))
+        #expect(failing.stdout.contains("n: expected 2, got 1"))
+        // A broken test file: exit 2, and no "0 passed, 0 failed" as if all were well.
+        try TestSupport.write("name: p\ninput: { path: in }\noutput: { path: out }\ntests: [{ name: x, inputt: [] }]\n", to: config)
+        let broken = try CLITests.sluice(["test", config.path])
+        #expect(broken.code == 2)
+        #expect(broken.stdout.contains("tests did not run"))
+        #expect(!broken.stdout.hasPrefix("0 passed, 0 failed\n"))
     }
 
     @Test func validateManyConfigsReportsEach() throws {

@@ -126,8 +126,43 @@ import Testing
         let results = PipelineTester(config: config, logger: TestSupport.logger).run(config.tests)
         #expect(results.map(\.passed) == [true, false])
         #expect(results[1].differences == [
-            "output record 1:\n    - {\"id\":9}\n    + {\"id\":1,\"status\":\"paid\",\"total\":2}",
+            "output record 1:\n    - {\"id\":9}\n    + {\"id\":1,\"status\":\"paid\",\"total\":2}\n"
+                + "      id: expected 9, got 1\n      status: not expected, got \"paid\"\n      total: not expected, got 2",
             "expected 1 error lines, got 0",
         ])
+    }
+
+    @Test func fieldByFieldDifferences() {
+        let want: JSONValue = .object([JSONMember("id", .int(1)), JSONMember("customer", .object([JSONMember("id", .string("c1")), JSONMember("tier", .string("gold"))])),
+                                       JSONMember("tags", .array([.string("a"), .string("b")]))])
+        let got: JSONValue = .object([JSONMember("id", .int(1)), JSONMember("customer", .object([JSONMember("id", .string("c2"))])),
+                                      JSONMember("tags", .array([.string("a"), .string("c")])), JSONMember("extra", .null)])
+        #expect(PipelineTester.fieldDifferences(want, got, path: "") == [
+            "customer.id: expected \"c1\", got \"c2\"",
+            "customer.tier: expected \"gold\", missing",
+            "tags[1]: expected \"b\", got \"c\"",
+            "extra: not expected, got null",
+        ])
+        let reordered: JSONValue = .object([JSONMember("b", .int(2)), JSONMember("a", .int(1))])
+        let ordered: JSONValue = .object([JSONMember("a", .int(1)), JSONMember("b", .int(2))])
+        #expect(PipelineTester.fieldDifferences(ordered, reordered, path: "") == [
+            "the record: the same fields in another order: expected [\"a\", \"b\"], got [\"b\", \"a\"]"])
+    }
+
+    @Test func errorLineMessagesAreQuotedPlainly() throws {
+        let config = try PipelineConfig.parse(yaml: """
+            name: t
+            input: { path: unused, format: ndjson }
+            stages:
+              - validate: { required: [level] }
+            output: { path: unused }
+            tests:
+              - name: message
+                input: [{ id: 1 }]
+                errors: [{ message: "missing field 'level'" }]
+            """)
+        let results = PipelineTester(config: config, logger: TestSupport.logger).run(config.tests)
+        #expect(results.first?.differences == [
+            "error line 1: expected message \"missing field 'level'\", got \"missing required field 'level'\""])
     }
 }
