@@ -87,11 +87,12 @@ public enum ConfigSchema {
     /// Format, compression, layout and file keys: of `output:`, and of each route (a
     /// route inherits what it does not set).
     public static let outputSpec: [ConfigKey] = [
-        ConfigKey("format", .choice(["ndjson", "json", "csv"]), "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`).", default: "ndjson"),
+        ConfigKey("format", .choice(["ndjson", "json", "csv", "parquet"]), "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`); `parquet`: typed columns (needs `parquet.schema`).", default: "ndjson"),
         ConfigKey("compression", .choice(["none", "gzip"]), "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.", default: "none"),
         ConfigKey("level", .integer(1...9), "Gzip level.", default: "6"),
         ConfigKey("layout", .choice(["merged", "mirror", "partitioned"]), "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.", default: "merged"),
         ConfigKey("columns", .stringList, "CSV: one column per field path or expression; the header row holds their text."),
+        ConfigKey("parquet", .mapping(ParquetSchemaConfig.keys), "Parquet: the schema (`schema`: name, type, path, nullable) and row-group settings; see README \"Parquet\"."),
         ConfigKey("max_records", .integer(1...Int.max), "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records."),
         ConfigKey("max_bytes", .byteSize(1...Int.max), "Merged layout: start a new file before a batch that would pass this many bytes."),
         ConfigKey("partition_by", .stringList, "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded."),
@@ -309,6 +310,9 @@ public enum ConfigSchema {
         section("top level", top, prefix: "")
         section("input", input, prefix: "input.")
         section("output", output, prefix: "output.")
+        section("output.parquet", ParquetSchemaConfig.keys, prefix: "output.parquet.")
+        section("output.parquet.schema[]", ParquetSchemaConfig.columnKeys, prefix: "")
+        section("output.parquet.schema[].fields[]", ParquetSchemaConfig.fieldKeys, prefix: "")
         section("errors", errors, prefix: "errors.")
         section("defaults", defaults, prefix: "defaults.")
         section("stages[]", stageCommon, prefix: "")

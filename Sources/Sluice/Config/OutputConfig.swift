@@ -50,12 +50,14 @@ public struct OutputConfig: Sendable {
 
 /// Format, compression, layout and file limits of one output.
 public struct OutputSpec: Sendable {
-    public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv }
+    public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv, parquet }
     public enum Layout: String, Sendable, CaseIterable { case merged, mirror, partitioned }
 
     public var format: Format = .ndjson
     public var compression: OutputConfig.Compression = .none
     public var level: Int = 6
+    /// Whether `level` was written in the config (a codec's own default applies otherwise).
+    var levelIsSet = false
     public var layout: Layout = .merged
     /// CSV: one column per expression (usually a field path); the header row holds the
     /// expressions' text.
@@ -70,12 +72,14 @@ public struct OutputSpec: Sendable {
     /// Partitioned layout: the most partitions one run may write (each holds an open file).
     public var maxOpenPartitions: Int = 256
 
+    /// `format: parquet`: the schema and row-group settings (`parquet:`).
+    public var parquet: ParquetOptions?
     /// Compiled `columns` and `partition_by`.
     var compiledColumns: [CompiledExpression] = []
     var compiledPartitions: [CompiledExpression] = []
 
     /// The file extension, e.g. `ndjson.gz`.
-    var fileExtension: String { format.rawValue + (compression == .gzip ? ".gz" : "") }
+    var fileExtension: String { format == .parquet ? "parquet" : format.rawValue + (compression == .gzip ? ".gz" : "") }
     var rotates: Bool { maxRecords != nil || maxBytes != nil }
 }
 
@@ -173,7 +177,8 @@ extension OutputConfig {
         }
         if let v = read("format", { $0.choice(OutputSpec.Format.allCases.map(\.rawValue)) }) { spec.format = OutputSpec.Format(rawValue: v)! }
         if let v = read("compression", { $0.choice(["none", "gzip"]) }) { spec.compression = OutputConfig.Compression(rawValue: v)! }
-        if let v = read("level", { $0.int(in: 1...9) }) { spec.level = v }
+        if let v = read("level", { $0.int(in: 1...9) }) { spec.level = v; spec.levelIsSet = true }
+        if let n = map["parquet"] { if let v = ParquetSchemaConfig.build(n) { spec.parquet = v } else { ok = false } }
         if let v = read("layout", { $0.choice(OutputSpec.Layout.allCases.map(\.rawValue)) }) { spec.layout = OutputSpec.Layout(rawValue: v)! }
         if let v = read("columns", { $0.stringList() }) {
             spec.columns = v
@@ -195,6 +200,14 @@ extension OutputConfig {
         guard ok else { return nil }
         if spec.format == .csv && spec.columns.isEmpty {
             (map["format"] ?? node).report("format csv needs 'columns' (a list of field paths)")
+            return nil
+        }
+        if spec.format == .parquet && spec.parquet == nil {
+            (map["format"] ?? node).report("format parquet needs 'parquet' with a 'schema' (a list of columns: name, type)")
+            return nil
+        }
+        if spec.format != .parquet, let n = map["parquet"] {
+            n.report("'parquet' applies to format parquet only")
             return nil
         }
         if spec.format != .csv, let columns = map["columns"] {
