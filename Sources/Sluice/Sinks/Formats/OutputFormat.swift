@@ -27,6 +27,7 @@ enum OutputFormats {
         (.ndjson, { _ in .row(NDJSONFormat()) }),
         (.json, { _ in .row(JSONArrayFormat()) }),
         (.csv, { .row(CSVFormat(spec: $0)) }),
+        (.parquet, { .file(ParquetFormat(spec: $0)) }),
     ]
 }
 

@@ -1,0 +1,43 @@
+/// `format: parquet`: typed columns from `output.parquet.schema`, written by Sluice's
+/// own Parquet writer (see Sinks/Parquet/).
+struct ParquetFormat: FileFormat {
+    /// What a writer needs: the schema, row-group limits and the page codec.
+    struct Settings: Sendable {
+        var columns: [ParquetColumn]
+        var leaves: [ParquetLeaf]
+        var rowGroupRows: Int
+        var rowGroupBytes: Int
+        var dictionaryBytes: Int
+        var codec: ParquetCodec
+        var level: Int
+    }
+
+    let settings: Settings
+    let converter: ParquetRecordConverter
+
+    init(spec: OutputSpec) {
+        let options = spec.parquet ?? ParquetOptions()
+        let codec = options.codec ?? (spec.compression == .gzip ? .gzip : .none)
+        let level = options.codec == .zstd ? (spec.levelIsSet ? spec.level : 3) : spec.level
+        settings = Settings(columns: options.columns, leaves: ParquetLeaf.leaves(of: options.columns),
+                            rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
+                            dictionaryBytes: options.dictionaryBytes, codec: codec, level: level)
+        converter = ParquetRecordConverter(columns: options.columns)
+    }
+
+    func makeRows() -> any FileFormatRows {
+        ParquetRows(leafCount: settings.leaves.count)
+    }
+
+    func add(_ root: Int, in view: JSONView, to rows: any FileFormatRows) throws(OutputRecordError) {
+        guard let rows = rows as? ParquetRows else { preconditionFailure("parquet rows expected") }
+        var entries: [ParquetRows.Entry] = []
+        entries.reserveCapacity(settings.leaves.count)
+        try converter.entries(root, in: view, into: &entries)
+        rows.commit(entries)
+    }
+
+    func makeWriter(runID: String) -> any FileFormatWriter {
+        ParquetFileWriter(settings: settings, runID: runID)
+    }
+}
