@@ -31,10 +31,9 @@ struct ParquetFormat: FileFormat {
 
     func add(_ root: Int, in view: JSONView, to rows: any FileFormatRows) throws(OutputRecordError) {
         guard let rows = rows as? ParquetRows else { preconditionFailure("parquet rows expected") }
-        var entries: [ParquetRows.Entry] = []
-        entries.reserveCapacity(settings.leaves.count)
-        try converter.entries(root, in: view, into: &entries)
-        rows.commit(entries)
+        rows.scratch.removeAll(keepingCapacity: true)
+        try converter.entries(root, in: view, into: &rows.scratch)
+        rows.commit(rows.scratch)
     }
 
     func makeWriter(runID: String) -> any FileFormatWriter {

@@ -28,6 +28,8 @@ final class ParquetRows: FileFormatRows, @unchecked Sendable {
     // sink and only read from then on.
     var leaves: [ParquetLeafValues]
     private(set) var count = 0
+    /// One record's entries while they are converted (reused across records).
+    var scratch: [Entry] = []
 
     init(leafCount: Int) {
         leaves = Array(repeating: ParquetLeafValues(), count: leafCount)
