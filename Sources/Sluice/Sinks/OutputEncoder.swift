@@ -16,12 +16,18 @@ struct OutputEncoder: Sendable {
     let routes: [OutputRoute]
     /// Each route's format (see ``OutputFormat``).
     let formats: [OutputFormat]
+    /// Each route's record separator and terminator (row formats), read once.
+    private let recordFraming: [(separator: [UInt8], terminator: [UInt8])]
     let filePaths: [String]
     var maxDepth: Int = JSONIndexer.defaultMaxDepth
 
     init(routes: [OutputRoute], filePaths: [String], maxDepth: Int = JSONIndexer.defaultMaxDepth) {
         self.routes = routes
         self.formats = routes.map { OutputFormat(spec: $0.spec) }
+        self.recordFraming = formats.map { format in
+            if case .row(let row) = format { return (row.recordSeparator, row.recordTerminator) }
+            return ([], [])
+        }
         self.filePaths = filePaths
         self.maxDepth = maxDepth
     }
@@ -125,10 +131,11 @@ struct OutputEncoder: Sendable {
                             groupIndex[key] = g
                             groups.append(Group(route: r, partition: partition, rows: newRows))
                         }
-                        if case .row(let format) = formats[r] {
-                            if groups[g].records > 0 { groups[g].text.append(contentsOf: format.recordSeparator) }
+                        if groups[g].rows == nil {  // a row format
+                            let framing = recordFraming[r]
+                            if groups[g].records > 0 && !framing.separator.isEmpty { groups[g].text.append(contentsOf: framing.separator) }
                             groups[g].text.append(contentsOf: row)
-                            groups[g].text.append(contentsOf: format.recordTerminator)
+                            if !framing.terminator.isEmpty { groups[g].text.append(contentsOf: framing.terminator) }
                         }
                         groups[g].records += 1
                         return .keep

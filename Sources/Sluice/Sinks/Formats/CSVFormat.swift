@@ -8,13 +8,14 @@ struct CSVFormat: RowFormat {
     init(spec: OutputSpec) {
         columns = spec.columns
         compiled = spec.compiledColumns
+        header = RecordFormats.csvHeader(spec.columns)
     }
 
-    var header: [UInt8] { RecordFormats.csvHeader(columns) }
-    var recordSeparator: [UInt8] { [] }
-    var recordTerminator: [UInt8] { [0x0D, 0x0A] }
-    var footer: [UInt8] { [] }
-    var writesRecordText: Bool { false }
+    let header: [UInt8]
+    let recordSeparator: [UInt8] = []
+    let recordTerminator: [UInt8] = [0x0D, 0x0A]
+    let footer: [UInt8] = []
+    let writesRecordText = false
 
     func appendRecord(_ root: Int, in view: JSONView, to out: inout [UInt8]) throws(OutputRecordError) {
         for (c, column) in compiled.enumerated() {

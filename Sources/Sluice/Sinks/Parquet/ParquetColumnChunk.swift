@@ -128,7 +128,8 @@ struct ParquetColumnChunk {
         if !values.ends.isEmpty {
             var index: [ArraySlice<UInt8>: UInt32] = [:]
             var begin = 0
-            for end in values.ends {
+            for (seen, end) in values.ends.enumerated() {
+                if seen & 1023 == 1023 && hardlyRepeats(index.count, seen) { return nil }
                 let key = values.bytes[begin..<end]
                 if let k = index[key] {
                     indices.append(k)
@@ -145,7 +146,8 @@ struct ParquetColumnChunk {
             }
         } else if !values.doubles.isEmpty {
             var index: [UInt64: UInt32] = [:]
-            for v in values.doubles {
+            for (seen, v) in values.doubles.enumerated() {
+                if seen & 1023 == 1023 && hardlyRepeats(index.count, seen) { return nil }
                 if let k = index[v.bitPattern] {
                     indices.append(k)
                 } else {
@@ -159,7 +161,8 @@ struct ParquetColumnChunk {
             }
         } else {
             var index: [Int64: UInt32] = [:]
-            for v in values.ints {
+            for (seen, v) in values.ints.enumerated() {
+                if seen & 1023 == 1023 && hardlyRepeats(index.count, seen) { return nil }
                 if let k = index[v] {
                     indices.append(k)
                 } else {
@@ -173,11 +176,17 @@ struct ParquetColumnChunk {
             }
         }
         let count = entries.valueCount
-        // Mostly distinct values: the indices would only add to PLAIN's size.
-        if count * 4 > values.valueCount * 3 && values.valueCount > 16 { return nil }
+        if values.valueCount > 16 && hardlyRepeats(count, values.valueCount) { return nil }
         var dictionary: [UInt8] = []
         plain(entries, type, into: &dictionary)
         return (dictionary, indices, count)
+    }
+
+    /// Mostly distinct values (more than 3 in 4 new): the indices would only add to
+    /// PLAIN's size. Checked as the dictionary grows too, so that a column of unique
+    /// values gives up early instead of hashing the whole chunk.
+    private static func hardlyRepeats(_ distinct: Int, _ seen: Int) -> Bool {
+        distinct * 4 > seen * 3
     }
 
     /// min/max of the non-null values in the type's order (signed integers, doubles with
