@@ -1,3 +1,5 @@
+import Dispatch
+
 /// One Parquet file: `PAR1`, row groups as they fill, then the footer (Thrift compact
 /// FileMetaData: schema, row groups with their column chunks and statistics,
 /// `created_by`, the run id as key-value metadata), its length and `PAR1`.
@@ -62,12 +64,13 @@ struct ParquetFileWriter: FileFormatWriter {
 
     /// Writes the first `count` buffered rows as one row group.
     private mutating func writeRowGroup(rows count: Int, into out: inout [UInt8]) throws(SinkError) {
-        var gathered = Array(repeating: ParquetLeafValues(), count: settings.leaves.count)
+        // Which rows of which buffered batches the group takes.
+        var pieces: [(batch: ParquetRows, rows: Range<Int>)] = []
         var remaining = count
         while remaining > 0 {
             let batch = batches[0]
             let take = min(remaining, batch.count - firstRow)
-            for leaf in gathered.indices { Self.gather(batch.leaves[leaf], rows: firstRow..<firstRow + take, total: batch.count, into: &gathered[leaf]) }
+            pieces.append((batch, firstRow..<firstRow + take))
             remaining -= take
             firstRow += take
             if firstRow == batch.count {
@@ -80,11 +83,27 @@ struct ParquetFileWriter: FileFormatWriter {
             let (i, b) = item
             return sum + (i == 0 ? b.byteSize * (b.count - firstRow) / max(1, b.count) : b.byteSize)
         }
-        let groupOffset = position
-        var group = RowGroup(columns: [], rows: count, uncompressed: 0, compressed: 0, offset: Int64(groupOffset))
-        for (leaf, values) in zip(settings.leaves, gathered) {
+        // Column chunks are independent: gather, encode and compress them in parallel
+        // (the sink thread would otherwise do it alone), then append them in schema
+        // order, so the bytes do not depend on which finished first.
+        let chunks = ParquetChunkResults(count: settings.leaves.count)
+        let settings = self.settings, taken = pieces
+        DispatchQueue.concurrentPerform(iterations: settings.leaves.count) { leaf in
+            var values = ParquetLeafValues()
+            for piece in taken { Self.gather(piece.batch.leaves[leaf], rows: piece.rows, total: piece.batch.count, into: &values) }
             var bytes: [UInt8] = []
-            let chunk = try ParquetColumnChunk.write(values, leaf: leaf, options: settings, offset: position, into: &bytes)
+            do throws(SinkError) {
+                let chunk = try ParquetColumnChunk.write(values, leaf: settings.leaves[leaf], options: settings, offset: 0, into: &bytes)
+                chunks.set(leaf, .success((chunk, bytes)))
+            } catch {
+                chunks.set(leaf, .failure(error))
+            }
+        }
+        var group = RowGroup(columns: [], rows: count, uncompressed: 0, compressed: 0, offset: Int64(position))
+        for result in chunks.take() {
+            var (chunk, bytes) = try result.get()
+            chunk.dataPageOffset += Int64(position)
+            if let dictionary = chunk.dictionaryPageOffset { chunk.dictionaryPageOffset = dictionary + Int64(position) }
             position += bytes.count
             out.append(contentsOf: bytes)
             group.columns.append(chunk)
@@ -227,5 +246,33 @@ struct ParquetFileWriter: FileFormatWriter {
         default:
             break
         }
+    }
+}
+
+/// The encoded column chunks of one row group, filled by parallel encoders.
+final class ParquetChunkResults: @unchecked Sendable {
+    // Safe to share: each slot is written by exactly one iteration of concurrentPerform,
+    // and read only after it returns (which orders the writes before the reads); the
+    // slots are raw memory, so no array is uniqued or checked for exclusive access
+    // from several threads.
+    typealias Chunk = Result<(ParquetColumnChunk, [UInt8]), SinkError>
+    private let slots: UnsafeMutableBufferPointer<Chunk?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func set(_ index: Int, _ result: Chunk) {
+        slots[index] = result
+    }
+
+    func take() -> [Chunk] {
+        slots.map { $0! }
     }
 }
