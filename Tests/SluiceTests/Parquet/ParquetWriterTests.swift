@@ -199,3 +199,15 @@ import Testing
         #expect(try TestSupport.gunzip(URL(fileURLWithPath: file)) == [])
     }
 }
+
+@Suite struct ParquetMemoryBoundTests {
+    @Test func rowGroupBufferPerOpenOutput() throws {
+        func spec(_ output: String) throws -> OutputSpec {
+            try PipelineConfig.parse(yaml: "name: t\ninput: { path: in }\noutput: " + output).output.spec
+        }
+        let schema = "parquet: { row_group_bytes: 4MiB, schema: [{ name: a, type: int64 }] }"
+        #expect(try spec("{ path: o, format: parquet, \(schema) }").bufferedBytesBound == 8 << 20)
+        #expect(try spec("{ path: o, format: parquet, layout: partitioned, partition_by: [a], max_open_partitions: 10, \(schema) }").bufferedBytesBound == 44 << 20)
+        #expect(try spec("{ path: o }").bufferedBytesBound == 0)
+    }
+}

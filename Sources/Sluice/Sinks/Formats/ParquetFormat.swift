@@ -40,3 +40,16 @@ struct ParquetFormat: FileFormat {
         ParquetFileWriter(settings: settings, runID: runID)
     }
 }
+
+extension OutputSpec {
+    /// What this output buffers beyond the batches in flight: a file format's row group
+    /// per open file (one, or `max_open_partitions` when partitioned) and the encoded
+    /// group while it is written; 0 for row formats. For `sluice explain`'s memory
+    /// bound (the runtime's plan adds it per route).
+    var bufferedBytesBound: Int {
+        guard format == .parquet else { return 0 }
+        let group = (parquet ?? ParquetOptions()).rowGroupBytes
+        let open = layout == .partitioned ? maxOpenPartitions : 1
+        return open * group + group
+    }
+}
