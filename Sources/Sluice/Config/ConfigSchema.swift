@@ -67,11 +67,12 @@ public enum ConfigSchema {
     /// that format, as `columns` is for CSV.
     public enum Output {
         public static let path = Setting.required("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the working directory; `--output` overrides it.")
-        public static let format = Setting.choice("format", default: OutputSpec.Format.ndjson, "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`).")
+        public static let format = Setting.choice("format", default: OutputSpec.Format.ndjson, "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`); `parquet`: typed columns (needs `parquet.schema`).")
         public static let compression = Setting.choice("compression", default: OutputConfig.Compression.none, "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.")
         public static let level = Setting.integer("level", 1...9, default: 6, "Gzip level.")
         public static let layout = Setting.choice("layout", default: OutputSpec.Layout.merged, "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.")
         public static let columns = Setting.stringList("columns", "CSV: one column per field path or expression; the header row holds their text.")
+        public static let parquet = ConfigKey("parquet", .mapping(ParquetSchemaConfig.keys), "Parquet: the schema (`schema`: name, type, path, nullable) and row-group settings; see README \"Parquet\".")
         public static let maxRecords = Setting.integer("max_records", 1...Int.max, "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records.")
         public static let maxBytes = Setting.byteSize("max_bytes", 1...Int.max, "Merged layout: start a new file before a batch that would pass this many bytes.")
         public static let partitionBy = Setting.stringList("partition_by", "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded.")
@@ -81,7 +82,7 @@ public enum ConfigSchema {
     /// Format, compression, layout and file keys: of `output:`, and of each route (a
     /// route inherits what it does not set).
     public static let outputSpec: [ConfigKey] = [
-        Output.format.key, Output.compression.key, Output.level.key, Output.layout.key, Output.columns.key,
+        Output.format.key, Output.compression.key, Output.level.key, Output.layout.key, Output.columns.key, Output.parquet,
         Output.maxRecords.key, Output.maxBytes.key, Output.partitionBy.key, Output.maxOpenPartitions.key,
     ]
 
@@ -336,6 +337,9 @@ public enum ConfigSchema {
         section("output", output, prefix: "output.")
         section("output.routes[]", Array(route.prefix(route.count - outputSpec.count)), prefix: "")
         text += "\nA route also takes every key of `output` from `format` on; what it does not set, it inherits.\n"
+        section("output.parquet", ParquetSchemaConfig.keys, prefix: "output.parquet.")
+        section("output.parquet.schema[]", ParquetSchemaConfig.columnKeys, prefix: "")
+        section("output.parquet.schema[].fields[]", ParquetSchemaConfig.fieldKeys, prefix: "")
         section("errors", errors, prefix: "errors.")
         section("defaults", defaults, prefix: "defaults.")
         section("stages[]", stageCommon, prefix: "")

@@ -52,13 +52,15 @@ public struct OutputConfig: Sendable {
 
 /// Format, compression, layout and file limits of one output.
 public struct OutputSpec: Sendable {
-    public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv }
+    public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv, parquet }
     public enum Layout: String, Sendable, CaseIterable { case merged, mirror, partitioned }
 
     // Defaults from the key table (``ConfigSchema/Output``), the one place they are written.
     public var format: Format = ConfigSchema.Output.format.defaultValue!
     public var compression: OutputConfig.Compression = ConfigSchema.Output.compression.defaultValue!
     public var level: Int = ConfigSchema.Output.level.defaultValue!
+    /// Whether `level` was written in the config (a codec's own default applies otherwise).
+    var levelIsSet = false
     public var layout: Layout = ConfigSchema.Output.layout.defaultValue!
     /// CSV: one column per expression (usually a field path); the header row holds the
     /// expressions' text.
@@ -73,12 +75,14 @@ public struct OutputSpec: Sendable {
     /// Partitioned layout: the most partitions one run may write (each holds an open file).
     public var maxOpenPartitions: Int = ConfigSchema.Output.maxOpenPartitions.defaultValue!
 
+    /// `format: parquet`: the schema and row-group settings (`parquet:`).
+    public var parquet: ParquetOptions?
     /// Compiled `columns` and `partition_by`.
     var compiledColumns: [CompiledExpression] = []
     var compiledPartitions: [CompiledExpression] = []
 
     /// The file extension, e.g. `ndjson.gz`.
-    var fileExtension: String { format.rawValue + (compression == .gzip ? ".gz" : "") }
+    var fileExtension: String { format == .parquet ? "parquet" : format.rawValue + (compression == .gzip ? ".gz" : "") }
     var rotates: Bool { maxRecords != nil || maxBytes != nil }
 }
 
@@ -179,7 +183,8 @@ extension OutputConfig {
         let keys = ConfigSchema.Output.self
         if let v = read(keys.format) { spec.format = v }
         if let v = read(keys.compression) { spec.compression = v }
-        if let v = read(keys.level) { spec.level = v }
+        if let v = read(keys.level) { spec.level = v; spec.levelIsSet = true }
+        if let n = map["parquet"] { if let v = ParquetSchemaConfig.build(n) { spec.parquet = v } else { ok = false } }
         if let v = read(keys.layout) { spec.layout = v }
         if let v = read(keys.columns) {
             spec.columns = v
@@ -201,6 +206,14 @@ extension OutputConfig {
         guard ok else { return nil }
         if spec.format == .csv && spec.columns.isEmpty {
             (map["format"] ?? node).report("format csv needs 'columns' (a list of field paths)")
+            return nil
+        }
+        if spec.format == .parquet && spec.parquet == nil {
+            (map["format"] ?? node).report("format parquet needs 'parquet' with a 'schema' (a list of columns: name, type)")
+            return nil
+        }
+        if spec.format != .parquet, let n = map["parquet"] {
+            n.report("'parquet' applies to format parquet only")
             return nil
         }
         if spec.format != .csv, let columns = map["columns"] {

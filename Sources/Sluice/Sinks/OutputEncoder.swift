@@ -14,11 +14,20 @@
 /// that matches no route is dropped and counted as unrouted (and filtered).
 struct OutputEncoder: Sendable {
     let routes: [OutputRoute]
+    /// Each route's format (see ``OutputFormat``).
+    let formats: [OutputFormat]
+    /// Each route's record separator and terminator (row formats), read once.
+    private let recordFraming: [(separator: [UInt8], terminator: [UInt8])]
     let filePaths: [String]
     var maxDepth: Int = JSONIndexer.defaultMaxDepth
 
     init(routes: [OutputRoute], filePaths: [String], maxDepth: Int = JSONIndexer.defaultMaxDepth) {
         self.routes = routes
+        self.formats = routes.map { OutputFormat(spec: $0.spec) }
+        self.recordFraming = formats.map { format in
+            if case .row(let row) = format { return (row.recordSeparator, row.recordTerminator) }
+            return ([], [])
+        }
         self.filePaths = filePaths
         self.maxDepth = maxDepth
     }
@@ -31,14 +40,20 @@ struct OutputEncoder: Sendable {
         self.init(routes: [OutputRoute(name: "", condition: nil, directory: "", spec: spec)], filePaths: filePaths)
     }
 
-    private var needsTape: Bool {
-        routes.count > 1 || routes.contains { $0.condition != nil || $0.spec.format == .csv || $0.spec.layout == .partitioned }
+    /// The tape-free fast path: one unconditional, unpartitioned output whose records are
+    /// their own JSON text.
+    private var fastFormat: (any RowFormat)? {
+        guard routes.count == 1, routes[0].condition == nil, routes[0].spec.layout != .partitioned,
+              case .row(let format) = formats[0], format.writesRecordText else { return nil }
+        return format
     }
 
     private struct Group {
         var route: Int
         var partition: String
         var text: [UInt8] = []
+        /// A file format's rows (nil for row formats).
+        var rows: (any FileFormatRows)?
         var records = 0
     }
 
@@ -46,7 +61,21 @@ struct OutputEncoder: Sendable {
         var batch = batch
         var groups: [Group] = []
         var unrouted = 0
-        if needsTape {
+        if let format = fastFormat {
+            var group = Group(route: 0, partition: "")
+            group.text.reserveCapacity(batch.bytes.count + batch.records.count)
+            // One output of a record-text format: records go straight into the group's text.
+            let separator = format.recordSeparator, terminator = format.recordTerminator
+            batch.bytes.withUnsafeBufferPointer { bytes in
+                for slot in batch.records {
+                    if group.records > 0 && !separator.isEmpty { group.text.append(contentsOf: separator) }
+                    appendCompact(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), to: &group.text)
+                    if !terminator.isEmpty { group.text.append(contentsOf: terminator) }
+                    group.records += 1
+                }
+            }
+            if group.records > 0 { groups.append(group) }
+        } else {
             let context = StageContext(stageName: "output", filePaths: filePaths)
             batch.indexRecords(maxDepth: maxDepth, stage: "output", kind: .transform, context: context)
             let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
@@ -56,11 +85,11 @@ struct OutputEncoder: Sendable {
             snapshot.withView { view in
                 batch.sift(context: context) { i in
                     let root = Int(slots[i].tapeStart)
-                    do throws(EvaluationError) {
+                    do throws(OutputRecordError) {
                         var chosen: Int?
                         for (r, route) in routes.enumerated() {
                             guard let condition = route.condition else { chosen = r; break }
-                            switch try condition.evaluate(record: root, in: view) {
+                            switch try Self.evaluate(condition, root, view) {
                             case .bool(true): chosen = r
                             case .bool(false), .null: continue
                             case let other:
@@ -77,65 +106,59 @@ struct OutputEncoder: Sendable {
                         if spec.layout == .partitioned {
                             var segments: [String] = []
                             for (name, expression) in zip(spec.partitionBy, spec.compiledPartitions) {
-                                let value = try expression.evaluate(record: root, in: view)
+                                let value = try Self.evaluate(expression, root, view)
                                 segments.append(RecordFormats.partitionSegment(name: name, value: RecordFormats.text(of: value, in: view)))
                             }
                             partition = segments.joined(separator: "/")
                         }
-                        row.removeAll(keepingCapacity: true)
-                        switch spec.format {
-                        case .csv:
-                            for (c, column) in spec.compiledColumns.enumerated() {
-                                if c > 0 { row.append(UInt8(ascii: ",")) }
-                                RecordFormats.appendCSVField(RecordFormats.text(of: try column.evaluate(record: root, in: view), in: view), to: &row)
-                            }
-                            row.append(contentsOf: [0x0D, 0x0A])
-                        case .ndjson, .json:
-                            appendCompact(view.rawBytes(root), to: &row)
-                        }
                         let key = "\(r)/\(partition)"
+                        var newRows: (any FileFormatRows)?
+                        // Encode first: a record that fails creates no group.
+                        switch formats[r] {
+                        case .row(let format):
+                            row.removeAll(keepingCapacity: true)
+                            try format.appendRecord(root, in: view, to: &row)
+                        case .file(let format):
+                            let rows = groupIndex[key].map { groups[$0].rows! } ?? format.makeRows()
+                            try format.add(root, in: view, to: rows)
+                            if groupIndex[key] == nil { newRows = rows }
+                        }
                         let g: Int
                         if let existing = groupIndex[key] {
                             g = existing
                         } else {
                             g = groups.count
                             groupIndex[key] = g
-                            groups.append(Group(route: r, partition: partition))
+                            groups.append(Group(route: r, partition: partition, rows: newRows))
                         }
-                        Self.appendRecord(row, format: spec.format, to: &groups[g])
+                        if groups[g].rows == nil {  // a row format
+                            let framing = recordFraming[r]
+                            if groups[g].records > 0 && !framing.separator.isEmpty { groups[g].text.append(contentsOf: framing.separator) }
+                            groups[g].text.append(contentsOf: row)
+                            if !framing.terminator.isEmpty { groups[g].text.append(contentsOf: framing.terminator) }
+                        }
+                        groups[g].records += 1
                         return .keep
                     } catch {
-                        return .fail(.transform, error.message)
+                        return .fail(error.kind, error.message)
                     }
                 }
             }
-        } else {
-            var group = Group(route: 0, partition: "")
-            group.text.reserveCapacity(batch.bytes.count + batch.records.count)
-            // One output, NDJSON or JSON: records go straight into the group's text.
-            let isJSON = routes[0].spec.format == .json
-            batch.bytes.withUnsafeBufferPointer { bytes in
-                for slot in batch.records {
-                    if isJSON && group.records > 0 { group.text.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\n")]) }
-                    appendCompact(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), to: &group.text)
-                    if !isJSON { group.text.append(UInt8(ascii: "\n")) }
-                    group.records += 1
-                }
-            }
-            if group.records > 0 { groups.append(group) }
         }
 
         let pieces = groups.map { group -> OutputPiece in
             let spec = routes[group.route].spec
             var bytes: [UInt8]
-            if spec.compression == .gzip {
+            if group.rows != nil {
+                bytes = []  // a file format compresses its own pages
+            } else if spec.compression == .gzip {
                 bytes = []
                 bytes.reserveCapacity(group.text.count / 3)
                 group.text.withUnsafeBytes { GzipMember.compress($0, level: spec.level, appendingTo: &bytes) }
             } else {
                 bytes = group.text
             }
-            return OutputPiece(route: group.route, partition: group.partition, bytes: bytes, records: group.records)
+            return OutputPiece(route: group.route, partition: group.partition, bytes: bytes, rows: group.rows, records: group.records)
         }
         var errorLines: [UInt8] = []
         // Framing errors come first in a batch, parse and stage errors later: order
@@ -154,20 +177,12 @@ struct OutputEncoder: Sendable {
             recordsUnrouted: unrouted)
     }
 
-    /// Adds one encoded record to a group: NDJSON and CSV rows end their own line; JSON
-    /// array elements are joined by `,\n` (the sink writes what goes between batches).
-    private static func appendRecord(_ row: [UInt8], format: OutputSpec.Format, to group: inout Group) {
-        switch format {
-        case .ndjson:
-            group.text.append(contentsOf: row)
-            group.text.append(UInt8(ascii: "\n"))
-        case .json:
-            if group.records > 0 { group.text.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\n")]) }
-            group.text.append(contentsOf: row)
-        case .csv:
-            group.text.append(contentsOf: row)
+    private static func evaluate(_ expression: CompiledExpression, _ root: Int, _ view: JSONView) throws(OutputRecordError) -> ExpressionValue {
+        do {
+            return try expression.evaluate(record: root, in: view)
+        } catch {
+            throw OutputRecordError(kind: .transform, message: error.message)
         }
-        group.records += 1
     }
 }
 
@@ -177,8 +192,10 @@ struct OutputPiece: Sendable {
     var route: Int
     /// The partition's directory (`country=DE`), "" outside the partitioned layout.
     var partition: String
-    /// Encoded records: one gzip member when compressing.
+    /// Encoded records of a row format: one gzip member when compressing.
     var bytes: [UInt8]
+    /// The rows of a file format (then `bytes` is empty).
+    var rows: (any FileFormatRows)? = nil
     var records: Int
 }
 

@@ -69,7 +69,7 @@ final class OutputSet {
     func append(_ piece: OutputPiece) throws(SinkError) {
         let route = routes[piece.route]
         if route.spec.layout == .mirror {
-            try mirrorStream(piece.route).append(piece.bytes, records: piece.records)
+            try mirrorStream(piece.route).append(piece)
             return
         }
         let key = Self.key(piece.route, piece.partition)
@@ -93,7 +93,7 @@ final class OutputSet {
             streams.append(stream)
             touched[key] = .some(nil)
         }
-        try stream.append(piece.bytes, records: piece.records)
+        try stream.append(piece)
     }
 
     private func mirrorStream(_ route: Int) throws(SinkError) -> OutputStream {

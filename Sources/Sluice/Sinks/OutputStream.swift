@@ -8,28 +8,36 @@ import Foundation
 /// CSV header), the separator between two batches of a JSON array, and the last bytes
 /// (`]`). Under gzip each framing piece is its own small gzip member, so the file still
 /// decompresses to exactly the single-threaded text, and the bytes depend only on the
-/// batch boundaries, never on timing.
+/// batch boundaries, never on timing. A file format's writer (see ``FileFormatWriter``)
+/// writes its own start, row groups and footer.
 ///
 /// Rollback: ``checkpoint()`` before an input file, ``rollBack(to:)`` if it fails — parts
 /// started since are removed and the part it began in is cut back (reopened if a
 /// rotation had sealed it), so a failed file contributes nothing even across a rotation.
 final class OutputStream {
-    struct Framing {
-        var header: [UInt8]
-        var separator: [UInt8]
-        var footer: [UInt8]
+    /// How a file of one output is written: a row format's constant framing (each piece
+    /// a gzip member under gzip), or a file format's writer.
+    enum Framing {
+        case rows(header: [UInt8], separator: [UInt8], footer: [UInt8], emptyFile: [UInt8])
+        case file(any FileFormat)
 
         init(spec: OutputSpec) {
-            let plain = RecordFormats.framing(spec)
-            func encode(_ bytes: [UInt8]) -> [UInt8] {
-                guard spec.compression == .gzip, !bytes.isEmpty else { return bytes }
-                var out: [UInt8] = []
-                bytes.withUnsafeBytes { GzipMember.compress($0, level: spec.level, appendingTo: &out) }
-                return out
+            switch OutputFormat(spec: spec) {
+            case .row(let format):
+                func encode(_ bytes: [UInt8], always: Bool = false) -> [UInt8] {
+                    guard spec.compression == .gzip, !bytes.isEmpty || always else { return bytes }
+                    var out: [UInt8] = []
+                    bytes.withUnsafeBytes { GzipMember.compress($0, level: spec.level, appendingTo: &out) }
+                    return out
+                }
+                let header = encode(format.header), footer = encode(format.footer)
+                // A file with no record is still a valid file of its format: under gzip at
+                // least one (empty) member, which `gzip -t` and `zcat` accept.
+                let empty = header.isEmpty && footer.isEmpty ? encode([], always: true) : []
+                self = .rows(header: header, separator: encode(format.recordSeparator), footer: footer, emptyFile: empty)
+            case .file(let format):
+                self = .file(format)
             }
-            header = encode(plain.header)
-            separator = encode(plain.separator)
-            footer = encode(plain.footer)
         }
     }
 
@@ -38,6 +46,8 @@ final class OutputStream {
         var size: Int
         var records: Int
         var total: Int
+        /// The last part's file-format writer as it was.
+        var writer: (any FileFormatWriter)?
     }
 
     /// Absolute directory and the name without extension (`orders-RUNID`).
@@ -49,6 +59,8 @@ final class OutputStream {
     /// Creates the directories parts go in, remembering them for the commit.
     let directories: OutputDirectories
     private(set) var parts: [OutputFile] = []
+    /// The last part's writer (file formats).
+    private var writer: (any FileFormatWriter)?
     /// Records in the current (last) part.
     private var partRecords = 0
     private(set) var records = 0
@@ -72,33 +84,70 @@ final class OutputStream {
         let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
         try directories.create(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         let file = try OutputFile(path: path, runID: runID)
-        try file.write(framing.header)
+        switch framing {
+        case .rows(let header, _, _, _):
+            try file.write(header)
+        case .file(let format):
+            var writer = format.makeWriter(runID: runID)
+            try file.write(try writer.start())
+            self.writer = writer
+        }
         parts.append(file)
         partRecords = 0
     }
 
+    /// Writes the current part's last bytes and seals it.
+    private func endPart(_ part: OutputFile) throws(SinkError) {
+        switch framing {
+        case .rows(_, _, let footer, let emptyFile):
+            try part.write(part.size == 0 ? emptyFile : footer)
+        case .file:
+            if var writer {
+                try part.write(try writer.finish())
+                self.writer = writer
+            }
+        }
+        try part.seal()
+    }
+
     /// Appends one batch's encoded records, starting a new part first when the current
     /// one would pass a limit.
-    func append(_ bytes: [UInt8], records count: Int) throws(SinkError) {
+    func append(_ piece: OutputPiece) throws(SinkError) {
+        let count = piece.records
         if parts.isEmpty {
             try openPart()
         } else if partRecords > 0, let current = parts.last {
             let overRecords = spec.maxRecords.map { partRecords + count > $0 } ?? false
-            let overBytes = spec.maxBytes.map { current.size + framing.separator.count + bytes.count > $0 } ?? false
+            let overBytes = spec.maxBytes.map { maxBytes in
+                switch framing {
+                case .rows(_, let separator, _, _): return current.size + separator.count + piece.bytes.count > maxBytes
+                case .file: return current.size + (writer?.bufferedBytes ?? 0) + (piece.rows?.byteSize ?? 0) > maxBytes
+                }
+            } ?? false
             if overRecords || overBytes {
-                try current.write(framing.footer)
-                try current.seal()
+                try endPart(current)
                 try openPart()
             }
         }
-        if partRecords > 0 { try parts[parts.count - 1].write(framing.separator) }
-        try parts[parts.count - 1].write(bytes)
+        let part = parts[parts.count - 1]
+        switch framing {
+        case .rows(_, let separator, _, _):
+            if partRecords > 0 { try part.write(separator) }
+            try part.write(piece.bytes)
+        case .file:
+            if var writer, let rows = piece.rows {
+                self.writer = nil  // one owner while it mutates (no copy of its buffers)
+                let bytes = try writer.append(rows)
+                self.writer = writer
+                if !bytes.isEmpty { try part.write(bytes) }
+            }
+        }
         partRecords += count
         records += count
     }
 
     func checkpoint() -> Checkpoint {
-        Checkpoint(parts: parts.count, size: parts.last?.size ?? 0, records: partRecords, total: records)
+        Checkpoint(parts: parts.count, size: parts.last?.size ?? 0, records: partRecords, total: records, writer: writer)
     }
 
     /// Removes what was appended since `checkpoint`.
@@ -113,6 +162,7 @@ final class OutputStream {
         }
         partRecords = checkpoint.records
         records = checkpoint.total
+        writer = parts.isEmpty ? nil : checkpoint.writer
     }
 
     /// Ends the last part (opening an empty one if there is none, so that a merged
@@ -120,8 +170,7 @@ final class OutputStream {
     func finish() throws(SinkError) {
         if parts.isEmpty { try openPart() }
         guard let last = parts.last, !last.isSealed else { return }
-        try last.write(framing.footer)
-        try last.seal()
+        try endPart(last)
     }
 
     func discard() {

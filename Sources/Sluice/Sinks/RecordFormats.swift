@@ -1,5 +1,5 @@
-/// Byte-level pieces of the output formats: CSV fields, the framing of JSON arrays and
-/// CSV headers, and the directory names of partitions.
+/// Byte-level pieces of the output formats: CSV fields and headers, and the directory
+/// names of partitions.
 enum RecordFormats {
     /// The text of an expression's value as a CSV field or a partition value: a string's
     /// unescaped content, a number's source text, `true`/`false`, an array or object as
@@ -62,16 +62,6 @@ enum RecordFormats {
         }
         out.append(contentsOf: [0x0D, 0x0A])
         return out
-    }
-
-    /// What a file of `spec` begins with, what goes between two batches' records, and
-    /// what it ends with (uncompressed).
-    static func framing(_ spec: OutputSpec) -> (header: [UInt8], separator: [UInt8], footer: [UInt8]) {
-        switch spec.format {
-        case .ndjson: return ([], [], [])
-        case .json: return (Array("[".utf8), Array(",\n".utf8), Array("]\n".utf8))
-        case .csv: return (csvHeader(spec.columns), [], [])
-        }
     }
 
     static let nullPartition = "__null__"

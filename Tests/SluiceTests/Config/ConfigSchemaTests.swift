@@ -68,7 +68,7 @@ import Testing
                 checked += 1
             case .choice(let words):
                 // Some choices need a companion key to be complete.
-                let companions = ["output.format=csv": ", columns: [id]", "output.layout=partitioned": ", partition_by: [id]"]
+                let companions = ["output.format=csv": ", columns: [id]", "output.format=parquet": ", parquet: { schema: [{ name: id, type: int64 }] }", "output.layout=partitioned": ", partition_by: [id]"]
                 for word in words { #expect(accepts(path, word + (companions["\(path)=\(word)"] ?? "")), "\(path) = \(word)") }
                 #expect(!accepts(path, "bogus"), "\(path) = bogus")
                 checked += 1
