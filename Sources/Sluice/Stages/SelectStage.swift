@@ -70,6 +70,10 @@ public struct SelectStage: Stage {
         let nodes: UnsafeMutableBufferPointer<Unmanaged<Node>>
         let keys: UnsafeMutableBufferPointer<UInt8>
         let keyRanges: UnsafeMutableBufferPointer<Range<Int>>
+        /// Per field, the JSON text written before its value: `{"key":` for the first,
+        /// `,"key":` for the others (escaped once here instead of per record).
+        let prefixes: UnsafeMutableBufferPointer<UInt8>
+        let prefixRanges: UnsafeMutableBufferPointer<Range<Int>>
 
         init(_ fields: [CompiledField]) {
             count = fields.count
@@ -84,12 +88,26 @@ public struct SelectStage: Stage {
                 keyRanges[k] = offset..<(offset + field.key.count)
                 offset += field.key.count
             }
+            var prefixBytes: [UInt8] = []
+            prefixRanges = .allocate(capacity: max(count, 1))
+            for (k, field) in fields.enumerated() {
+                var writer = JSONWriter()
+                field.key.withUnsafeBufferPointer { writer.key(utf8: $0) }
+                let start = prefixBytes.count
+                prefixBytes.append(k == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+                prefixBytes.append(contentsOf: writer.bytes)
+                prefixRanges[k] = start..<prefixBytes.count
+            }
+            prefixes = .allocate(capacity: max(prefixBytes.count, 1))
+            _ = prefixes.initialize(from: prefixBytes)
         }
 
         deinit {
             nodes.deallocate()
             keys.deallocate()
             keyRanges.deallocate()
+            prefixes.deallocate()
+            prefixRanges.deallocate()
         }
 
         @inline(__always)
@@ -106,6 +124,11 @@ public struct SelectStage: Stage {
         @inline(__always)
         func key(_ k: Int) -> UnsafeBufferPointer<UInt8> {
             UnsafeBufferPointer(rebasing: keys[keyRanges[k]])
+        }
+
+        @inline(__always)
+        func prefix(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: prefixes[prefixRanges[k]])
         }
     }
 
@@ -136,7 +159,9 @@ public struct SelectStage: Stage {
 
     public func process(_ batch: inout Batch, context: StageContext) {
         let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
-        var writer = JSONWriter(capacity: batch.bytes.count)
+        var out = OutputBytes(capacity: batch.bytes.count)
+        // For the rare values that are not copied bytes or integers.
+        var writer = JSONWriter()
         var slots: [RecordSlot] = []
         slots.reserveCapacity(batch.records.count)
         // Values of one record, evaluated before any is written so a failing record
@@ -163,22 +188,32 @@ public struct SelectStage: Stage {
                     batch.errors.append(context.recordError(.transform, failure.message, batch: snapshot, slot: slot))
                     continue
                 }
-                let start = writer.bytes.count
-                writer.beginObject()
+                let start = out.count
                 for k in 0..<program.count {
-                    writer.key(utf8: program.key(k))
-                    SelectStage.write(values[k], view: view, to: &writer)
+                    out.append(program.prefix(k))
+                    switch values[k] {
+                    case .node(let i): out.append(view.rawBytes(i))
+                    case .int(let v): out.append(decimal: v)
+                    case .null: out.append(SelectStage.null.utf8Start, count: 4)
+                    case let value:
+                        writer.reset()
+                        SelectStage.write(value, view: view, to: &writer)
+                        writer.bytes.withUnsafeBufferPointer { out.append($0) }
+                    }
                 }
-                writer.endObject()
-                let end = writer.bytes.count
-                writer.endRecord()
+                if program.count == 0 { out.append(UInt8(ascii: "{")) }
+                out.append(UInt8(ascii: "}"))
+                let end = out.count
+                out.append(UInt8(ascii: "\n"))
                 slots.append(RecordSlot(start: start, end: end, line: slot.line, offset: slot.offset))
             }
         }
-        batch.bytes = writer.bytes
+        batch.bytes = out.takeArray()
         batch.records = slots
         batch.tape.removeAll(keepingCapacity: true)
     }
+
+    private static let null: StaticString = "null"
 
     @inline(__always)
     static func write(_ value: ExpressionValue, view: JSONView, to writer: inout JSONWriter) {

@@ -131,3 +131,53 @@ import Testing
         }
     }
 }
+
+/// The indexer's inline path for plain keys (`JSONParser.plainKey`) must lay out exactly
+/// the tape the general key scanner does, and leave every odd key to it.
+@Suite struct JSONPlainKeyTests {
+    /// The key nodes of object `text`, as (start, end, flags) byte spans.
+    private func keySpans(_ text: String) throws -> [[UInt32]] {
+        let batch = try indexedBatch(text)
+        return batch.withView { view in
+            view.members(of: 0).map { [view.tape[$0.key].start, view.tape[$0.key].end, UInt32(view.tape[$0.key].flags)] }
+        }
+    }
+
+    @Test(arguments: [
+        // Short keys at the end of the text (fewer than 8 bytes left: general path).
+        (#"{"a":1}"#, [[1, 4, 0]]),
+        // Keys of exactly 7 and 8 bytes, and longer than one word, followed by more text.
+        (#"{"abcdefg":1,"abcdefgh":2,"abcdefghijklmnopq":3,"z":[0,0,0,0,0,0,0,0]}"#,
+         [[1, 10, 0], [13, 23, 0], [26, 45, 0], [48, 51, 0]]),
+        // Whitespace before ':' (general path) and after it (inline path).
+        (#"{"key"  :  1, "other": 2, "x":     3}"#, [[1, 6, 0], [14, 21, 0], [26, 29, 0]]),
+        // Escapes and UTF-8 in keys fall back and keep their flags.
+        (#"{"a\"b":1,"caf\u00e9":2,"naïve":3, "pad": "................"}"#,
+         [[1, 7, 1], [10, 21, 1], [24, 32, 0], [36, 41, 0]]),
+        // DEL (0x7F) is a plain character.
+        ("{\"a\u{7F}b\":1,\"pad\":\"........\"}", [[1, 6, 0], [9, 14, 0]]),
+    ])
+    func keysMatchTheGeneralScanner(_ text: String, _ spans: [[UInt32]]) throws {
+        #expect(try keySpans(text) == spans)
+        try withRoot(text) { view, root in
+            var writer = JSONWriter()
+            writer.write(view, node: root)
+            #expect(writer.bytes == Array(text.utf8))
+        }
+    }
+
+    @Test(arguments: [
+        // A raw control character inside a key that the inline path would otherwise take.
+        (Array("{\"ab\u{01}cdefghij\":1}".utf8), "control character U+0001 in a string must be escaped"),
+        // A key that never ends.
+        (Array(#"{"abcdefghijklmnop"#.utf8), "unterminated string"),
+        // No ':' right after a plain key.
+        (Array(#"{"abcdefgh" 1, "pad": 0000000000}"#.utf8), "expected ':' after an object key, found '1'"),
+        (Array(#"{"abcdefgh",1}"#.utf8), "expected ':' after an object key, found ','"),
+        // An overlong UTF-8 sequence (0xC0 0x80) in a key.
+        (Array("{\"ab".utf8) + [0xC0, 0x80] + Array("cdefgh\":1}".utf8), "invalid UTF-8 in a string"),
+    ])
+    func oddKeysStillFail(_ bytes: [UInt8], _ message: String) {
+        #expect(syntaxError(bytes)?.message == message)
+    }
+}

@@ -52,6 +52,26 @@ import Testing
         #expect(recordTexts(batch) == [#"{"half":1.5,"ok":true,"unknown":null,"quote":"say \"hi\"\n","k\"ey":3}"#])
     }
 
+    /// The record buffer writes integers itself: every digit count, signs, the extremes.
+    @Test func integersAndOtherValuesInTheRecordBuffer() throws {
+        let stage = try SelectStage.make(config: .init(fields: [
+            .init(key: "i", expression: "round(n)"), .init(key: "neg", expression: "0 - round(n)"),
+            .init(key: "list", expression: "[n, 'a', null]"), .init(key: "b", expression: "n == n"), .init(key: "\u{1}", expression: "m"),
+        ]))
+        let values: [(String, String, String)] = [
+            ("0", "0", "0"), ("7", "7", "-7"), ("10", "10", "-10"), ("99", "99", "-99"), ("123456789", "123456789", "-123456789"),
+            ("9223372036854775807", "9223372036854775807", "-9223372036854775807"),
+        ]
+        var batch = try ndjsonBatch(values.map { #"{"n":\#($0.0)}"# }.joined(separator: "\n"))
+        stage.process(&batch, context: testContext)
+        #expect(recordTexts(batch) == values.map { #"{"i":\#($0.1),"neg":\#($0.2),"list":[\#($0.0),"a",null],"b":true,"\u0001":null}"# })
+
+        let min = try SelectStage.make(config: .init(fields: [.init(key: "m", expression: "round(n) - 1")]))
+        var extreme = try ndjsonBatch(#"{"n":-9223372036854775807}"#)
+        min.process(&extreme, context: testContext)
+        #expect(recordTexts(extreme) == [#"{"m":-9223372036854775808}"#])
+    }
+
     @Test func allRecordsFailing() throws {
         let stage = try SelectStage.make(config: .init(fields: [.init(key: "x", expression: "len(a)")]))
         var batch = try ndjsonBatch("{}\n{}")

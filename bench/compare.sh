@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of the bench transform (bench/orders-bench.yaml) in ONE run:
+# Sluice, the Python peer (bench/peer_msgspec.py: msgspec + ISA-L gzip, 2 processes),
+# and decompression alone with `igzip -dc` and `gzip -dc` (2 files at a time), over the
+# same generated gzip NDJSON, page cache warm. Each contender runs REPEATS times,
+# interleaved, and the table shows the median wall time (min–max) and peak RSS.
+# Then it checks that Sluice and the peer wrote the same records and error lines.
+# On a shared machine, wall time favours whoever runs more threads (the scheduler shares
+# CPU per thread), so the CPU seconds column is printed too.
+#
+#   bench/compare.sh               # 1500 MB, 3 repeats
+#   bench/compare.sh 150 5         # 150 MB, 5 repeats
+#   SLUICE_ARGS="--set stages.check.workers=1" bench/compare.sh 150
+#   SLUICE_BIN=/tmp/sluice-before bench/compare.sh   # a saved build, no rebuild
+#   SLUICE_BASE=/tmp/sluice-before bench/compare.sh  # also time that build, same run
+#
+# Needs python3 with msgspec and isal (`pip install msgspec isal`) and igzip (Debian `isal`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SWIFT_BACKTRACE=enable=no
+mb=${1:-1500}
+repeats=${2:-3}
+
+bin=.build/release
+if [ -z "${SLUICE_BIN:-}" ]; then   # SLUICE_BIN=path compares a saved build instead
+  swift build -c release --product sluice >/dev/null
+  swift build -c release --product sluice-bench >/dev/null
+fi
+sluice=${SLUICE_BIN:-$bin/sluice}
+python3 -c 'import msgspec, isal' || { echo "needs: pip install msgspec isal" >&2; exit 2; }
+command -v igzip >/dev/null || { echo "needs igzip (Debian package isal)" >&2; exit 2; }
+
+data=data/bench-$mb
+if [ ! -f "$data/.done" ]; then
+  rm -rf "$data"
+  "$bin/sluice-bench" generate --megabytes "$mb" --files 16 "$data"
+  touch "$data/.done"
+fi
+files=($(ls "$data"/*.json.gz))
+half=$(( ${#files[@]} / 2 ))
+cat "${files[@]}" > /dev/null   # warm the page cache for every contender
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+results="$work/results"
+
+timed() {  # name command...: appends "name wall rss_kb cpu_seconds" to $results
+  local name=$1; shift
+  /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" > /dev/null
+  read -r wall rss user sys < "$work/time"
+  echo "$name $wall $rss $(python3 -c "print($user + $sys)")" >> "$results"
+}
+decompress_two() {  # tool: the files in 2 parallel streams
+  ( for f in "${files[@]:0:$half}"; do "$1" -dc "$f"; done > /dev/null ) &
+  ( for f in "${files[@]:$half}"; do "$1" -dc "$f"; done > /dev/null ) &
+  wait
+}
+export -f decompress_two 2>/dev/null || true
+
+for r in $(seq "$repeats"); do
+  start=$(date +%s.%N); decompress_two gzip; echo "gzip-dc $(python3 -c "print($(date +%s.%N) - $start)") 0 0" >> "$results"
+  start=$(date +%s.%N); decompress_two igzip; echo "igzip-dc $(python3 -c "print($(date +%s.%N) - $start)") 0 0" >> "$results"
+  rm -rf "$work/sluice" "$work/peer"
+  # shellcheck disable=SC2086
+  timed sluice timeout 3600 "$sluice" run bench/orders-bench.yaml --input "$data" --output "$work/sluice" \
+      --summary "$work/summary.json" ${SLUICE_ARGS:-}
+  timed peer timeout 3600 python3 bench/peer_msgspec.py "$data" "$work/peer"
+  if [ -n "${SLUICE_BASE:-}" ]; then
+    rm -rf "$work/base"
+    # shellcheck disable=SC2086
+    timed sluice-base timeout 3600 "$SLUICE_BASE" run bench/orders-bench.yaml --input "$data" --output "$work/base" \
+        ${SLUICE_ARGS:-}
+  fi
+done
+
+python3 - "$results" "$work/summary.json" "$mb" "$repeats" <<'PY'
+import json, statistics, sys, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    name, wall, rss, cpu = line.split()
+    rows[name].append((float(wall), int(rss), float(cpu)))
+s = json.load(open(sys.argv[2]))
+decoded = s["bytes"]["decoded"] / 1e6
+r = s["records"]
+peer = statistics.median(w for w, _, _ in rows["peer"])
+print(f"{sys.argv[3]} MB requested, {decoded:.0f} MB decoded, {r['in']} records "
+      f"(out {r['out']}, filtered {r['filtered']}, failed {r['failed']}); median of {sys.argv[4]} interleaved runs")
+print()
+print("| system | wall (median, min–max) | MB/s decoded | speed vs peer | CPU s (user+sys, median) | peak RSS |")
+print("|---|---|---|---|---|---|")
+labels = {"sluice": "Sluice (bench/orders-bench.yaml)", "sluice-base": "Sluice, the SLUICE_BASE build", "peer": "Python peer (msgspec + ISA-L, 2 processes)",
+          "igzip-dc": "`igzip -dc`, 2 files at a time", "gzip-dc": "`gzip -dc`, 2 files at a time"}
+for name in ("sluice", "sluice-base", "peer", "igzip-dc", "gzip-dc"):
+    if name not in rows:
+        continue
+    walls = [w for w, _, _ in rows[name]]
+    m = statistics.median(walls)
+    rss = max(k for _, k, _ in rows[name]) / 1024
+    cpu = statistics.median(c for _, _, c in rows[name])
+    print(f"| {labels[name]} | {m:.2f} s ({min(walls):.2f}–{max(walls):.2f}) | {decoded / m:.0f} | "
+          f"{peer / m:.2f}x | {f'{cpu:.1f}' if cpu else '—'} | {f'{rss:.0f} MB' if rss else '—'} |")
+PY
+echo
+python3 bench/check_same.py "$work/sluice" "$work/peer"
+if [ -n "${SLUICE_BASE:-}" ]; then python3 bench/check_same.py "$work/sluice" "$work/base"; fi
