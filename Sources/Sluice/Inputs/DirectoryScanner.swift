@@ -72,6 +72,17 @@ public struct DirectoryScanner: Sendable {
         return found
     }
 
+    /// A warning when `include` keeps none of the files under the root while there are
+    /// some (a typo such as `**/*.ndjsn` would otherwise give "nothing to do" forever);
+    /// nil when something matches, the directory is empty, or it cannot be listed.
+    public func unmatchedIncludeWarning() -> String? {
+        guard !include.isEmpty, let matched = try? scan(), matched.isEmpty,
+              let everything = try? DirectoryScanner(root: root, exclude: exclude).scan(), !everything.isEmpty else { return nil }
+        let examples = everything.prefix(3).map(\.relativePath).joined(separator: ", ")
+        let count = everything.count == 1 ? "1 file" : "\(everything.count) files"
+        return "input.include \(include) matches none of the \(count) under \(root) (e.g. \(examples))"
+    }
+
     // MARK: Walking
 
     /// Identity of a directory, for link loop detection.

@@ -13,10 +13,17 @@ import Testing
         let stdout: URL
         let stderr: URL
 
-        init(_ arguments: [String], in dir: URL, environment extra: [String: String] = [:]) throws {
+        init(_ arguments: [String], in dir: URL, environment extra: [String: String] = [:],
+             currentDirectory: URL? = nil, launcher: [String] = []) throws {
             let binary = try #require(CLITests.binary, "the sluice binary is not built")
-            process.executableURL = binary
-            process.arguments = arguments
+            if launcher.isEmpty {
+                process.executableURL = binary
+                process.arguments = arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: launcher[0])
+                process.arguments = Array(launcher.dropFirst()) + [binary.path] + arguments
+            }
+            if let currentDirectory { process.currentDirectoryURL = currentDirectory }
             var environment = ProcessInfo.processInfo.environment
             environment["SWIFT_BACKTRACE"] = "enable=no"
             environment.merge(extra) { $1 }
