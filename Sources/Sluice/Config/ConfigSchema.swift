@@ -54,7 +54,7 @@ public struct ConfigKey: Sendable {
 /// refuses exactly what the table states for every range and choice.
 public enum ConfigSchema {
     public static let input: [ConfigKey] = [
-        ConfigKey("path", .string, "Directory searched recursively. Relative paths resolve against the working directory; `--input` overrides it.", required: true),
+        ConfigKey("path", .string, "Directory searched recursively. Relative paths resolve against the config file's directory; `--input` overrides it (relative to the working directory).", required: true),
         ConfigKey("include", .stringList, "Globs over the path relative to `path` (`**` spans directories, `*` and `?` stay within one, `[abc]`, `{a,b}`). Empty: every file."),
         ConfigKey("exclude", .stringList, "Globs of files to leave out, applied after `include`."),
         ConfigKey("format", .choice(["auto", "ndjson", "json", "xml"]), "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Gzip is detected by magic bytes.", default: "auto"),
@@ -106,7 +106,7 @@ public enum ConfigSchema {
     ] + outputSpec
 
     public static let output: [ConfigKey] = [
-        ConfigKey("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the working directory; `--output` overrides it.", required: true),
+        ConfigKey("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the config file's directory; `--output` overrides it (relative to the working directory).", required: true),
         ConfigKey("routes", .list(.mapping(route)), "Several named outputs chosen by `when:` expressions; each inherits the keys of `output:` it does not set."),
     ] + outputSpec
 

@@ -35,7 +35,7 @@ public struct ConfigLocation: Sendable, Equatable {
 
 /// `input:` — where records come from.
 public struct InputConfig: Sendable {
-    /// Directory searched recursively (relative paths resolve against the working directory).
+    /// Directory searched recursively (relative in a config file: against the file's directory).
     public var path: String
     /// Globs over the path relative to `path` (`**` spans directories); default: every file.
     public var include: [String]
@@ -125,7 +125,10 @@ extension PipelineConfig {
         } catch {
             throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: "cannot read config: \(error.localizedDescription)")])
         }
+        // Relative paths in the file resolve against its directory (see ConfigPaths.swift).
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         return try parse(yaml: text, file: path, overrides: overrides, environment: environment)
+            .resolvingPaths(against: directory, commandLine: overriddenKeys(overrides))
     }
 
     /// Checks config text; `file` names it in messages.
