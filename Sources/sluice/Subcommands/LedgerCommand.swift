@@ -100,7 +100,7 @@ extension SluiceCommand {
                     defer { if dryRun { try? FileManager.default.removeItem(atPath: ledgerDirectory) } }
                     let ledger = try Ledger(directory: ledgerDirectory)
                     let scanned = try DirectoryScanner(root: pipeline.input.path, include: pipeline.input.include,
-                                                       exclude: pipeline.input.exclude).scan()
+                                                       exclude: pipeline.input.exclude, symlinks: pipeline.input.followSymlinks).scan()
                     let todo = try ledger.filesToProcess(scanned, pipeline: pipeline.name, config: pipeline.input.incremental)
                     print("the next run would process \(todo.count) of \(scanned.count) input files\(todo.isEmpty ? "" : ":")")
                     for file in todo { print("  \(file.relativePath)") }

@@ -110,7 +110,7 @@ extension SluiceCommand {
 
             if dryRun {
                 if let warning = try? DirectoryScanner(root: input ?? pipeline.input.path, include: pipeline.input.include,
-                                                       exclude: pipeline.input.exclude).unmatchedIncludeWarning() {
+                                                       exclude: pipeline.input.exclude, symlinks: pipeline.input.followSymlinks).unmatchedIncludeWarning() {
                     printError("sluice: warning: \(warning)")
                 }
                 let planned: (files: [InputFile], skipped: Int)
@@ -144,7 +144,7 @@ extension SluiceCommand {
             }
             RunChecks.reportFailedFiles(errorReport: result.errorReport, expected: result.files.failed)
             if result.files.seen == 0, let warning = try? DirectoryScanner(
-                root: input ?? pipeline.input.path, include: pipeline.input.include, exclude: pipeline.input.exclude).unmatchedIncludeWarning() {
+                root: input ?? pipeline.input.path, include: pipeline.input.include, exclude: pipeline.input.exclude, symlinks: pipeline.input.followSymlinks).unmatchedIncludeWarning() {
                 printError("sluice: warning: \(warning)")
             }
             if let failure = result.failure {

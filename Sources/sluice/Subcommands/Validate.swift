@@ -24,7 +24,7 @@ extension SluiceCommand {
                     let config = try PipelineConfig.load(path: path, overrides: overrides.values)
                     let problems = config.checkReferences()
                     if problems.isEmpty, let warning = try? DirectoryScanner(
-                        root: config.input.path, include: config.input.include, exclude: config.input.exclude).unmatchedIncludeWarning() {
+                        root: config.input.path, include: config.input.include, exclude: config.input.exclude, symlinks: config.input.followSymlinks).unmatchedIncludeWarning() {
                         printError("\(path): warning: \(warning)")
                     }
                     if problems.isEmpty {

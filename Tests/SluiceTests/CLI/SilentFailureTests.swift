@@ -176,6 +176,41 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: cwd.path).filter { !$0.hasPrefix("std") }.isEmpty)
     }
 
+    // MARK: Symlinks
+
+    @Test func linksLeavingTheInputTreeAreNotRead() throws {
+        let dir = TestSupport.temporaryDirectory("sluice-silent")
+        defer { TestSupport.cleanup(dir) }
+        let input = dir.appendingPathComponent("in")
+        try TestSupport.write("{\"id\":1}\n{\"id\":2}\n", to: input.appendingPathComponent("a.ndjson"))
+        try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("leak.ndjson").path, withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(atPath: input.appendingPathComponent("same.ndjson").path, withDestinationPath: "a.ndjson")
+        let config = try Self.config(dir, input: input, output: dir.appendingPathComponent("unused"))
+        func run(_ policy: String?) throws -> (code: Int32, stderr: String, out: URL) {
+            let out = dir.appendingPathComponent("out-\(policy ?? "default")")
+            let child = try Child(["run", config.path, "--output", out.path] + (policy.map { ["--set", "input.follow_symlinks=\($0)"] } ?? []), in: dir)
+            return (child.wait(), child.errorText, out)
+        }
+        func errorReport(_ out: URL) -> String {
+            CronTests.committed(out).errors.joined(separator: "\n")
+        }
+        let within = try run(nil)
+        #expect(within.code == 3)
+        let lines = within.stderr.split(separator: "\n")
+        #expect(lines.filter { $0.contains("leak.ndjson: failed (io): symbolic link leads outside the input directory") }.count == 1, "\(within.stderr)")
+        #expect(!within.stderr.contains("same.ndjson"), "a link inside the tree is followed")
+        #expect(Self.outputRecords(within.out).count == 4)
+        #expect(!errorReport(within.out).contains("root:"), "nothing of /etc/passwd in the error report")
+
+        let never = try run("never")
+        #expect(never.code == 3)
+        #expect(never.stderr.contains("same.ndjson: failed (io): symbolic link (→ a.ndjson) not followed"), "\(never.stderr)")
+        #expect(Self.outputRecords(never.out).count == 2)
+
+        let always = try run("always")
+        #expect(errorReport(always.out).contains("root:"), "always follows the link: \(always.stderr)")
+    }
+
     // MARK: Lock
 
     /// Runs as `nobody` (setpriv), when this process is root.
