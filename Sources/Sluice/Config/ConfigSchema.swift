@@ -57,6 +57,7 @@ public enum ConfigSchema {
         ConfigKey("path", .string, "Directory searched recursively. Relative paths resolve against the config file's directory; `--input` overrides it (relative to the working directory).", required: true),
         ConfigKey("include", .stringList, "Globs over the path relative to `path` (`**` spans directories, `*` and `?` stay within one, `[abc]`, `{a,b}`). Empty: every file."),
         ConfigKey("exclude", .stringList, "Globs of files to leave out, applied after `include`."),
+        ConfigKey("follow_symlinks", .choice(["within", "always", "never"]), "Symbolic links: `within` follows a link only when its target is inside `path` (one leading out, to `/etc/passwd` say, is not read: one `io` line); `always` follows every link; `never` none (one `io` line each).", default: "within"),
         ConfigKey("format", .choice(["auto", "ndjson", "json", "xml"]), "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Gzip is detected by magic bytes.", default: "auto"),
         ConfigKey("xml", .mapping(xml), "How XML files map to records."),
         ConfigKey("readers", .integer(1...256), "Files read at once.", default: "2"),

@@ -56,6 +56,8 @@ public struct InputConfig: Sendable {
     public var incremental = IncrementalConfig()
     /// How XML files map to records (`input.xml`).
     public var xml: XMLOptions = XMLOptions()
+    /// `input.follow_symlinks` (default `within`).
+    public var followSymlinks: DirectoryScanner.SymlinkPolicy = .within
 }
 
 /// `errors:` — the error report and the run's failure threshold.
@@ -236,8 +238,13 @@ extension PipelineConfig {
         let incremental = IncrementalConfig.build(map)
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
               let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml else { return nil }
-        return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
+        var input = InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
+                                maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
+        if let node = map["follow_symlinks"], let name = node.choice(DirectoryScanner.SymlinkPolicy.allCases.map(\.rawValue)),
+           let policy = DirectoryScanner.SymlinkPolicy(rawValue: name) {
+            input.followSymlinks = policy
+        }
+        return input
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {
