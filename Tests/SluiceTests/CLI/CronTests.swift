@@ -93,6 +93,14 @@ import Testing
         return (lines("t-"), lines("errors-"))
     }
 
+    /// Every error line under `out` (any pipeline name).
+    static func committedErrors(_ out: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+        return names.filter { $0.hasPrefix("errors-") && $0.hasSuffix(".ndjson") }.flatMap { name in
+            String(decoding: TestSupport.read(out.appendingPathComponent(name)), as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+    }
+
     static func temporaryFiles(_ out: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).filter { $0.contains(".tmp-") }
     }
