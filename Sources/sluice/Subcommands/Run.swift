@@ -126,7 +126,12 @@ extension SluiceCommand {
                 return
             }
 
-            SignalWatcher.start { signal in run.requestStop(.signal(signal)) }
+            let notice = StopNotice(grace: pipeline.shutdownGrace, showsProgress: showProgress,
+                                    speaks: !quiet && (verbose || isatty(STDERR_FILENO) == 1))
+            SignalWatcher.start { signal in
+                notice.received(signal)
+                run.requestStop(.signal(signal))
+            }
             let result = run.run()
             if showProgress { ProgressLine.clear() }
             let r = result.records
