@@ -147,7 +147,10 @@ extension SluiceCommand {
                     print("\(pipeline.name): nothing to do (\(result.files.skipped) of \(result.files.seen) files skipped)")
                 }
             }
-            RunChecks.reportFailedFiles(errorReport: result.errorReport, expected: result.files.failed)
+            // A run that committed nothing (a fatal error) has no error report to point at.
+            if !result.errorReport.isEmpty || result.exitCode == 0 {
+                RunChecks.reportFailedFiles(errorReport: result.errorReport, expected: result.files.failed)
+            }
             if result.files.seen == 0, let warning = try? DirectoryScanner(
                 root: input ?? pipeline.input.path, include: pipeline.input.include, exclude: pipeline.input.exclude, symlinks: pipeline.input.followSymlinks).unmatchedIncludeWarning() {
                 printError("sluice: warning: \(warning)")
