@@ -60,6 +60,9 @@ extension SluiceCommand {
         @Option(help: ArgumentHelp("Process only shard I of N (0-based; files by a stable hash of their path), under OUTPUT/shard-I-of-N/.", valueName: "I/N"))
         var shard: String?
 
+        @Option(help: ArgumentHelp("Exit code of a run that committed but had failed files (default 3; 0 for job systems that count any other code as a failed job).", valueName: "code"))
+        var failedFilesExit: Int32 = RunExit.filesFailed
+
         @Flag(help: "Only errors on stderr; nothing on stdout.")
         var quiet = false
 
@@ -71,6 +74,7 @@ extension SluiceCommand {
 
         func validate() throws {
             if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
+            if !(0...255).contains(failedFilesExit) { throw ValidationError("--failed-files-exit: expected 0…255, got \(failedFilesExit)") }
             if let shard, Shard(parsing: shard) == nil {
                 throw ValidationError("--shard: expected I/N with 0 ≤ I < N (e.g. 0/4), got '\(shard)'")
             }
@@ -161,7 +165,7 @@ extension SluiceCommand {
             if result.exitCode != 0 {
                 throw ExitCode(result.exitCode)
             }
-            if result.files.failed > 0 { throw ExitCode(RunExit.filesFailed) }
+            if result.files.failed > 0 && failedFilesExit != 0 { throw ExitCode(failedFilesExit) }
         }
     }
 }

@@ -141,6 +141,9 @@ import Testing
             #expect(lines.first?.contains("failed (io): gzip stream is truncated") == true)
             #expect(lines.first?.contains("withheld, retried next run") == true)
         }
+        let lenient = try Child(["run", config.path, "--failed-files-exit", "0"], in: dir)
+        #expect(lenient.wait() == 0)
+        #expect(lenient.errorText.contains("cut.ndjson.gz: failed (io)"), "still named: \(lenient.errorText)")
     }
 
     @Test func includeThatMatchesNothingWarns() throws {
