@@ -161,6 +161,10 @@ public final class Ledger {
     public func prepare(runID: String, pipeline: String, outputs: [String], files: [FileOutcome]) throws(LedgerError) {
         try journal.append(["run": runID, "state": "pending", "pipeline": pipeline, "outputs": outputs,
                             "files": files.filter { $0.status != .failed }.map(LedgerJournal.fileObject)])
+        // If the ledger does not take the run, the journal must not count it either: an
+        // older mirror output of the same name would make it look complete to a rebuild.
+        var recorded = false
+        defer { if !recorded { try? journal.append(["run": runID, "state": "rolled_back"]) } }
         try database.transaction { () throws(LedgerError) in
             try database.prepare("INSERT OR REPLACE INTO runs VALUES (?, ?, 'pending', ?, ?)")
                 .run([runID, pipeline, outputs.joined(separator: "\n"), PipelineRun.iso8601(Date())])
@@ -173,6 +177,7 @@ public final class Ledger {
                                 file.outputs?.joined(separator: "\n")])
             }
         }
+        recorded = true
     }
 
     /// Step 3: the run's files become done (or count a failure), and the run committed.
