@@ -14,10 +14,11 @@ struct SluiceCommand: ParsableCommand {
             outputs | config (the same text as docs/).
 
             Exit codes: 0 success · 1 error threshold exceeded or fatal I/O · 2 usage or \
-            config error · 4 another run holds the lock · 130/143 stopped by SIGINT/SIGTERM.
+            config error · 3 committed, but some files failed · 4 another run holds the lock · \
+            5 the ledger is unusable · 130/143 stopped by SIGINT/SIGTERM.
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self, Explain.self, Test.self, Eval.self, Init.self, Schema.self, Summary.self]
+        subcommands: [Run.self, Validate.self, Explain.self, Test.self, Eval.self, Init.self, Schema.self, Summary.self, LedgerCommand.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Testing
 @testable import Sluice
 
 /// Paths and helpers shared by the tests.
@@ -8,8 +9,25 @@ enum TestSupport {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/conformance` beside the checkout, when present.
-    static let conformance: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
+    /// `../shared/conformance` beside the checkout, when present (`SLUICE_CONFORMANCE_DIR`
+    /// points elsewhere, e.g. at a missing directory to try a fresh clone).
+    static let conformance: URL = ProcessInfo.processInfo.environment["SLUICE_CONFORMANCE_DIR"].map { URL(fileURLWithPath: $0) }
+        ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
+
+    /// `SLUICE_REQUIRE_CONFORMANCE=1` (set by .ci/run): the conformance tests run, and fail
+    /// when their data is missing, instead of being skipped.
+    static let requiresConformance = ProcessInfo.processInfo.environment["SLUICE_REQUIRE_CONFORMANCE"] == "1"
+
+    /// Whether the conformance suites run: their data is there, or it is required (and
+    /// then its absence fails them). Skipped suites show this note in the test output.
+    static func runsConformance(_ directory: URL) -> Bool {
+        requiresConformance || FileManager.default.fileExists(atPath: directory.path)
+    }
+
+    static let conformanceNote: Comment = """
+        skipped: ../shared/conformance is not beside this checkout (a fresh clone); \
+        SLUICE_REQUIRE_CONFORMANCE=1 makes these tests required
+        """
 
     static func fixture(_ path: String) -> URL { packageRoot.appendingPathComponent("fixtures").appendingPathComponent(path) }
 

@@ -16,9 +16,10 @@ import Foundation
 public enum ConfigSchema {
     /// `input:`.
     public enum Input {
-        public static let path = Setting.required("path", .string, "Directory searched recursively. Relative paths resolve against the working directory; `--input` overrides it.")
+        public static let path = Setting.required("path", .string, "Directory searched recursively. Relative paths resolve against the config file's directory; `--input` overrides it (relative to the working directory).")
         public static let include = Setting.stringList("include", "Globs over the path relative to `path` (`**` spans directories, `*` and `?` stay within one, `[abc]`, `{a,b}`). Empty: every file.")
         public static let exclude = Setting.stringList("exclude", "Globs of files to leave out, applied after `include`.")
+        public static let followSymlinks = Setting.choice("follow_symlinks", default: DirectoryScanner.SymlinkPolicy.within, "Symbolic links: `within` follows a link only when its target is inside `path` (one leading out, to `/etc/passwd` say, is not read: one `io` line); `always` follows every link; `never` none (one `io` line each).")
         public static let format = Setting.choice("format", default: InputFormat.auto, "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Gzip is detected by magic bytes.")
         public static let readers = Setting.integer("readers", 1...256, default: 2, "Files read at once.")
         public static let maxRecordBytes = Setting.byteSize("max_record_bytes", 16...(1 << 30), default: 16 << 20, "A longer record is an error of kind `limit`; NDJSON resynchronises at the next newline.")
@@ -35,7 +36,7 @@ public enum ConfigSchema {
     }
 
     public static let input: [ConfigKey] = [
-        Input.path.key, Input.include.key, Input.exclude.key, Input.format.key,
+        Input.path.key, Input.include.key, Input.exclude.key, Input.followSymlinks.key, Input.format.key,
         ConfigKey("xml", .mapping(xml), "How XML files map to records."),
         Input.readers.key, Input.maxRecordBytes.key, Input.maxDepth.key, Input.maxBatchBytes.key,
         Input.minAge.key, Input.onChange.key, Input.maxRetries.key, Input.onSuccess, Input.onFailure,
@@ -66,7 +67,7 @@ public enum ConfigSchema {
     /// `OutputConfig.buildSpec` — with a check there that they are only given with
     /// that format, as `columns` is for CSV.
     public enum Output {
-        public static let path = Setting.required("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the working directory; `--output` overrides it.")
+        public static let path = Setting.required("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the config file's directory; `--output` overrides it (relative to the working directory).")
         public static let format = Setting.choice("format", default: OutputSpec.Format.ndjson, "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`); `parquet`: typed columns (needs `parquet.schema`).")
         public static let compression = Setting.choice("compression", default: OutputConfig.Compression.none, "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.")
         public static let level = Setting.integer("level", 1...9, default: 6, "Gzip level.")
@@ -105,9 +106,10 @@ public enum ConfigSchema {
         public static let path = Setting.string("path", default: "errors.ndjson", "Error report, relative to the output directory; the run id is added to its name (`errors-RUNID.ndjson`).")
         public static let maxErrorRate = Setting.number("max_error_rate", 0...1, "(failed + discarded records) / records read above which the run exits 1. Default: no limit.")
         public static let maxErrors = Setting.integer("max_errors", 0...Int.max, "Error lines above which the run exits 1. Default: no limit.")
+        public static let failedFilesExit = Setting.integer("failed_files_exit", 0...255, default: 3, "Exit code of a run that committed but had input files fail as a whole (each is named on stderr and retried next run); 0 for job systems that count any other code as a failed job. `--failed-files-exit` overrides it.")
     }
 
-    public static let errors: [ConfigKey] = [Errors.path.key, Errors.maxErrorRate.key, Errors.maxErrors.key]
+    public static let errors: [ConfigKey] = [Errors.path.key, Errors.maxErrorRate.key, Errors.maxErrors.key, Errors.failedFilesExit.key]
 
     /// `defaults:` — and the one place the stage sizing defaults (2 workers, a queue of
     /// 8 batches) are written.

@@ -20,7 +20,7 @@
 ///     - name: rest                   # no `when`: every record no earlier route took
 /// ```
 public struct OutputConfig: Sendable {
-    /// Output directory (relative paths resolve against the working directory).
+    /// Output directory (relative in a config file: against the file's directory).
     public var path: String
     /// The output's file format (`format`, default `ndjson`).
     public var format: String { spec.format.rawValue }

@@ -35,7 +35,7 @@ public struct ConfigLocation: Sendable, Equatable {
 
 /// `input:` — where records come from.
 public struct InputConfig: Sendable {
-    /// Directory searched recursively (relative paths resolve against the working directory).
+    /// Directory searched recursively (relative in a config file: against the file's directory).
     public var path: String
     /// Globs over the path relative to `path` (`**` spans directories); default: every file.
     public var include: [String]
@@ -56,6 +56,8 @@ public struct InputConfig: Sendable {
     public var incremental = IncrementalConfig()
     /// How XML files map to records (`input.xml`).
     public var xml: XMLOptions = XMLOptions()
+    /// `input.follow_symlinks` (default `within`).
+    public var followSymlinks: DirectoryScanner.SymlinkPolicy = .within
 }
 
 /// `errors:` — the error report and the run's failure threshold.
@@ -66,6 +68,8 @@ public struct ErrorsConfig: Sendable {
     public var maxErrorRate: Double?
     /// Error lines above which the run exits 1 (default: no limit).
     public var maxErrors: Int?
+    /// Exit code of a run that committed with failed files (`errors.failed_files_exit`, default 3).
+    public var failedFilesExit: Int = ConfigSchema.Errors.failedFilesExit.defaultValue!
 }
 
 /// One configured stage: its name, sizing and the built stage.
@@ -125,7 +129,10 @@ extension PipelineConfig {
         } catch {
             throw ConfigError(problems: [ConfigProblem(file: path, line: 0, column: 0, message: unreadableConfig(path))])
         }
+        // Relative paths in the file resolve against its directory (see ConfigPaths.swift).
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
         return try parse(yaml: text, file: path, overrides: overrides, environment: environment)
+            .resolvingPaths(against: directory, commandLine: overriddenKeys(overrides))
     }
 
     /// Checks config text; `file` names it in messages.
@@ -255,8 +262,10 @@ extension PipelineConfig {
         let incremental = IncrementalConfig.build(map)
         guard let path, let include, let exclude, let format,
               let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml else { return nil }
-        return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
+        var input = InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
+                                maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
+        if let policy = map.read(ConfigSchema.Input.followSymlinks) { input.followSymlinks = policy }
+        return input
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {
@@ -268,9 +277,10 @@ extension PipelineConfig {
         let path = map.read(ConfigSchema.Errors.path)
         let rate = map.read(ConfigSchema.Errors.maxErrorRate)
         let count = map.read(ConfigSchema.Errors.maxErrors)
-        guard let path, let rate, let count else { return nil }
+        let failedFilesExit = map.read(ConfigSchema.Errors.failedFilesExit)
+        guard let path, let rate, let count, let failedFilesExit else { return nil }
         if path.isEmpty || path.hasSuffix("/") { map["path"]?.report("must name a file") }
-        return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count)
+        return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count, failedFilesExit: failedFilesExit)
     }
 
     /// `defaults:` — sizing for stages that do not set their own (defaults from

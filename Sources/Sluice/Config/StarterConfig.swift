@@ -27,25 +27,42 @@ public enum StarterConfig {
         }
     }
 
-    /// Scans `directory` and samples up to `sampleFiles` files, `sampleRecords` records each.
+    /// Scans `directory` and samples up to `sampleFiles` files of every file pattern
+    /// found (spread over each pattern's files, not the first ones by path),
+    /// `sampleRecords` records each. The format is decided by the content of the sampled
+    /// files (NDJSON stored as `.json.gz` is NDJSON), not by their names.
     public static func sniff(directory: String, sampleFiles: Int = 5, sampleRecords: Int = 200) throws -> Findings {
         let files = try DirectoryScanner(root: directory).scan().filter { $0.problem == nil && isDataFile($0.relativePath) }
         var patterns: [String: Int] = [:]
-        for file in files { patterns[pattern(for: file.relativePath), default: 0] += 1 }
+        var byPattern: [String: [InputFile]] = [:]
+        for file in files {
+            let name = pattern(for: file.relativePath)
+            patterns[name, default: 0] += 1
+            byPattern[name, default: []].append(file)
+        }
+        var sample: [InputFile] = []
+        for name in byPattern.keys.sorted() {
+            let group = byPattern[name]!
+            let count = min(sampleFiles, group.count)
+            // Evenly spaced, first and last included.
+            let picks = count <= 1 ? [0] : (0..<count).map { $0 * (group.count - 1) / (count - 1) }
+            sample += Set(picks).sorted().map { group[$0] }
+        }
         var formats: Set<String> = []
         var fieldCounts: [String: (kind: String, count: Int, first: Int)] = [:]
         var sampled = 0
         var order = 0
         var xmlNames: [String: Int] = [:]
-        for file in files.prefix(sampleFiles) {
+        for file in sample {
+            guard let content = contentFormat(of: file) else { continue }
             var batches: [Batch] = []
             let options = ReadOptions(format: .auto, batchSize: sampleRecords)
             _ = FileReader.read(file, fileIndex: 0, options: options) { batch in
                 batches.append(batch)
                 throw CancellationError()   // one batch is enough
             }
+            formats.insert(content)
             guard var batch = batches.first else { continue }
-            formats.insert(formatName(for: file.relativePath))
             for i in batch.records.indices {
                 guard (try? batch.indexRecord(at: i, maxDepth: 512)) != nil else { continue }
                 sampled += 1
@@ -73,8 +90,38 @@ public enum StarterConfig {
         return found
     }
 
-    /// The starter config text for `directory`.
-    public static func make(directory: String, name: String, output: String) throws -> String {
+    /// The format a run should be told for `file`, from its first bytes (gunzipped):
+    /// `ndjson`, `json` (an array or one document) or `xml`; nil when it cannot be read
+    /// or is empty.
+    static func contentFormat(of file: InputFile) -> String? {
+        guard let input = try? DecodedInput(path: file.path, chunkSize: 64 << 10) else { return nil }
+        defer { input.stopInflatingAhead() }
+        var head: [UInt8] = []
+        var isComplete = false
+        while true {
+            let bom = FormatSniffer.bomLength(head, isComplete: isComplete) ?? 0
+            if let framing = FormatSniffer.framing(forHead: head[bom...], format: .auto, isComplete: isComplete, lineLimit: 1 << 20) {
+                if head.count <= bom { return nil }
+                switch framing {
+                case .ndjson: return "ndjson"
+                case .jsonArray, .jsonDocument: return "json"
+                case .xml: return "xml"
+                }
+            }
+            if isComplete { return nil }
+            do {
+                if let chunk = try input.next() { head.append(contentsOf: chunk) } else { isComplete = true }
+            } catch {
+                return nil
+            }
+            if head.count > 1 << 20 { isComplete = true }
+        }
+    }
+
+    /// The starter config text for `directory`. `inputPath` and `output` are written as
+    /// given: relative to the directory the config will be saved in, or absolute
+    /// (README "Paths"); `inputPath` defaults to `directory`.
+    public static func make(directory: String, name: String, output: String, inputPath: String? = nil) throws -> String {
         let found = try sniff(directory: directory)
         let paths = found.fields.map(\.path)
         // Fields in at least 90 % of the sample are likely required.
@@ -87,7 +134,7 @@ public enum StarterConfig {
         lines.append("# Check it with `sluice validate`, see its plan with `sluice explain`.")
         lines.append("name: \(name)")
         lines.append("input:")
-        lines.append("  path: \(yamlString(directory))")
+        lines.append("  path: \(yamlString(inputPath ?? directory))        # relative to this file")
         if found.patterns.isEmpty {
             lines.append("  include: [\"**/*\"]                # no files found yet")
         } else {

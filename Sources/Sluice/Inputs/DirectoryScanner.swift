@@ -8,8 +8,12 @@ import Darwin
 /// recursively, filtered by `include` / `exclude` globs (see ``Glob``) and sorted by the
 /// byte order of their relative paths.
 ///
-/// Symbolic links to files are followed; symbolic links to directories are followed too,
-/// with loop detection by device and inode over the chain of enclosing directories.
+/// Symbolic links follow ``SymlinkPolicy`` (`input.follow_symlinks`): by default
+/// (`within`) a link is followed only when its target is inside the input directory — a
+/// link to `/etc/passwd` or `/proc/self/environ` is not read but listed with a
+/// ``InputFile/problem`` (one `io` line); `always` follows every link, `never` none.
+/// Followed links to directories are walked with loop detection by device and inode over
+/// the chain of enclosing directories.
 /// Entries that cannot be read — FIFOs, sockets, devices, dangling links, link loops,
 /// unreadable files or directories — come back as ``InputFile``s with ``InputFile/problem``
 /// set. Nothing is opened here: the scan only lists and `stat`s, so a FIFO cannot hang it.
@@ -33,14 +37,28 @@ public struct DirectoryScanner: Sendable {
     /// Patterns that drop a path.
     public let exclude: [String]
 
+    /// Which symbolic links are followed.
+    public let symlinks: SymlinkPolicy
+
+    /// `input.follow_symlinks`.
+    public enum SymlinkPolicy: String, Sendable, CaseIterable {
+        /// Only links whose target (resolved) is inside the input directory (default).
+        case within
+        /// Every link.
+        case always
+        /// No link: each is listed as a problem.
+        case never
+    }
+
     private let includeGlobs: [Glob]
     private let excludeGlobs: [Glob]
 
     /// - Throws: ``InputError/invalidGlob(pattern:reason:)`` for a malformed pattern.
-    public init(root: String, include: [String] = [], exclude: [String] = []) throws(InputError) {
+    public init(root: String, include: [String] = [], exclude: [String] = [], symlinks: SymlinkPolicy = .within) throws(InputError) {
         self.root = root
         self.include = include
         self.exclude = exclude
+        self.symlinks = symlinks
         var includeGlobs: [Glob] = []
         for pattern in include { includeGlobs.append(try Glob(pattern)) }
         var excludeGlobs: [Glob] = []
@@ -67,9 +85,21 @@ public struct DirectoryScanner: Sendable {
         var found: [InputFile] = []
         var ancestors = [FileID(info)]
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
-        walk(names: names, directory: base, relative: "", ancestors: &ancestors, into: &found)
+        let realRoot = DirectoryScanner.realPath(root) ?? base
+        walk(names: names, directory: base, relative: "", realRoot: realRoot, ancestors: &ancestors, into: &found)
         found.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         return found
+    }
+
+    /// A warning when `include` keeps none of the files under the root while there are
+    /// some (a typo such as `**/*.ndjsn` would otherwise give "nothing to do" forever);
+    /// nil when something matches, the directory is empty, or it cannot be listed.
+    public func unmatchedIncludeWarning() -> String? {
+        guard !include.isEmpty, let matched = try? scan(), matched.isEmpty,
+              let everything = try? DirectoryScanner(root: root, exclude: exclude, symlinks: symlinks).scan(), !everything.isEmpty else { return nil }
+        let examples = everything.prefix(3).map(\.relativePath).joined(separator: ", ")
+        let count = everything.count == 1 ? "1 file" : "\(everything.count) files"
+        return "input.include \(include) matches none of the \(count) under \(root) (e.g. \(examples))"
     }
 
     // MARK: Walking
@@ -84,10 +114,15 @@ public struct DirectoryScanner: Sendable {
         }
     }
 
-    private func walk(names: [String], directory: String, relative: String, ancestors: inout [FileID], into found: inout [InputFile]) {
+    private func walk(names: [String], directory: String, relative: String, realRoot: String,
+                      ancestors: inout [FileID], into found: inout [InputFile]) {
         for name in names {
             let rel = relative.isEmpty ? name : relative + "/" + name
             let path = directory + "/" + name
+            if symlinks != .always, let refusal = linkRefusal(path, realRoot: realRoot) {
+                if wants(rel) || (!excluded(rel) && DirectoryScanner.isDirectory(path)) { found.append(problem(rel, path, refusal)) }
+                continue
+            }
             var info = stat()
             if stat(path, &info) != 0 {
                 let code = errno
@@ -124,12 +159,44 @@ public struct DirectoryScanner: Sendable {
                     continue
                 }
                 ancestors.append(id)
-                walk(names: children, directory: path, relative: rel, ancestors: &ancestors, into: &found)
+                walk(names: children, directory: path, relative: rel, realRoot: realRoot, ancestors: &ancestors, into: &found)
                 ancestors.removeLast()
             case let other:
                 if wants(rel) { found.append(problem(rel, path, "not a regular file (\(DirectoryScanner.typeName(other)))")) }
             }
         }
+    }
+
+    /// Why the entry at `path`, when it is a symbolic link, is not followed under the
+    /// policy; nil for anything else (dangling links and loops are reported by `stat`).
+    private func linkRefusal(_ path: String, realRoot: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0, DirectoryScanner.kind(info.st_mode) == S_IFLNK else { return nil }
+        let target = DirectoryScanner.linkTarget(path)
+        if symlinks == .never {
+            return "symbolic link (→ \(target)) not followed (input.follow_symlinks: never)"
+        }
+        guard let resolved = DirectoryScanner.realPath(path) else { return nil }
+        if resolved == realRoot || resolved.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") { return nil }
+        return "symbolic link leads outside the input directory (→ \(resolved)); not read (input.follow_symlinks: within; set always to follow it)"
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    private static func linkTarget(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n >= 0 else { return "?" }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && kind(info.st_mode) == S_IFDIR
     }
 
     private func wants(_ relative: String) -> Bool {

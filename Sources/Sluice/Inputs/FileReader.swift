@@ -1,3 +1,8 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads one input file into batches of framed records.
 ///
 /// The file is read in chunks, gunzipped when it starts with the gzip magic bytes, and cut
@@ -56,8 +61,36 @@ public enum FileReader {
         input?.stopInflatingAhead()
         outcome.fileBytes = input?.fileBytes ?? 0
         outcome.decodedBytes = input?.decodedBytes ?? 0
+        // An InputFile made by hand (mtime 0, as `sluice test` and tests make them) has no
+        // scan to compare with.
+        if outcome.failure == nil && !outcome.cancelled && file.mtime != 0, let input {
+            TestHook.pause("after-read") {
+                ProcessInfo.processInfo.environment["SLUICE_TEST_RELEASE_FILE"].map { access($0, F_OK) == 0 } ?? true
+            }
+            if let change = change(of: file, bytesRead: input.fileBytes) {
+                outcome.failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: change)
+            }
+        }
         if outcome.failure == nil && !outcome.cancelled { outcome.fingerprint = input?.fingerprint }
         return outcome
+    }
+
+    /// Why `file` is not the file the scan saw, now that it has been read — it shrank,
+    /// grew, or was rewritten meanwhile — or nil. A read of a changing file may be torn
+    /// (old bytes and new), so the file fails (kind `io`) and the next run reads it again.
+    static func change(of file: InputFile, bytesRead: Int) -> String? {
+        var info = stat()
+        guard stat(file.path, &info) == 0 else {
+            return "the file was removed or replaced while it was being read (\(String(cString: strerror(errno)))); not committed, retried next run"
+        }
+        let size = Int(info.st_size)
+        let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+        guard size != file.size || mtime != file.mtime || bytesRead != file.size else { return nil }
+        var what: [String] = []
+        if size != file.size { what.append("size \(file.size) → \(size) bytes") }
+        if bytesRead != file.size { what.append("\(bytesRead) of \(file.size) bytes read") }
+        if mtime != file.mtime { what.append("modification time moved") }
+        return "the file changed while it was being read (\(what.joined(separator: ", "))); not committed, retried next run"
     }
 
     private static func frame(_ input: DecodedInput, file: InputFile, fileIndex: Int, options: ReadOptions,

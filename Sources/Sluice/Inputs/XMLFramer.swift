@@ -120,6 +120,13 @@ final class XMLFramer: RecordFramer {
             let base = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
             // xmlParseChunk takes an Int32 size; chunks are far smaller.
             let code = xmlParseChunk(parser, base, Int32(bytes.count), isLast ? 1 : 0)
+            // Non-fatal errors fail the file only when libxml2 says the document is not
+            // well-formed (or not namespace-well-formed): DTD messages such as a duplicate
+            // enumeration token or a redeclared element do not.
+            if state.pointee.fault == nil, parser.pointee.wellFormed == 0 || parser.pointee.nsWellFormed == 0 {
+                state.pointee.fail(state.pointee.pendingError
+                    ?? .parse(message: "xml: the document is not well-formed", offset: state.pointee.byteOffset, line: state.pointee.currentLine))
+            }
             if state.pointee.fault == nil && code != 0 {
                 state.pointee.fault = .parse(message: "xml: malformed document (libxml2 error \(code))",
                                              offset: state.pointee.byteOffset, line: state.pointee.currentLine)
@@ -170,9 +177,13 @@ final class XMLFramer: RecordFramer {
         sax.externalSubset = { _, _, _, _ in }
         sax.internalSubset = { ctx, name, externalID, systemID in
             xmlSAX2InternalSubset(ctx, name, externalID, systemID)
-            // Undeclared entities then warn instead of failing: with a DOCTYPE they may
-            // come from a DTD we refuse to load, and are kept as written.
-            ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee.hasPErefs = 1
+            // With an external DTD (never loaded), an undeclared entity may be defined
+            // there: libxml2 then only warns, and the reference is kept as written. With
+            // an internal subset alone it is a well-formedness error, as everywhere else
+            // (libxml2 itself sets hasPErefs when the subset refers to parameter entities).
+            if externalID != nil || systemID != nil {
+                ctx?.assumingMemoryBound(to: xmlParserCtxt.self).pointee.hasPErefs = 1
+            }
         }
         sax.serror = { _, error in
             guard let error, let ctx = error.pointee.ctxt, let state = XMLFramer.state(ctx) else { return }
@@ -206,6 +217,9 @@ struct XMLParseState {
     var emit: ((Batch) throws -> Void)?
     /// The first fault; once set, the parser is stopped.
     var fault: InputFault?
+    /// The first non-fatal error, which fails the file if libxml2 then finds the document
+    /// not well-formed.
+    var pendingError: InputFault?
     /// Decoded bytes handed to the parser so far.
     var fedBytes = 0
     /// Depth of the record element while inside a record, else 0.
@@ -248,16 +262,21 @@ struct XMLParseState {
     }
 
     mutating func parserError(_ error: xmlError) {
-        // Every fatal error fails the file, and so does every error (namespace errors are
-        // errors, not fatal) except the undeclared entity that the external DTD may define.
-        guard fault == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue,
-              error.level == XML_ERR_FATAL || error.code != Int32(XML_WAR_UNDECLARED_ENTITY.rawValue) else { return }
+        // A fatal error fails the file at once; a non-fatal one (a namespace error, a DTD
+        // message, an undeclared entity the external DTD may define) is kept, and fails
+        // the file only if libxml2 finds the document not well-formed (see `feed`).
+        guard fault == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
         var message = error.message.map { String(cString: $0) } ?? "malformed document"
         while message.last?.isWhitespace == true { message.removeLast() }
         // libxml2 quotes names and bytes of the input; a hostile one may be 50,000 long.
         if message.utf8.count > 300 { message = String(decoding: message.utf8.prefix(300), as: UTF8.self) + "…" }
         if fedBytes == 0 { message = "the document is empty" }
-        fail(.parse(message: "xml: line \(error.line), column \(error.int2): \(message)", offset: byteOffset, line: Int(error.line)))
+        let problem = InputFault.parse(message: "xml: line \(error.line), column \(error.int2): \(message)", offset: byteOffset, line: Int(error.line))
+        if error.level == XML_ERR_FATAL {
+            fail(problem)
+        } else if pendingError == nil {
+            pendingError = problem
+        }
     }
 
     /// A reference to an entity the document declares fails the file: expanding it is how

@@ -11,7 +11,7 @@ extension PipelineRun {
     public func plannedFiles() throws -> (files: [InputFile], skipped: Int) {
         let inputRoot = options.inputPath ?? config.input.path
         let outputRoot = options.outputRoot(config: config)
-        var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+        var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude, symlinks: config.input.followSymlinks).scan()
         if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
         let ledgerPath = URL(fileURLWithPath: outputRoot).appendingPathComponent(Ledger.fileName).path
         let ledger = FileManager.default.fileExists(atPath: ledgerPath) ? try Ledger(directory: outputRoot) : nil

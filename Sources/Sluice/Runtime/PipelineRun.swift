@@ -228,7 +228,7 @@ public final class PipelineRun: @unchecked Sendable {
             if !recovery.removedTemporaryFiles.isEmpty {
                 logger.notice("removed \(recovery.removedTemporaryFiles.count) temporary files left by an interrupted run")
             }
-            var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude).scan()
+            var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude, symlinks: config.input.followSymlinks).scan()
             if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
             summary.files.seen = scanned.count
             plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,

@@ -75,31 +75,69 @@ public final class Ledger {
     }
 
     let database: SQLiteDatabase
+    let journal: LedgerJournal
     private let lookupStatement: SQLiteStatement
     private let failureStatement: SQLiteStatement
 
     /// Opens (creating when missing) the ledger in `directory`.
+    ///
+    /// - Throws: ``LedgerError/refused(path:reason:advice:)`` when the database is empty (0
+    ///   bytes, or no tables) while the output directory holds committed outputs, cannot be
+    ///   read as a ledger, or has a schema version this build does not know: a new ledger
+    ///   would process every file again and duplicate its records, so none is made.
     public init(directory: String) throws(LedgerError) {
-        database = try SQLiteDatabase(path: URL(fileURLWithPath: directory).appendingPathComponent(Ledger.fileName).path)
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(Ledger.fileName).path
+        let existed = FileManager.default.fileExists(atPath: path)
+        try Ledger.checkNotEmpty(path: path, directory: directory)
+        // SQLite would create it 0644 whatever the umask; 0666 less the umask lets the
+        // users of a shared (umask 002) output directory take turns.
+        if !existed { close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)) }
+        database = try SQLiteDatabase(path: path)
+        let condition = try Ledger.examine(database, path: path, directory: directory, existed: existed)
+        journal = LedgerJournal(directory: directory)
         try database.execute("""
             PRAGMA journal_mode = DELETE;
             PRAGMA synchronous = FULL;
+            """)
+        if condition != .current {
+            try Ledger.createSchema(database)
+            // Ledgers made before per-file outputs existed get the column (an error only says it is there).
+            try? database.execute("ALTER TABLE run_files ADD COLUMN outputs TEXT")
+        }
+        lookupStatement = try database.prepare("SELECT size, mtime_ns, fingerprint, run_id FROM files WHERE pipeline = ? AND path = ?")
+        failureStatement = try database.prepare("SELECT size, mtime_ns, count, last_error FROM failures WHERE pipeline = ? AND path = ?")
+        // A ledger whose done entries are in no journal (made before the journal, or the
+        // journal was deleted): copy them there, or a rebuild would forget them.
+        if !journal.exists, try database.scalar("SELECT count(*) FROM files") > 0 { try writeSnapshot() }
+    }
+
+    static func createSchema(_ database: SQLiteDatabase) throws(LedgerError) {
+        try database.execute("""
             CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, state TEXT NOT NULL,
                 outputs TEXT NOT NULL, started_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS run_files (run_id TEXT NOT NULL, pipeline TEXT NOT NULL, path TEXT NOT NULL,
                 size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, fingerprint TEXT, status TEXT NOT NULL, error TEXT,
-                PRIMARY KEY (run_id, path));
+                outputs TEXT, PRIMARY KEY (run_id, path));
             CREATE TABLE IF NOT EXISTS files (pipeline TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
                 mtime_ns INTEGER NOT NULL, fingerprint TEXT NOT NULL, run_id TEXT NOT NULL, outputs TEXT NOT NULL,
                 processed_at TEXT NOT NULL, PRIMARY KEY (pipeline, path));
             CREATE TABLE IF NOT EXISTS failures (pipeline TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
                 mtime_ns INTEGER NOT NULL, count INTEGER NOT NULL, last_run TEXT NOT NULL, last_error TEXT NOT NULL,
                 PRIMARY KEY (pipeline, path));
+            PRAGMA user_version = \(schemaVersion);
             """)
-        // Ledgers made before per-file outputs existed get the column (an error only says it is there).
-        try? database.execute("ALTER TABLE run_files ADD COLUMN outputs TEXT")
-        lookupStatement = try database.prepare("SELECT size, mtime_ns, fingerprint, run_id FROM files WHERE pipeline = ? AND path = ?")
-        failureStatement = try database.prepare("SELECT size, mtime_ns, count, last_error FROM failures WHERE pipeline = ? AND path = ?")
+    }
+
+    private func writeSnapshot() throws(LedgerError) {
+        let select = try database.prepare("SELECT pipeline, path, size, mtime_ns, fingerprint, run_id, outputs FROM files")
+        select.bind([])
+        var files: [[String: Any]] = []
+        while try select.step() {
+            files.append(["pipeline": select.text(0) ?? "", "path": select.text(1) ?? "", "size": select.int(2), "mtime": select.int(3),
+                          "fingerprint": select.text(4) ?? "", "run": select.text(5) ?? "", "status": "done",
+                          "outputs": (select.text(6) ?? "").split(separator: "\n").map(String.init)])
+        }
+        try journal.append(["state": "snapshot", "files": files])
     }
 
     /// The done entry for `path`, if any.
@@ -121,6 +159,12 @@ public final class Ledger {
     /// Step 1: records the run as pending, with its outputs (names relative to the
     /// output directory) and file outcomes.
     public func prepare(runID: String, pipeline: String, outputs: [String], files: [FileOutcome]) throws(LedgerError) {
+        try journal.append(["run": runID, "state": "pending", "pipeline": pipeline, "outputs": outputs,
+                            "files": files.filter { $0.status != .failed }.map(LedgerJournal.fileObject)])
+        // If the ledger does not take the run, the journal must not count it either: an
+        // older mirror output of the same name would make it look complete to a rebuild.
+        var recorded = false
+        defer { if !recorded { try? journal.append(["run": runID, "state": "rolled_back"]) } }
         try database.transaction { () throws(LedgerError) in
             try database.prepare("INSERT OR REPLACE INTO runs VALUES (?, ?, 'pending', ?, ?)")
                 .run([runID, pipeline, outputs.joined(separator: "\n"), PipelineRun.iso8601(Date())])
@@ -133,6 +177,7 @@ public final class Ledger {
                                 file.outputs?.joined(separator: "\n")])
             }
         }
+        recorded = true
     }
 
     /// Step 3: the run's files become done (or count a failure), and the run committed.
@@ -166,6 +211,9 @@ public final class Ledger {
             try database.prepare("DELETE FROM run_files WHERE run_id = ?").run([runID])
             try database.prepare("UPDATE runs SET state = 'committed' WHERE run_id = ?").run([runID])
         }
+        // After the commit: a crash before this line leaves the run pending in the journal,
+        // and a rebuild then counts it only if all its outputs are in place — as recovery does.
+        try journal.append(["run": runID, "state": "committed"])
     }
 
     /// Brings the output directory and the ledger back into agreement after a crash:
@@ -237,6 +285,7 @@ public final class Ledger {
             try database.prepare("DELETE FROM run_files WHERE run_id = ?").run([runID])
             try database.prepare("DELETE FROM runs WHERE run_id = ?").run([runID])
         }
+        try journal.append(["run": runID, "state": "rolled_back"])
         return forgotten.map(\.path).sorted()
     }
 
@@ -287,10 +336,20 @@ extension Ledger {
 /// Failures of the ledger: fatal for the run (exit 1), before any output is committed.
 public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case sqlite(path: String, message: String)
+    /// The ledger cannot be used and must not be replaced silently (exit code 5): `reason`
+    /// says what is wrong with it, `advice` what to do.
+    case refused(path: String, reason: String, advice: String)
+
+    /// True for ``refused(path:reason:advice:)``.
+    public var isRefusal: Bool {
+        if case .refused = self { return true }
+        return false
+    }
 
     public var description: String {
         switch self {
         case .sqlite(let path, let message): return "ledger \(path): \(message)"
+        case .refused(let path, let reason, let advice): return "refusing to use the ledger \(path): it \(reason). \(advice)"
         }
     }
 }

@@ -8,11 +8,12 @@ final class SQLiteDatabase {
     private var handle: OpaquePointer?
     let path: String
 
-    /// Opens (creating when missing) the database at `path`.
-    init(path: String) throws(LedgerError) {
+    /// Opens (creating when missing) the database at `path`; `readOnly` opens an
+    /// existing one without writing to it.
+    init(path: String, readOnly: Bool = false) throws(LedgerError) {
         self.path = path
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &db, flags, nil)
         guard code == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -56,6 +57,22 @@ final class SQLiteDatabase {
     }
 
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// The first column of the first row of `sql` as an integer (0 when there is no row).
+    func scalar(_ sql: String) throws(LedgerError) -> Int {
+        let statement = try prepare(sql)
+        statement.bind([])
+        return try statement.step() ? statement.int(0) : 0
+    }
+
+    /// The first column of every row of `sql`, as text.
+    func texts(_ sql: String) throws(LedgerError) -> [String] {
+        let statement = try prepare(sql)
+        statement.bind([])
+        var rows: [String] = []
+        while try statement.step() { rows.append(statement.text(0) ?? "") }
+        return rows
+    }
 }
 
 /// A prepared statement; bind parameters (1-based), then `step()` through the rows.

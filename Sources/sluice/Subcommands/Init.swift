@@ -15,7 +15,7 @@ extension SluiceCommand {
         @Option(help: "The pipeline's name (default: the directory's name).")
         var name: String?
 
-        @Option(help: "Output directory to put in the config.")
+        @Option(help: "Output directory to put in the config (relative to the working directory).")
         var output: String = "out"
 
         @Option(help: "Write the config to this file instead of printing it.")
@@ -23,9 +23,13 @@ extension SluiceCommand {
 
         func run() throws {
             let pipelineName = name ?? URL(fileURLWithPath: directory).lastPathComponent
+            // Command-line paths are relative to the working directory; the config's are
+            // relative to the config file's directory (absolute when it is printed).
+            let base = config.map { URL(fileURLWithPath: $0).deletingLastPathComponent().standardizedFileURL.path }
             let text: String
             do {
-                text = try StarterConfig.make(directory: directory, name: pipelineName, output: output)
+                text = try StarterConfig.make(directory: directory, name: pipelineName,
+                                              output: Self.written(output, base: base), inputPath: Self.written(directory, base: base))
             } catch {
                 printError("sluice: \(error)")
                 throw ExitCode(1)
@@ -40,6 +44,19 @@ extension SluiceCommand {
             }
             try Data(text.utf8).write(to: URL(fileURLWithPath: config))
             print("wrote \(config)")
+        }
+
+        /// `path` (relative to the working directory) as the config should say it: relative
+        /// to `base`, the config file's directory, or absolute when there is none.
+        static func written(_ path: String, base: String?) -> String {
+            let target = URL(fileURLWithPath: path).standardizedFileURL.path
+            guard let base else { return target }
+            let from = base.split(separator: "/")
+            let to = target.split(separator: "/")
+            var common = 0
+            while common < from.count && common < to.count && from[common] == to[common] { common += 1 }
+            let parts = Array(repeating: "..", count: from.count - common) + to[common...].map(String.init)
+            return parts.isEmpty ? "." : parts.joined(separator: "/")
         }
     }
 }

@@ -12,9 +12,11 @@ extension SluiceCommand {
                 Writes the output records, the error report and a run summary under the \
                 output directory, and records the files it processed in the ledger there, \
                 so that the next run skips them. Quiet when stdout is not a terminal (cron): \
-                nothing on stdout, warnings and errors on stderr. Exit 0, 1 (error threshold \
-                exceeded or fatal I/O), 2 (config or usage error), 4 (another run holds the \
-                lock), 130/143 (stopped by SIGINT/SIGTERM after a graceful drain).
+                nothing on stdout, warnings and errors on stderr (one line for every file that \
+                failed). Exit 0, 1 (error threshold exceeded or fatal I/O), 2 (config or usage \
+                error), 3 (committed, but some files failed), 4 (another run holds the lock), \
+                5 (the ledger is unusable; see `sluice ledger`), 130/143 (stopped by \
+                SIGINT/SIGTERM after a graceful drain).
                 """)
 
         @Argument(help: "The pipeline config (YAML).")
@@ -58,6 +60,9 @@ extension SluiceCommand {
         @Option(help: ArgumentHelp("Process only shard I of N (0-based; files by a stable hash of their path), under OUTPUT/shard-I-of-N/.", valueName: "I/N"))
         var shard: String?
 
+        @Option(help: ArgumentHelp("Exit code of a run that committed but had failed files (default: errors.failed_files_exit, itself 3 by default; 0 for job systems that count any other code as a failed job).", valueName: "code"))
+        var failedFilesExit: Int32?
+
         @Flag(help: "Only errors on stderr; nothing on stdout.")
         var quiet = false
 
@@ -69,6 +74,7 @@ extension SluiceCommand {
 
         func validate() throws {
             if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
+            if let failedFilesExit, !(0...255).contains(failedFilesExit) { throw ValidationError("--failed-files-exit: expected 0…255, got \(failedFilesExit)") }
             if let shard, Shard(parsing: shard) == nil {
                 throw ValidationError("--shard: expected I/N with 0 ≤ I < N (e.g. 0/4), got '\(shard)'")
             }
@@ -93,8 +99,24 @@ extension SluiceCommand {
             let showProgress = progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1 && !quiet)
             if showProgress { options.progress = { line in ProgressLine.show(line) } }
             let run = PipelineRun(config: pipeline, options: options, logger: logger)
+            // Before the output directory, lock, ledger or summary exist: a wrong input path
+            // or an unusable ledger must leave nothing behind.
+            if let problem = RunChecks.inputProblem(input ?? pipeline.input.path, fromCommandLine: input != nil, config: pipeline) {
+                printError("sluice: \(problem)")
+                throw ExitCode(1)
+            }
+            do {
+                try Ledger.check(directory: RunChecks.outputRoot(pipeline, output: output, shard: options.shard))
+            } catch {
+                printError("sluice: \(error)")
+                throw ExitCode(RunExit.ledgerRefused)
+            }
 
             if dryRun {
+                if let warning = try? DirectoryScanner(root: input ?? pipeline.input.path, include: pipeline.input.include,
+                                                       exclude: pipeline.input.exclude, symlinks: pipeline.input.followSymlinks).unmatchedIncludeWarning() {
+                    printError("sluice: warning: \(warning)")
+                }
                 let planned: (files: [InputFile], skipped: Int)
                 do {
                     planned = try run.plannedFiles()
@@ -108,18 +130,34 @@ extension SluiceCommand {
                 return
             }
 
-            SignalWatcher.start { signal in run.requestStop(.signal(signal)) }
+            let notice = StopNotice(grace: pipeline.shutdownGrace, showsProgress: showProgress,
+                                    speaks: !quiet && (verbose || isatty(STDERR_FILENO) == 1))
+            SignalWatcher.start { signal in
+                notice.received(signal)
+                run.requestStop(.signal(signal))
+            }
             let result = run.run()
             if showProgress { ProgressLine.clear() }
             let r = result.records
             let speak = !quiet && (verbose || isatty(STDOUT_FILENO) == 1)
             if speak {
-                if let output = result.outputs.first {
+                if !result.outputs.isEmpty {
                     let failedFiles = result.files.failed == 1 ? "1 file" : "\(result.files.failed) files"
-                    print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(output) (errors: \(result.errorReport))")
+                    let outputs = result.outputs.count == 1 ? "1 output file" : "\(result.outputs.count) output files"
+                    let root = RunChecks.outputRoot(pipeline, output: output, shard: options.shard)
+                    let errors = URL(fileURLWithPath: result.errorReport).lastPathComponent
+                    print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(root)/ (\(outputs); errors: \(errors))")
                 } else if result.exitCode == 0 {
                     print("\(pipeline.name): nothing to do (\(result.files.skipped) of \(result.files.seen) files skipped)")
                 }
+            }
+            // A run that committed nothing (a fatal error) has no error report to point at.
+            if !result.errorReport.isEmpty || result.exitCode == 0 {
+                RunChecks.reportFailedFiles(errorReport: result.errorReport, expected: result.files.failed)
+            }
+            if result.files.seen == 0, let warning = try? DirectoryScanner(
+                root: input ?? pipeline.input.path, include: pipeline.input.include, exclude: pipeline.input.exclude, symlinks: pipeline.input.followSymlinks).unmatchedIncludeWarning() {
+                printError("sluice: warning: \(warning)")
             }
             if let failure = result.failure {
                 printError("sluice: \(failure)")
@@ -127,6 +165,8 @@ extension SluiceCommand {
             if result.exitCode != 0 {
                 throw ExitCode(result.exitCode)
             }
+            let filesFailedExit = failedFilesExit ?? Int32(pipeline.errors.failedFilesExit)
+            if result.files.failed > 0 && filesFailedExit != 0 { throw ExitCode(filesFailedExit) }
         }
     }
 }

@@ -23,6 +23,10 @@ extension SluiceCommand {
                 do {
                     let config = try PipelineConfig.load(path: path, overrides: overrides.values)
                     let problems = config.checkReferences()
+                    if problems.isEmpty, let warning = try? DirectoryScanner(
+                        root: config.input.path, include: config.input.include, exclude: config.input.exclude, symlinks: config.input.followSymlinks).unmatchedIncludeWarning() {
+                        printError("\(path): warning: \(warning)")
+                    }
                     if problems.isEmpty {
                         print("\(path): ok (\(config.stages.count) stage\(config.stages.count == 1 ? "" : "s"))")
                     } else {

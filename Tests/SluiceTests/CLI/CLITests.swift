@@ -49,9 +49,19 @@ import Testing
         defer { TestSupport.cleanup(out) }
         let summaryPath = out.appendingPathComponent("summary.json").path
         let result = try Self.sluice(["run", "pipelines/orders.yaml", "--output", out.path, "--summary", summaryPath, "--verbose"])
+        // 0: fixtures/orders/broken/ holds a truncated file, named on stderr; the example's
+        // errors.failed_files_exit: 0 keeps it from making the run exit 3.
         #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("broken/2026-11-05.ndjson.gz: failed (io)"), "\(result.stderr)")
         #expect(result.stdout.contains("records in"))
         #expect(result.stdout.contains(out.path))
+        // The default for a failed file is exit 3, which a cron wrapper alerts on.
+        let strict = try Self.sluice(["run", "pipelines/orders.yaml", "--output", out.path, "--set", "errors.failed_files_exit=null",
+                                      "--set", "errors.max_error_rate=null", "--full"])
+        #expect(strict.code == 3, "\(strict.stderr)")
+        let flag = try Self.sluice(["run", "pipelines/orders.yaml", "--output", out.path, "--failed-files-exit", "7",
+                                    "--set", "errors.max_error_rate=null", "--full"])
+        #expect(flag.code == 7, "\(flag.stderr)")
         let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: URL(fileURLWithPath: summaryPath)))
         #expect(summary.exitCode == 0)
         #expect(summary.records.out > 0)

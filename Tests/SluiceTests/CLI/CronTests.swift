@@ -13,10 +13,17 @@ import Testing
         let stdout: URL
         let stderr: URL
 
-        init(_ arguments: [String], in dir: URL, environment extra: [String: String] = [:]) throws {
+        init(_ arguments: [String], in dir: URL, environment extra: [String: String] = [:],
+             currentDirectory: URL? = nil, launcher: [String] = []) throws {
             let binary = try #require(CLITests.binary, "the sluice binary is not built")
-            process.executableURL = binary
-            process.arguments = arguments
+            if launcher.isEmpty {
+                process.executableURL = binary
+                process.arguments = arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: launcher[0])
+                process.arguments = Array(launcher.dropFirst()) + [binary.path] + arguments
+            }
+            if let currentDirectory { process.currentDirectoryURL = currentDirectory }
             var environment = ProcessInfo.processInfo.environment
             environment["SWIFT_BACKTRACE"] = "enable=no"
             environment.merge(extra) { $1 }
@@ -84,6 +91,14 @@ import Testing
             }.sorted()
         }
         return (lines("t-"), lines("errors-"))
+    }
+
+    /// Every error line under `out` (any pipeline name).
+    static func committedErrors(_ out: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+        return names.filter { $0.hasPrefix("errors-") && $0.hasSuffix(".ndjson") }.flatMap { name in
+            String(decoding: TestSupport.read(out.appendingPathComponent(name)), as: UTF8.self).split(separator: "\n").map(String.init)
+        }
     }
 
     static func temporaryFiles(_ out: URL) -> [String] {

@@ -4,14 +4,9 @@ import Testing
 
 /// JSONTestSuite (`../shared/conformance/json-test-suite/test_parsing` from the package
 /// root): every `y_` file accepted, every `n_` file rejected, no `i_` file crashes.
-@Suite struct JSONConformanceTests {
-    static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // …/Tests/SluiceTests/Formats
-        .deletingLastPathComponent()  // …/Tests/SluiceTests
-        .deletingLastPathComponent()  // …/Tests
-        .deletingLastPathComponent()  // the package root
-        .deletingLastPathComponent()  // its parent, which holds shared/
-        .appendingPathComponent("shared/conformance/json-test-suite/test_parsing")
+@Suite(.enabled(if: TestSupport.runsConformance(TestSupport.conformance.appendingPathComponent("json-test-suite")), TestSupport.conformanceNote))
+struct JSONConformanceTests {
+    static let directory: URL = TestSupport.conformance.appendingPathComponent("json-test-suite/test_parsing")
 
     static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
         .filter { $0.hasSuffix(".json") }

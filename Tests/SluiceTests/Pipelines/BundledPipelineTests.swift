@@ -12,8 +12,7 @@ import Testing
 
     @Test(arguments: pipelines) func pipelineMatchesExpectedFiles(name: String) throws {
         let root = TestSupport.packageRoot
-        var config = try PipelineConfig.load(path: root.appendingPathComponent("pipelines/\(name).yaml").path)
-        config.input.path = root.appendingPathComponent(config.input.path).path
+        let config = try PipelineConfig.load(path: root.appendingPathComponent("pipelines/\(name).yaml").path)
         let out = TestSupport.temporaryDirectory("sluice-bundled")
         defer { TestSupport.cleanup(out) }
         let summary = TestSupport.run(config, input: URL(fileURLWithPath: config.input.path), output: out)

@@ -8,8 +8,7 @@ import Testing
 @Suite struct XMLPipelineEquivalenceTests {
     static func outputRecords(_ name: String) throws -> [[String: Any]] {
         let root = TestSupport.packageRoot
-        var config = try PipelineConfig.load(path: root.appendingPathComponent("pipelines/\(name).yaml").path)
-        config.input.path = root.appendingPathComponent(config.input.path).path
+        let config = try PipelineConfig.load(path: root.appendingPathComponent("pipelines/\(name).yaml").path)
         let out = TestSupport.temporaryDirectory("sluice-xml-equivalence")
         defer { TestSupport.cleanup(out) }
         let summary = TestSupport.run(config, input: URL(fileURLWithPath: config.input.path), output: out)

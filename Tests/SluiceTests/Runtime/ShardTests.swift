@@ -105,7 +105,8 @@ import Testing
             let result = try CLITests.sluice(["run", "pipelines/orders.yaml", "--output", out.path, "--shard", "\(i)/2", "--summary", summary,
                                                   // One shard can hold most of the bad files: judge the error rate on the merged summary.
                                                   "--set", "errors.max_error_rate=1"])
-            #expect(result.code == 0, "\(result.stderr)")
+            // 3 for the shard that holds the fixture's broken file (committed, one file failed).
+            #expect(result.code == 0 || result.code == 3, "\(result.stderr)")
             summaries.append(summary)
         }
         let bad = try CLITests.sluice(["run", "pipelines/orders.yaml", "--output", out.path, "--shard", "2/2"])

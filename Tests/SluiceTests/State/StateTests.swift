@@ -41,7 +41,7 @@ import Testing
         do {
             _ = try RunLock.acquire(directory: dir.path)
         } catch {
-            guard case .held(_, let pid) = error else { Issue.record("\(error)"); return }
+            guard case .held(_, let pid, _) = error else { Issue.record("\(error)"); return }
             #expect(pid == getpid())
             #expect(error.description.contains("process \(getpid())"))
         }

@@ -73,6 +73,9 @@ struct XMLRecordTree {
         var next: Int32 = -1
         /// True while every piece of the run is whitespace only (such runs are dropped).
         var isBlank: Bool
+        /// True once a child element started after it: later text is a new run, even when
+        /// its bytes follow on in the buffer (an empty child `<c/>` adds none).
+        var isClosed = false
     }
 
     private struct GroupKey: Hashable {
@@ -160,13 +163,17 @@ struct XMLRecordTree {
         var node = Node(prefix: prefix, local: local, prefixLength: Int32(prefixLength), localLength: Int32(localLength),
                         firstAttribute: Int32(attributes.count))
         size += localLength + prefixLength + 8
+        if let parent = open.last, nodes[parent].lastText >= 0 { segments[nodes[parent].lastText].isClosed = true }
         if let raw, attributeCount > 0 {
             for a in 0..<attributeCount {
                 guard let name = raw[5 * a], let value = raw[5 * a + 3], let end = raw[5 * a + 4] else { continue }
                 let start = Int32(text.count)
                 let valueLength = value.distance(to: end)
                 appendAttributeValue(value, count: valueLength)
-                let attributePrefix = stripsNamespaces ? nil : raw[5 * a + 1]
+                // `namespaces: strip` drops an attribute's prefix unless another attribute of
+                // the element has the same local name (`href` and `q:href`): then the
+                // prefixed one keeps its prefix, and both stay distinct keys.
+                let attributePrefix = stripsNamespaces && !XMLRecordTree.sharesLocalName(a, raw, attributeCount) ? nil : raw[5 * a + 1]
                 let nameLength = XMLRecordTree.length(name)
                 let attributePrefixLength = attributePrefix.map(XMLRecordTree.length) ?? 0
                 attributes.append(Attribute(prefix: attributePrefix, local: name, prefixLength: Int32(attributePrefixLength),
@@ -195,7 +202,7 @@ struct XMLRecordTree {
         let last = nodes[current].lastText
         let start = Int32(text.count)
         text.appendBytes(bytes, count: count)
-        if last >= 0 && segments[last].end == start {
+        if last >= 0 && segments[last].end == start && !segments[last].isClosed {
             segments[last].end = Int32(text.count)
             if !blank { segments[last].isBlank = false }
             return
@@ -415,6 +422,16 @@ struct XMLRecordTree {
             }
             s = segment.pointee.next
         }
+    }
+
+    /// True when attribute `a` has a prefix and another attribute of the same element
+    /// has its local name.
+    static func sharesLocalName(_ a: Int, _ raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>, _ count: Int) -> Bool {
+        guard count > 1, raw[5 * a + 1] != nil, let name = raw[5 * a] else { return false }
+        for b in 0..<count where b != a {
+            if let other = raw[5 * b], xmlStrEqual(name, other) != 0 { return true }
+        }
+        return false
     }
 
     @inline(__always)
