@@ -100,7 +100,7 @@ extension SluiceCommand {
                     planned = try run.plannedFiles()
                 } catch {
                     printError("sluice: \(error)")
-                    throw ExitCode(1)
+                    throw ExitCode(ExitStatus.failure)
                 }
                 for file in planned.files { print("\(file.size)\t\(file.relativePath)") }
                 let total = planned.files.reduce(0) { $0 + $1.size }
@@ -117,14 +117,14 @@ extension SluiceCommand {
                 if let output = result.outputs.first {
                     let failedFiles = result.files.failed == 1 ? "1 file" : "\(result.files.failed) files"
                     print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(output) (errors: \(result.errorReport))")
-                } else if result.exitCode == 0 {
+                } else if result.exitCode == ExitStatus.success {
                     print("\(pipeline.name): nothing to do (\(result.files.skipped) of \(result.files.seen) files skipped)")
                 }
             }
             if let failure = result.failure {
                 printError("sluice: \(failure)")
             }
-            if result.exitCode != 0 {
+            if result.exitCode != ExitStatus.success {
                 throw ExitCode(result.exitCode)
             }
         }
