@@ -44,7 +44,8 @@ struct RunExecution {
                       context: StageContext(stageName: spec.name, filePaths: filePaths, now: now, logger: logger, control: self.storage.control),
                       isFirst: k == 0, maxDepth: config.input.maxDepth)
         }
-        let executor = StageExecutor(steps: steps, counters: counters, fileCount: files.count, encoder: encoder, sink: sinkQueue)
+        let executor = StageExecutor(steps: steps, counters: counters, fileCount: files.count, encoder: encoder, sink: sinkQueue,
+                                     cores: options.stageThreads ?? ProcessorCount.available)
         let cursor = FileCursor(count: files.count)
 
         // The sink: a write error or a stage's stop request ends it; then stop everything

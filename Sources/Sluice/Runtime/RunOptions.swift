@@ -27,6 +27,10 @@ public struct RunOptions: Sendable {
     public var progress: (@Sendable (String) -> Void)?
     /// What `now()` returns in expressions (tests); by default the run's start time.
     public var now: Date?
+    /// The most shared threads that run CPU stages; by default the cores this process may
+    /// use (``ProcessorCount/available``). Tests set it to prove the output does not
+    /// depend on it.
+    public var stageThreads: Int?
 
     public init(inputPath: String? = nil, outputPath: String? = nil, summaryPath: String? = nil, runID: String? = nil) {
         self.inputPath = inputPath

@@ -195,3 +195,13 @@ extension StageScheduler.Work: Equatable {
         }
     }
 }
+
+@Suite struct ProcessorCountTests {
+    @Test func cpuListsAreCounted() {
+        #expect(ProcessorCount.count(list: "0") == 1)
+        #expect(ProcessorCount.count(list: "\t0-1") == 2)
+        #expect(ProcessorCount.count(list: "0-3,8,10-11") == 7)
+        #expect(ProcessorCount.count(list: "x") == nil)
+        #expect(ProcessorCount.available >= 1)
+    }
+}
