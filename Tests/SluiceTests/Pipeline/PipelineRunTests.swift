@@ -186,8 +186,12 @@ import Testing
     }
 }
 
-final class SummaryBox: @unchecked Sendable {
-    var value: RunSummary?
+final class SummaryBox: Sendable {
+    private let box = LockedBox<RunSummary?>(nil)
+    var value: RunSummary? {
+        get { box.withLock { $0 } }
+        set { box.withLock { $0 = newValue } }
+    }
 }
 
 /// A stage that takes its time: for backpressure and cancellation tests.
