@@ -2,13 +2,10 @@ import Foundation
 import Sluice
 
 /// Exit codes `sluice run` adds to the run's own (0, 1, 2, 4, 130/143); see README "Exit codes".
+/// The command line's own exit codes, named once in ``ExitStatus`` with the rest.
 enum RunExit {
-    /// The run finished and committed, but some input files failed as a whole (their
-    /// records are withheld; each is named on stderr and retried by the next run).
-    static let filesFailed: Int32 = 3
-    /// The ledger cannot be used (empty beside committed outputs, corrupt, unknown
-    /// version): nothing was read or written.
-    static let ledgerRefused: Int32 = 5
+    static let filesFailed = ExitStatus.filesFailed
+    static let ledgerRefused = ExitStatus.ledgerRefused
 }
 
 /// Checks `sluice run` and `--dry-run` make before touching the output directory.

@@ -292,7 +292,8 @@ extension PipelineConfig {
 
     /// A worker count: a number, or `auto` for the number of cores.
     static func workerCount(_ node: ConfigNode) -> Int? {
-        if node.node.scalar?.string == "auto" { return ProcessInfo.processInfo.activeProcessorCount }
+        // The cores this process may use (taskset, cgroup cpusets), not the machine's.
+        if node.node.scalar?.string == "auto" { return ProcessorCount.available }
         if case .scalar(let s) = node.node, Int(s.string) == nil {
             node.report("expected an integer \(ConfigType.workerRange.lowerBound)–\(ConfigType.workerRange.upperBound) or 'auto' (one per core), got '\(s.string)'")
             return nil

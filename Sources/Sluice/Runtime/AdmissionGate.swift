@@ -10,12 +10,15 @@
 ///
 /// - Backpressure: `acquire` blocks a non-head reader while `capacity` tickets are out.
 /// - Cancellation: `cancel()` wakes every waiter; `acquire` then returns false.
-final class AdmissionGate: @unchecked Sendable {
+final class AdmissionGate: Sendable {
+    private struct State: Sendable {
+        var inFlight = 0
+        var headFile = 0
+        var isCancelled = false
+    }
+
     let capacity: Int
-    private let lock = ConditionLock()
-    private var inFlight = 0
-    private var headFile = 0
-    private var isCancelled = false
+    private let state = LockedBox(State())
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -24,12 +27,10 @@ final class AdmissionGate: @unchecked Sendable {
     /// Takes one ticket for a batch of `file`, waiting while the gate is full.
     /// - Returns: false when cancelled.
     func acquire(file: Int) -> Bool {
-        lock.withLock {
-            while !isCancelled && file != headFile && inFlight >= capacity {
-                lock.wait()
-            }
-            if isCancelled { return false }
-            inFlight += 1
+        let capacity = self.capacity
+        return state.withLock(when: { $0.isCancelled || file == $0.headFile || $0.inFlight < capacity }) { state in
+            if state.isCancelled { return false }
+            state.inFlight += 1
             return true
         }
     }
@@ -37,24 +38,15 @@ final class AdmissionGate: @unchecked Sendable {
     /// Returns `count` tickets (batches committed or dropped).
     func release(_ count: Int = 1) {
         guard count > 0 else { return }
-        lock.withLock {
-            inFlight -= count
-            lock.broadcast()
-        }
+        state.withLockNotifying { $0.inFlight -= count }
     }
 
     /// The sink has committed every file below `file`.
     func advanceHead(to file: Int) {
-        lock.withLock {
-            headFile = file
-            lock.broadcast()
-        }
+        state.withLockNotifying { $0.headFile = file }
     }
 
     func cancel() {
-        lock.withLock {
-            isCancelled = true
-            lock.broadcast()
-        }
+        state.withLockNotifying { $0.isCancelled = true }
     }
 }

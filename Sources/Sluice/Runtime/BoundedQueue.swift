@@ -14,78 +14,74 @@
 ///   `pop` returns nil, and queued items are dropped.
 /// - `highWaterMark` is the most items the queue ever held — never above `capacity`,
 ///   which is how tests prove that backpressure holds.
-public final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
+public final class BoundedQueue<Element: Sendable>: Sendable {
+    private struct State: Sendable {
+        var items: [Element?]
+        var head = 0
+        var count = 0
+        var isClosed = false
+        var isCancelled = false
+        var maxCount = 0
+    }
+
     public let capacity: Int
-    private let lock = ConditionLock()
-    private var items: [Element?]
-    private var head = 0
-    private var count = 0
-    private var isClosed = false
-    private var isCancelled = false
-    private var maxCount = 0
+    private let state: LockedBox<State>
 
     public init(capacity: Int) {
         precondition(capacity > 0, "queue capacity must be positive")
         self.capacity = capacity
-        self.items = Array(repeating: nil, count: capacity)
+        self.state = LockedBox(State(items: Array(repeating: nil, count: capacity)))
     }
 
     /// Appends `item`, waiting while the queue is full.
     /// - Returns: false when the queue was cancelled (the item is dropped).
     @discardableResult
     public func push(_ item: Element) -> Bool {
-        lock.withLock {
-            while count == capacity && !isCancelled {
-                lock.wait()
-            }
-            if isCancelled { return false }
-            precondition(!isClosed, "push after close")
-            items[(head + count) % capacity] = item
-            count += 1
-            if count > maxCount { maxCount = count }
-            lock.broadcast()
+        let capacity = self.capacity
+        let pushed = state.withLock(when: { $0.count < capacity || $0.isCancelled }) { state -> Bool in
+            if state.isCancelled { return false }
+            precondition(!state.isClosed, "push after close")
+            state.items[(state.head + state.count) % capacity] = item
+            state.count += 1
+            if state.count > state.maxCount { state.maxCount = state.count }
             return true
         }
+        if pushed { state.notifyAll() }
+        return pushed
     }
 
     /// Removes the oldest item, waiting while the queue is empty and open.
     /// - Returns: nil once the queue is closed and drained, or cancelled.
     public func pop() -> Element? {
-        lock.withLock {
-            while count == 0 && !isClosed && !isCancelled {
-                lock.wait()
-            }
-            if isCancelled || count == 0 { return nil }
-            let item = items[head]
-            items[head] = nil
-            head = (head + 1) % capacity
-            count -= 1
-            lock.broadcast()
+        let capacity = self.capacity
+        let item = state.withLock(when: { $0.count > 0 || $0.isClosed || $0.isCancelled }) { state -> Element? in
+            if state.isCancelled || state.count == 0 { return nil }
+            let item = state.items[state.head].take()
+            state.head = (state.head + 1) % capacity
+            state.count -= 1
             return item
         }
+        if item != nil { state.notifyAll() }
+        return item
     }
 
     /// No more pushes will come; consumers drain the rest and then see nil.
     public func close() {
-        lock.withLock {
-            isClosed = true
-            lock.broadcast()
-        }
+        state.withLockNotifying { $0.isClosed = true }
     }
 
     /// Stops everything now: waiters wake, queued items are dropped.
     public func cancel() {
-        lock.withLock {
-            isCancelled = true
-            for i in items.indices { items[i] = nil }
-            count = 0
-            lock.broadcast()
+        state.withLockNotifying { state in
+            state.isCancelled = true
+            for i in state.items.indices { state.items[i] = nil }
+            state.count = 0
         }
     }
 
     /// The most items the queue has held at once.
-    public var highWaterMark: Int { lock.withLock { maxCount } }
+    public var highWaterMark: Int { state.withLock { $0.maxCount } }
 
     /// Items in the queue now (for progress display; stale as soon as it is read).
-    public var fill: Int { lock.withLock { count } }
+    public var fill: Int { state.withLock { $0.count } }
 }

@@ -22,7 +22,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let level = event.level, message = event.message, extra = event.metadata
-        var object: [String: Any] = ["ts": PipelineRun.iso8601(Date()), "level": level.rawValue, "label": label,
+        var object: [String: Any] = ["ts": Timestamp.now(), "level": level.rawValue, "label": label,
                                      "message": message.description]
         let merged = metadata.merging(extra ?? [:]) { $1 }
         if !merged.isEmpty { object["metadata"] = merged.mapValues { "\($0)" } }

@@ -68,4 +68,27 @@ struct ReorderWindow<Item> {
         }
         return nil
     }
+
+    /// The next batch to commit, skipping past files that are done; nil when the next
+    /// batch in sequence has not arrived. For users that only need the order (a stage
+    /// that runs in input order), not the file boundaries.
+    mutating func nextItem() -> Item? {
+        while let action = next() {
+            if case .commit(let item) = action { return item }
+        }
+        return nil
+    }
+
+    /// Whether ``nextItem()`` would return a batch now (it does not change the window).
+    var hasNextItem: Bool {
+        var file = headFile, batch = nextBatch
+        while file < fileCount {
+            if pending[Key(file: file, batch: batch)] != nil { return true }
+            guard let ending = endings[file], ending.batches == batch else { return false }
+            file += 1
+            batch = 0
+        }
+        return false
+    }
 }
+extension ReorderWindow: Sendable where Item: Sendable {}

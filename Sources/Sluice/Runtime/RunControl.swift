@@ -6,10 +6,13 @@
 /// `command` stage whose workers keep crashing); a bad record is never one of them.
 ///
 /// Thread-safe: any worker thread may call any member, more than once.
-public final class RunControl: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var reason: String?
-    private var handler: (@Sendable (String) -> Void)?
+public final class RunControl: Sendable {
+    private struct State: Sendable {
+        var reason: String?
+        var handler: (@Sendable (String) -> Void)?
+    }
+
+    private let state = LockedBox(State())
 
     /// A control that only records the cancellation (for stages run outside a
     /// ``PipelineRun``, as in unit tests).
@@ -17,15 +20,15 @@ public final class RunControl: @unchecked Sendable {
 
     /// Called once, with the first reason, when ``cancel(reason:)`` is first called.
     func onCancel(_ handler: @escaping @Sendable (String) -> Void) {
-        lock.withLock { self.handler = handler }
+        state.withLock { $0.handler = handler }
     }
 
     /// Stops the run; its summary names `reason` as the failure (the first reason wins).
     public func cancel(reason: String) {
-        let handler: (@Sendable (String) -> Void)? = lock.withLock {
-            guard self.reason == nil else { return nil }
-            self.reason = reason
-            return self.handler
+        let handler: (@Sendable (String) -> Void)? = state.withLock { state in
+            guard state.reason == nil else { return nil }
+            state.reason = reason
+            return state.handler
         }
         handler?(reason)
     }
@@ -33,12 +36,12 @@ public final class RunControl: @unchecked Sendable {
     /// Marks the run as stopping without calling the handler (the run itself is
     /// cancelling).
     func noteCancelled(_ reason: String) {
-        lock.withLock { if self.reason == nil { self.reason = reason } }
+        state.withLock { if $0.reason == nil { $0.reason = reason } }
     }
 
     /// True once the run is stopping: work in progress may be abandoned.
-    public var isCancelled: Bool { lock.withLock { reason != nil } }
+    public var isCancelled: Bool { state.withLock { $0.reason != nil } }
 
     /// Why the run is stopping, once it is.
-    public var cancelReason: String? { lock.withLock { reason } }
+    public var cancelReason: String? { state.withLock { $0.reason } }
 }

@@ -1,42 +1,3 @@
-/// What reaches the sink: encoded batches from the last stage, and file endings from
-/// the readers.
-enum SinkMessage: Sendable {
-    case batch(EncodedBatch)
-    case fileEnd(FileEnd)
-}
-
-/// A reader finished a file.
-struct FileEnd: Sendable {
-    var file: Int
-    /// Batches it emitted (the sink waits for all of them).
-    var batches: Int
-    /// A file-level fault: the file's records are withheld and this line reported.
-    var failure: RecordError?
-    var fileBytes: Int
-    var decodedBytes: Int
-    /// The file's content fingerprint, when it was read to the end.
-    var fingerprint: UInt64? = nil
-}
-
-/// A batch ready to write: its records encoded per output (see ``OutputPiece``) and its
-/// error-report lines, encoded by a stage worker so the sink only appends bytes.
-struct EncodedBatch: Sendable {
-    var file: Int
-    var index: Int
-    var pieces: [OutputPiece]
-    var errorLines: [UInt8]
-    var recordsIn: Int
-    var recordsOut: Int
-    var recordsFailed: Int
-    var recordsFiltered: Int
-    var recordsDropped: Int = 0
-    var recordsCreated: Int = 0
-    /// Set when a stage asked to stop the run at this batch (see ``SinkError/stopped(_:)``).
-    var fatal: String?
-    /// Records that matched no route (included in `recordsFiltered`).
-    var recordsUnrouted: Int = 0
-}
-
 /// Writes batches to the output and the error report in `(file, batch)` order, and
 /// makes each input file all-or-nothing.
 ///
@@ -50,6 +11,9 @@ struct EncodedBatch: Sendable {
 ///   tickets it returns as batches commit.
 /// - Cancellation: when its queue is cancelled it stops; the run then discards the
 ///   temporary files.
+// `@unchecked`: the sink's state is touched by one thread at a time — the sink thread
+// while it runs, then the run's own thread once that thread has been joined (the join
+// orders the two); `onFileCommitted` and `expectedFingerprints` are set before it starts.
 final class ReorderingSink: @unchecked Sendable {
     struct Result {
         var filesProcessed = 0

@@ -1,10 +1,12 @@
 import Logging
 
-/// One step of a pipeline, run by its own pool of worker threads.
+/// One step of a pipeline, run by the runtime's threads at most `workers` batches at once.
 ///
 /// Contract (what the runtime guarantees and expects):
-/// - `process` is called concurrently from the stage's `workers` threads, each call
-///   with a different batch; a stage holds no per-batch state between calls.
+/// - `process` is called concurrently, at most `workers` calls at once, each with a
+///   different batch and from any of the runtime's threads (CPU stages share a pool of
+///   as many threads as cores; see ``blocksThread``); a stage holds no per-batch state
+///   between calls.
 /// - Before the call, every record of the batch is indexed (``RecordSlot/tapeStart``
 ///   set) when ``needsTape`` is true, so the stage can read records through a
 ///   ``JSONView`` (`batch.withView`).
@@ -21,8 +23,13 @@ public protocol Stage: Sendable {
     var needsTape: Bool { get }
     /// Whether the stage must see batches one at a time in input order because its
     /// result depends on earlier records (`dedupe`, `limit`); the runtime then runs it
-    /// through an ``InputOrderSequencer`` whatever its `workers`.
+    /// one batch at a time in `(file, batch)` order whatever its `workers` (see
+    /// ``StageScheduler``).
     var needsInputOrder: Bool { get }
+    /// Whether `process` spends its time waiting rather than computing (a child process,
+    /// the network): the runtime then gives the stage its own `workers` threads, so that
+    /// waiting never holds one of the core-count threads that run every other stage.
+    var blocksThread: Bool { get }
     func process(_ batch: inout Batch, context: StageContext)
     /// Called once per run, after the stage's last `process` call has returned (at the
     /// end of the input or on cancellation): release what the stage holds for the run,
@@ -33,6 +40,7 @@ public protocol Stage: Sendable {
 extension Stage {
     public var needsTape: Bool { true }
     public var needsInputOrder: Bool { false }
+    public var blocksThread: Bool { false }
     public func finish(context: StageContext) {}
 }
 

@@ -167,7 +167,7 @@ public final class Ledger {
         defer { if !recorded { try? journal.append(["run": runID, "state": "rolled_back"]) } }
         try database.transaction { () throws(LedgerError) in
             try database.prepare("INSERT OR REPLACE INTO runs VALUES (?, ?, 'pending', ?, ?)")
-                .run([runID, pipeline, outputs.joined(separator: "\n"), PipelineRun.iso8601(Date())])
+                .run([runID, pipeline, outputs.joined(separator: "\n"), Timestamp.now()])
             let insert = try database.prepare("""
                 INSERT OR REPLACE INTO run_files (run_id, pipeline, path, size, mtime_ns, fingerprint, status, error, outputs)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -183,7 +183,7 @@ public final class Ledger {
     /// Step 3: the run's files become done (or count a failure), and the run committed.
     public func finalize(runID: String) throws(LedgerError) {
         try database.transaction { () throws(LedgerError) in
-            let now = PipelineRun.iso8601(Date())
+            let now = Timestamp.now()
             try database.prepare("""
                 INSERT OR REPLACE INTO files (pipeline, path, size, mtime_ns, fingerprint, run_id, outputs, processed_at)
                 SELECT f.pipeline, f.path, f.size, f.mtime_ns, f.fingerprint, f.run_id, COALESCE(f.outputs, r.outputs), ?

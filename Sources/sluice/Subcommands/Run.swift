@@ -122,7 +122,7 @@ extension SluiceCommand {
                     planned = try run.plannedFiles()
                 } catch {
                     printError("sluice: \(error)")
-                    throw ExitCode(1)
+                    throw ExitCode(ExitStatus.failure)
                 }
                 for file in planned.files { print("\(file.size)\t\(file.relativePath)") }
                 let total = planned.files.reduce(0) { $0 + $1.size }
@@ -147,7 +147,7 @@ extension SluiceCommand {
                     let root = RunChecks.outputRoot(pipeline, output: output, shard: options.shard)
                     let errors = URL(fileURLWithPath: result.errorReport).lastPathComponent
                     print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(root)/ (\(outputs); errors: \(errors))")
-                } else if result.exitCode == 0 {
+                } else if result.exitCode == ExitStatus.success {
                     print("\(pipeline.name): nothing to do (\(result.files.skipped) of \(result.files.seen) files skipped)")
                 }
             }
@@ -162,7 +162,7 @@ extension SluiceCommand {
             if let failure = result.failure {
                 printError("sluice: \(failure)")
             }
-            if result.exitCode != 0 {
+            if result.exitCode != ExitStatus.success {
                 throw ExitCode(result.exitCode)
             }
             let filesFailedExit = failedFilesExit ?? Int32(pipeline.errors.failedFilesExit)

@@ -90,8 +90,12 @@ import Testing
         #expect(summary.exitCode == 0)
         for stage in summary.stages {
             #expect(stage.queueHighWater <= stage.queueCapacity, "\(stage.name)")
-            #expect(stage.queueHighWater >= 1, "\(stage.name)")
         }
+        // The readers fill the first queue and the slow stage's queue backs up; stages
+        // after it get each batch handed over on the thread that finished it (fusion),
+        // so their queues may never hold one.
+        #expect(summary.stages[0].queueHighWater == 1)
+        #expect(summary.stages[1].queueHighWater == 1, "the slow stage's queue is full")
         #expect(summary.records.in == 8000)
     }
 
@@ -190,8 +194,12 @@ import Testing
     }
 }
 
-final class SummaryBox: @unchecked Sendable {
-    var value: RunSummary?
+final class SummaryBox: Sendable {
+    private let box = LockedBox<RunSummary?>(nil)
+    var value: RunSummary? {
+        get { box.withLock { $0 } }
+        set { box.withLock { $0 = newValue } }
+    }
 }
 
 /// A stage that takes its time: for backpressure and cancellation tests.

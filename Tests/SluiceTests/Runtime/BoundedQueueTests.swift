@@ -42,11 +42,10 @@ import Testing
     }
 }
 
-final class ResultBox: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var values: [String: Bool] = [:]
-    func set(_ key: String, _ value: Bool) { lock.withLock { values[key] = value } }
-    func get(_ key: String) -> Bool? { lock.withLock { values[key] } }
+final class ResultBox: Sendable {
+    private let values = LockedBox([String: Bool]())
+    func set(_ key: String, _ value: Bool) { values.withLock { $0[key] = value } }
+    func get(_ key: String) -> Bool? { values.withLock { $0[key] } }
 }
 
 @Suite struct AdmissionGateTests {

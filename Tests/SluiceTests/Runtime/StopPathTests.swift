@@ -53,12 +53,11 @@ import Testing
 }
 
 /// A value shared with a helper thread.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func get() -> Value { lock.withLock { value } }
-    func set(_ new: Value) { lock.withLock { value = new } }
+final class Locked<Value: Sendable>: Sendable {
+    private let value: LockedBox<Value>
+    init(_ value: Value) { self.value = LockedBox(value) }
+    func get() -> Value { value.withLock { $0 } }
+    func set(_ new: Value) { value.withLock { $0 = new } }
 }
 
 extension StopPathTests {

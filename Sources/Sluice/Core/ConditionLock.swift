@@ -4,13 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// A pthread mutex with one condition variable: the primitive under every queue and
-/// gate in the runtime.
+/// A pthread mutex with one condition variable: the primitive under ``LockedBox``, which
+/// is what the runtime's own types use (state inside the lock). Kept for the few types
+/// outside the runtime that still hold a lock beside their state.
 ///
 /// Measured on this machine, a mutex/condition queue hop costs 0.13–0.5 µs where an
 /// `AsyncChannel` hop costs 4–8 µs; the runtime moves batches, not records, so either
 /// would do, but real threads let a blocking stage (disk, a child process) block
 /// without starving the cooperative pool.
+// `@unchecked`: the pthread objects live at fixed heap addresses for the lock's life and
+// are only used through pthread calls, which are thread-safe by contract.
 final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -53,7 +56,8 @@ final class ConditionLock: @unchecked Sendable {
         return pthread_cond_timedwait(condition, mutex, &deadline) == 0
     }
 
-    /// Wakes every waiter. Call with the mutex held.
+    /// Wakes every waiter. May be called with or without the mutex held (a change made
+    /// under the mutex before the call is seen by every waiter it wakes).
     func broadcast() {
         pthread_cond_broadcast(condition)
     }

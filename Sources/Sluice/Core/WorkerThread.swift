@@ -10,6 +10,8 @@ import Darwin
 /// The runtime uses real threads, not tasks of the cooperative pool, so a stage that
 /// blocks (a child process, a slow disk) cannot starve the others; joining every one
 /// of them before a run returns is what guarantees that no thread outlives the run.
+// `@unchecked`: `thread` is written once in `init`; `join()` is called by the one thread
+// that owns the run (or test) the thread belongs to, never concurrently.
 final class WorkerThread: @unchecked Sendable {
     private final class Box {
         let body: () -> Void
@@ -59,12 +61,4 @@ final class WorkerThread: @unchecked Sendable {
         isJoined = true
         pthread_join(thread, nil)
     }
-}
-
-/// Seconds on a monotonic clock, for busy-time accounting.
-@inline(__always)
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

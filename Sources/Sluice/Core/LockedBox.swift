@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// State that lives inside a lock: the one locking primitive of Sluice's runtime.
+///
+/// The value is reachable only through ``withLock(_:)``, so "forgot to take the lock" cannot
+/// be written (the idea of swift-nio's `NIOLockedValueBox`). Unlike `Synchronization.Mutex`
+/// (macOS 15+, no condition variable) the box can also *wait* for its state to change,
+/// which is what bounded queues, gates and schedulers need:
+///
+/// ```swift
+/// let box = LockedBox([Int]())
+/// // producer                               // consumer
+/// box.withLock { $0.append(1) }             let first = box.withLock(when: { !$0.isEmpty }) { $0.removeFirst() }
+/// box.notifyAll()
+/// ```
+///
+/// - Waiting: ``withLock(when:_:)`` releases the lock while it sleeps and re-checks the
+///   condition under the lock on every wake-up, so a spurious wake-up is harmless.
+/// - Waking: a change that can satisfy a waiter's condition must be followed by
+///   ``notifyAll()`` (or use ``withLockNotifying(_:)``); the call may come after the lock
+///   is released, because a waiter checks its condition under the lock before sleeping.
+final class LockedBox<State> {
+    private let lock = ConditionLock()
+    private var state: State
+
+    init(_ state: State) {
+        self.state = state
+    }
+
+    /// Runs `body` on the state with the lock held.
+    @inline(__always)
+    func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
+        try lock.withLock { try body(&state) }
+    }
+
+    /// Runs `body` with the lock held, then wakes every waiter.
+    @inline(__always)
+    func withLockNotifying<T>(_ body: (inout State) throws -> T) rethrows -> T {
+        try lock.withLock {
+            defer { lock.broadcast() }
+            return try body(&state)
+        }
+    }
+
+    /// Waits until `condition` holds, then runs `body` with the lock still held.
+    func withLock<T>(when condition: (State) -> Bool, _ body: (inout State) throws -> T) rethrows -> T {
+        try lock.withLock {
+            while !condition(state) { lock.wait() }
+            return try body(&state)
+        }
+    }
+
+    /// Runs `body` with the lock held until it returns a value, sleeping until the next
+    /// ``notifyAll()`` between tries: for state machines whose answer is "wait" (nil).
+    /// `body` must leave the state as it was when it returns nil.
+    ///
+    /// A name of its own, not a `withLock` overload: a trailing closure returning an
+    /// optional would otherwise silently pick this one and wait forever on nil.
+    func retrying<T>(_ body: (inout State) throws -> T?) rethrows -> T {
+        try lock.withLock {
+            while true {
+                if let value = try body(&state) { return value }
+                lock.wait()
+            }
+        }
+    }
+
+    /// As ``retrying(_:)``, for answers where `isDone` tells "wait" apart.
+    func retrying<T>(_ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
+        try retrying({ state -> T? in
+            let value = try body(&state)
+            return isDone(value) ? value : nil
+        })
+    }
+
+    /// As ``withLock(when:_:)``, but gives up after `seconds`; `body` then gets `false`
+    /// (the condition still does not hold).
+    func withLock<T>(when condition: (State) -> Bool, timeout seconds: Double,
+                     _ body: (inout State, Bool) throws -> T) rethrows -> T {
+        try lock.withLock {
+            let deadline = monotonicSeconds() + seconds
+            while !condition(state) {
+                let left = deadline - monotonicSeconds()
+                if left <= 0 { return try body(&state, false) }
+                _ = lock.wait(seconds: left)
+            }
+            return try body(&state, true)
+        }
+    }
+
+    /// Wakes every thread waiting in ``withLock(when:_:)`` or ``retrying(_:)``.
+    ///
+    /// Needs no lock: a waiter tests its condition under the lock and sleeps atomically
+    /// with releasing it, so a change made under the lock before this call is seen.
+    @inline(__always)
+    func notifyAll() {
+        lock.broadcast()
+    }
+}
+
+// Safe: the state is only ever read or written with the mutex held (every access goes
+// through `withLock`), so sharing the box shares the state as a `Mutex` would.
+extension LockedBox: @unchecked Sendable where State: Sendable {}

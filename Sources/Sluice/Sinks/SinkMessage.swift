@@ -1,0 +1,6 @@
+/// What reaches the sink: encoded batches from the last stage, and file endings from
+/// the readers.
+enum SinkMessage: Sendable {
+    case batch(EncodedBatch)
+    case fileEnd(FileEnd)
+}

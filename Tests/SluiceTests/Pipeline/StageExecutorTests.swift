@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+@testable import Sluice
+
+/// End-to-end runs of the core-count executor: the output does not depend on how many
+/// shared threads there are, and no stage runs more than its `workers` batches at once.
+@Suite(.serialized) struct StageExecutorTests {
+    static func run(_ config: PipelineConfig, input: URL, output: URL, stageThreads: Int) -> RunSummary {
+        var options = RunOptions(inputPath: input.path, outputPath: output.path, runID: "test")
+        options.stageThreads = stageThreads
+        return PipelineRun(config: config, options: options, logger: TestSupport.logger).run()
+    }
+
+    @Test func outputIsByteIdenticalWhateverTheSharedThreads() throws {
+        let input = try PipelineRunTests.makeInput(files: 5, recordsPerFile: 1500)
+        defer { TestSupport.cleanup(input) }
+        var outputs: [[UInt8]] = []
+        var reports: [[UInt8]] = []
+        for threads in [1, 2, 5] {
+            // A fresh config each run: a `dedupe` stage remembers the keys it has seen.
+            var config = try PipelineRunTests.ordersConfig(workers: 3, queue: 2, batchSize: 100)
+            // An input-order stage between CPU stages: its lane takes batches in sequence.
+            config.stages.insert(StageSpec(name: "unique", kind: "dedupe", workers: 3, queue: 1,
+                                           stage: try Self.dedupe()), at: 2)
+            let out = TestSupport.temporaryDirectory("sluice-out")
+            defer { TestSupport.cleanup(out) }
+            let summary = Self.run(config, input: input, output: out, stageThreads: threads)
+            #expect(summary.exitCode == 0, "\(summary.failure ?? "")")
+            outputs.append(TestSupport.read(out.appendingPathComponent("orders-test.ndjson.gz")))
+            reports.append(TestSupport.read(out.appendingPathComponent("errors-test.ndjson")))
+            for stage in summary.stages where stage.kind != "dedupe" {
+                #expect(stage.queueHighWater <= stage.queueCapacity, "\(stage.name)")
+            }
+            #expect(summary.records.in == 5 * 1500)
+        }
+        #expect(outputs[0].count > 1000)
+        for other in outputs.dropFirst() { #expect(other == outputs[0]) }
+        for other in reports.dropFirst() { #expect(other == reports[0]) }
+    }
+
+    @Test func aStageNeverRunsMoreThanItsWorkersAtOnce() throws {
+        let input = try PipelineRunTests.makeInput(files: 4, recordsPerFile: 1000)
+        defer { TestSupport.cleanup(input) }
+        for workers in [1, 2] {
+            let out = TestSupport.temporaryDirectory("sluice-out")
+            defer { TestSupport.cleanup(out) }
+            let probe = ConcurrencyProbe()
+            var config = try PipelineRunTests.ordersConfig(workers: 4, queue: 4, batchSize: 50, gzip: false)
+            config.stages.insert(StageSpec(name: "probe", kind: "test-probe", workers: workers, queue: 2,
+                                           stage: ProbeStage(probe: probe)), at: 1)
+            let summary = Self.run(config, input: input, output: out, stageThreads: 4)
+            #expect(summary.exitCode == 0, "\(summary.failure ?? "")")
+            #expect(probe.calls == 80, "4 files × 1000 records in batches of 50")
+            #expect(probe.mostAtOnce >= 1 && probe.mostAtOnce <= workers)
+        }
+    }
+
+    @Test func theRunStartsNoMoreSharedThreadsThanAsked() throws {
+        let input = try PipelineRunTests.makeInput(files: 2, recordsPerFile: 500)
+        defer { TestSupport.cleanup(input) }
+        let out = TestSupport.temporaryDirectory("sluice-out")
+        defer { TestSupport.cleanup(out) }
+        let probe = ConcurrencyProbe()
+        var config = try PipelineRunTests.ordersConfig(workers: 8, queue: 4, batchSize: 25, gzip: false)
+        config.stages.insert(StageSpec(name: "probe", kind: "test-probe", workers: 8, queue: 4,
+                                       stage: ProbeStage(probe: probe)), at: 0)
+        let summary = Self.run(config, input: input, output: out, stageThreads: 2)
+        #expect(summary.exitCode == 0, "\(summary.failure ?? "")")
+        #expect(probe.threadNames.allSatisfy { $0.hasPrefix("sluice-cpu-") }, "\(probe.threadNames)")
+        #expect(probe.threadNames.count <= 2, "\(probe.threadNames)")
+    }
+
+    static func dedupe() throws -> any Stage {
+        let config = try PipelineConfig.parse(yaml: """
+            name: d
+            input: { path: unused }
+            stages:
+              - { name: unique, dedupe: { key: id } }
+            output: { path: unused }
+            """)
+        return config.stages[0].stage
+    }
+}
+
+/// Counts the calls in progress at once, and which threads made them.
+final class ConcurrencyProbe: Sendable {
+    private struct State {
+        var now = 0
+        var most = 0
+        var calls = 0
+        var names: Set<String> = []
+    }
+
+    private let state = LockedBox(State())
+
+    func enter() {
+        let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        state.withLock {
+            $0.now += 1
+            $0.calls += 1
+            $0.most = max($0.most, $0.now)
+            $0.names.insert(name)
+        }
+    }
+
+    func leave() { state.withLock { $0.now -= 1 } }
+
+    var mostAtOnce: Int { state.withLock { $0.most } }
+    var calls: Int { state.withLock { $0.calls } }
+    var threadNames: Set<String> { state.withLock { $0.names } }
+}
+
+/// Passes records through, holding each batch for a moment so that overlaps would show.
+struct ProbeStage: Stage {
+    let probe: ConcurrencyProbe
+    var needsTape: Bool { false }
+    func process(_ batch: inout Batch, context: StageContext) {
+        probe.enter()
+        usleep(500)
+        probe.leave()
+    }
+}
