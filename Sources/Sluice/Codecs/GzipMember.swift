@@ -12,7 +12,9 @@ import CZlib
 /// chunk.withUnsafeBytes { GzipMember.compress($0, level: 6, appendingTo: &out) }
 /// ```
 ///
-/// Uses libdeflate when the machine has it (see ``LibDeflate``), zlib otherwise.
+/// Levels 1–3 use ISA-L when the machine has it (see ``ISALDeflater``); the others, and
+/// every level without ISA-L, use libdeflate when the machine has it (see ``LibDeflate``),
+/// zlib otherwise. `SLUICE_CODECS=zlib` forces zlib.
 public enum GzipMember {
     /// Compresses `bytes` into one gzip member appended to `out`.
     ///
@@ -23,6 +25,9 @@ public enum GzipMember {
     /// - Complexity: O(n); grows `out` by at most `deflateBound(n)` bytes.
     public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int, appendingTo out: inout [UInt8]) {
         let clamped = Int32(max(-1, min(9, level)))
+        // ISA-L for the fast levels; libdeflate, then zlib, for the rest (ISA-L's
+        // best, its level 3, compresses less than zlib's 6).
+        if (1...3).contains(level), let isal = ISALDeflater.shared, isal.gzip(bytes, level: level, appendingTo: &out) { return }
         if let fast = LibDeflate.shared, fast.gzip(bytes, level: clamped, appendingTo: &out) { return }
         compressWithZlib(bytes, level: clamped, appendingTo: &out)
     }

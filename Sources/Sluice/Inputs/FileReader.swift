@@ -40,7 +40,8 @@ public enum FileReader {
         }
         var input: DecodedInput?
         do throws(InputFault) {
-            let opened = try DecodedInput(path: file.path, chunkSize: options.chunkSize)
+            let readsXML = options.format == .xml || FormatSniffer.framing(forName: file.relativePath, format: options.format) == .xml
+            let opened = try DecodedInput(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs, isXML: readsXML)
             input = opened
             try frame(opened, file: file, fileIndex: fileIndex, options: options, outcome: &outcome, emit: emit)
         } catch {
@@ -56,6 +57,7 @@ public enum FileReader {
         input?.stopInflatingAhead()
         outcome.fileBytes = input?.fileBytes ?? 0
         outcome.decodedBytes = input?.decodedBytes ?? 0
+        outcome.warnings = input?.warnings ?? []
         if outcome.failure == nil && !outcome.cancelled { outcome.fingerprint = input?.fingerprint }
         return outcome
     }
