@@ -8,8 +8,8 @@
 /// output:
 ///   path: out/orders                 # the output directory (ledger, lock, error report)
 ///   format: ndjson                   # ndjson | json | csv
-///   compression: gzip                # none | gzip
-///   level: 6
+///   compression: gzip                # none | gzip | zstd
+///   level: 6                         # gzip 1-9 (default 6), zstd 1-19 (default 3)
 ///   layout: merged                   # merged | mirror | partitioned
 ///   max_records: 1000000             # merged: start a new file past this (also max_bytes)
 ///   routes:
@@ -24,10 +24,10 @@ public struct OutputConfig: Sendable {
     public var path: String
     /// The output's file format (`format`, default `ndjson`).
     public var format: String { spec.format.rawValue }
-    /// `none` or `gzip` (default `none`).
+    /// `none`, `gzip` or `zstd` (default `none`; see ``Codecs``).
     public var compression: Compression { spec.compression }
-    /// Gzip level 1–9 (default 6).
-    public var level: Int { spec.level }
+    /// The compression level (gzip 1–9, default 6; zstd 1–19, default 3).
+    public var level: Int { spec.effectiveLevel }
     /// `merged`, `mirror` or `partitioned`.
     public var layout: String { spec.layout.rawValue }
     /// Format, compression, layout and files of the single-output form, and the
@@ -35,8 +35,6 @@ public struct OutputConfig: Sendable {
     public var spec: OutputSpec
     /// Named outputs with `when:` conditions; empty for the single-output form.
     public var routes: [OutputRoute] = []
-
-    public enum Compression: String, Sendable { case none, gzip }
 
     /// The outputs a run writes: the routes, or one unnamed route in the output directory.
     var effectiveRoutes: [OutputRoute] {
@@ -55,7 +53,8 @@ public struct OutputSpec: Sendable {
 
     public var format: Format = .ndjson
     public var compression: OutputConfig.Compression = .none
-    public var level: Int = 6
+    /// `level`, nil for the codec's default.
+    public var level: Int?
     public var layout: Layout = .merged
     /// CSV: one column per expression (usually a field path); the header row holds the
     /// expressions' text.
@@ -75,7 +74,7 @@ public struct OutputSpec: Sendable {
     var compiledPartitions: [CompiledExpression] = []
 
     /// The file extension, e.g. `ndjson.gz`.
-    var fileExtension: String { format.rawValue + (compression == .gzip ? ".gz" : "") }
+    var fileExtension: String { format.rawValue + compression.suffix }
     var rotates: Bool { maxRecords != nil || maxBytes != nil }
 }
 
@@ -172,8 +171,12 @@ extension OutputConfig {
             return value
         }
         if let v = read("format", { $0.choice(OutputSpec.Format.allCases.map(\.rawValue)) }) { spec.format = OutputSpec.Format(rawValue: v)! }
-        if let v = read("compression", { $0.choice(["none", "gzip"]) }) { spec.compression = OutputConfig.Compression(rawValue: v)! }
-        if let v = read("level", { $0.int(in: 1...9) }) { spec.level = v }
+        if let v = read("compression", { $0.choice(OutputConfig.Compression.names) }) { spec.compression = OutputConfig.Compression(rawValue: v)! }
+        if let v = read("level", { $0.int(in: 1...22) }) { spec.level = v }
+        if let level = spec.level, !spec.compression.levels.contains(level), let n = map["level"] ?? map["compression"] {
+            n.report("level \(level) is out of range for compression \(spec.compression.rawValue) (\(spec.compression.levels.lowerBound)...\(spec.compression.levels.upperBound))")
+            ok = false
+        }
         if let v = read("layout", { $0.choice(OutputSpec.Layout.allCases.map(\.rawValue)) }) { spec.layout = OutputSpec.Layout(rawValue: v)! }
         if let v = read("columns", { $0.stringList() }) {
             spec.columns = v
