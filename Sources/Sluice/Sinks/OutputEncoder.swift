@@ -127,14 +127,7 @@ struct OutputEncoder: Sendable {
 
         let pieces = groups.map { group -> OutputPiece in
             let spec = routes[group.route].spec
-            var bytes: [UInt8]
-            if spec.compression == .gzip {
-                bytes = []
-                bytes.reserveCapacity(group.text.count / 3)
-                group.text.withUnsafeBytes { GzipMember.compress($0, level: spec.level, appendingTo: &bytes) }
-            } else {
-                bytes = group.text
-            }
+            let bytes = spec.encode(group.text)
             return OutputPiece(route: group.route, partition: group.partition, bytes: bytes, records: group.records)
         }
         var errorLines: [UInt8] = []

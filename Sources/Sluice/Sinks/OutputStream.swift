@@ -18,18 +18,15 @@ final class OutputStream {
         var header: [UInt8]
         var separator: [UInt8]
         var footer: [UInt8]
+        /// An empty frame of the codec: what a compressed file with no bytes holds.
+        var empty: [UInt8]
 
         init(spec: OutputSpec) {
             let plain = RecordFormats.framing(spec)
-            func encode(_ bytes: [UInt8]) -> [UInt8] {
-                guard spec.compression == .gzip, !bytes.isEmpty else { return bytes }
-                var out: [UInt8] = []
-                bytes.withUnsafeBytes { GzipMember.compress($0, level: spec.level, appendingTo: &out) }
-                return out
-            }
-            header = encode(plain.header)
-            separator = encode(plain.separator)
-            footer = encode(plain.footer)
+            header = spec.encode(plain.header)
+            separator = spec.encode(plain.separator)
+            footer = spec.encode(plain.footer)
+            empty = spec.encode([], keepsEmpty: true)
         }
     }
 
@@ -121,6 +118,7 @@ final class OutputStream {
         if parts.isEmpty { try openPart() }
         guard let last = parts.last, !last.isSealed else { return }
         try last.write(framing.footer)
+        if last.size == 0 { try last.write(framing.empty) } // `gzip -t` refuses a 0-byte .gz
         try last.seal()
     }
 
