@@ -62,6 +62,7 @@ public enum ConfigSchema {
         ConfigKey("readers", .integer(1...256), "Files read at once.", default: "2"),
         ConfigKey("max_record_bytes", .byteSize(16...(1 << 30)), "A longer record is an error of kind `limit`; NDJSON resynchronises at the next newline.", default: "16MiB"),
         ConfigKey("max_depth", .integer(1...100_000), "Nesting deeper than this is a parse error.", default: "512"),
+        ConfigKey("max_window", .byteSize((1 << 20)...(1 << 31)), "Largest decoder window for compressed input: a zstd frame or xz stream that needs more fails its file (`io`). The default reads `zstd --long=31`; `sluice explain` counts it per reader.", default: "2GiB"),
         ConfigKey("max_batch_bytes", .byteSize(1024...(1 << 30)), "A batch closes early once its records' text passes this size; with `max_record_bytes` it bounds one batch (see `sluice explain`).", default: "4MiB"),
         ConfigKey("min_age", .duration, "Files modified less than this long ago are left for a later run (they may still be being written).", default: "0"),
         ConfigKey("on_change", .choice(["reprocess", "skip", "error"]), "A file the ledger holds whose content changed: process it again, skip it, or report it (one `io` line).", default: "reprocess"),
@@ -88,8 +89,8 @@ public enum ConfigSchema {
     /// route inherits what it does not set).
     public static let outputSpec: [ConfigKey] = [
         ConfigKey("format", .choice(["ndjson", "json", "csv"]), "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`).", default: "ndjson"),
-        ConfigKey("compression", .choice(["none", "gzip"]), "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.", default: "none"),
-        ConfigKey("level", .integer(1...9), "Gzip level.", default: "6"),
+        ConfigKey("compression", .choice(OutputConfig.Compression.names), "`gzip` or `zstd` writes one member (frame) per batch, compressed in parallel; the file is one valid stream of its codec, also when empty.", default: "none"),
+        ConfigKey("level", .integer(1...19), "Compression level: gzip 1–9 (default 6; 1–3 use ISA-L when installed), zstd 1–19 (default 3).", default: "6"),
         ConfigKey("layout", .choice(["merged", "mirror", "partitioned"]), "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.", default: "merged"),
         ConfigKey("columns", .stringList, "CSV: one column per field path or expression; the header row holds their text."),
         ConfigKey("max_records", .integer(1...Int.max), "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records."),

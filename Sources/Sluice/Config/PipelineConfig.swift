@@ -56,6 +56,8 @@ public struct InputConfig: Sendable {
     public var incremental = IncrementalConfig()
     /// How XML files map to records (`input.xml`).
     public var xml: XMLOptions = XMLOptions()
+    /// Decoder limits for compressed input (`input.max_window`).
+    public var codecs = CodecOptions()
 }
 
 /// `errors:` — the error report and the run's failure threshold.
@@ -223,6 +225,7 @@ extension PipelineConfig {
         let maxDepth = map["max_depth"].map { $0.int(in: 1...100_000) } ?? 512
         let maxBatchBytes = map["max_batch_bytes"].map { $0.byteSize(in: 1024...(1 << 30)) } ?? (4 << 20)
         let xml = map["xml"].map(buildXML) ?? XMLOptions()
+        let maxWindow = map["max_window"].map { $0.byteSize(in: (1 << 20)...(1 << 31)) } ?? CodecOptions.defaultMaxWindow
         if let include, let exclude {
             do {
                 _ = try DirectoryScanner(root: "", include: include, exclude: exclude)
@@ -232,9 +235,10 @@ extension PipelineConfig {
         }
         let incremental = IncrementalConfig.build(map)
         guard let path, let include, let exclude, let formatName, let format = InputFormat(rawValue: formatName),
-              let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml else { return nil }
+              let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml, let maxWindow else { return nil }
         return InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
+                           maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml,
+                           codecs: CodecOptions(maxWindow: maxWindow))
     }
 
     private static func buildOutput(_ node: ConfigNode) -> OutputConfig? {
