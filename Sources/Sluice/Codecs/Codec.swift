@@ -128,6 +128,9 @@ public struct CodecOptions: Sendable, Equatable {
     /// it is a decompression bomb, stopped before it runs for hours.
     public var maxExpansion = 20_000
     public var expansionFloor = 1 << 30
+    /// Compressed bytes per segment of a bzip2 file decoded on several threads; files
+    /// from twice this size on are split (see ``ParallelBzip2``).
+    public var bzip2Segment = 512 << 10
 
     public static let defaultMaxWindow = 1 << 31
 

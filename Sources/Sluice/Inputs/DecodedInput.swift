@@ -44,6 +44,7 @@ final class DecodedInput: @unchecked Sendable {
     private let output: UnsafeMutablePointer<UInt8>?
     private let inflater: CodecStream?
     private let checksText: Bool
+    private let codecOptions: CodecOptions
     private let maxExpansion: Int
     private let expansionFloor: Int
     private var checkedText = false
@@ -53,6 +54,8 @@ final class DecodedInput: @unchecked Sendable {
     private let fileSize: Int
     /// Set while a helper thread inflates ahead of the reader.
     private var ahead: InflateAhead?
+    /// Set while a large bzip2 file is decoded on several threads.
+    private var parallel: ParallelBzip2?
     /// What the inspector given to ``startInflatingAhead(inspecting:)`` said about the
     /// chunk last returned by ``next()`` (nil when it found nothing).
     var chunkVerdict: String? { sample != nil ? sampleVerdict : ahead?.verdict }
@@ -72,6 +75,7 @@ final class DecodedInput: @unchecked Sendable {
     init(path: String, chunkSize: Int, codecs: CodecOptions = CodecOptions(), isXML: Bool = true) throws(InputFault) {
         let chunkSize = max(2, chunkSize)
         checksText = !isXML
+        codecOptions = codecs
         maxExpansion = codecs.maxExpansion
         expansionFloor = codecs.expansionFloor
         // stat before open: opening a FIFO, even non-blocking, would disturb its writer.
@@ -130,6 +134,12 @@ final class DecodedInput: @unchecked Sendable {
             pendingPlainBytes = count
             reachedEnd = count == 0
         }
+        if fault == nil, let stream, stream.codec is Bzip2Codec, codecs.decodeThreads > 1, fileSize >= 2 * codecs.bzip2Segment {
+            let segment = max(1 << 10, codecs.bzip2Segment)
+            parallel = ParallelBzip2(fd: fd, fileSize: fileSize, head: UnsafeBufferPointer(start: input, count: count), hasher: hasher,
+                                     settings: ParallelBzip2.Settings(threads: codecs.decodeThreads, chunkSize: chunkSize,
+                                                                      targetSegment: segment, maxSegment: 8 * segment))
+        }
         // deinit closes the descriptor and frees the buffers.
         if let fault { throw fault }
     }
@@ -155,6 +165,23 @@ final class DecodedInput: @unchecked Sendable {
     }
 
     private func nextChunk() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
+        if let parallel {
+            let next: UnsafeBufferPointer<UInt8>?
+            do {
+                next = try parallel.next()
+            } catch {
+                // Where one thread would have failed, with its words (frame numbers count
+                // from the file's start, not the segment's): bad files are rare.
+                if case .io = error, let codec, let fault = sequentialFault(codec, codecOptions) { throw fault }
+                throw error
+            }
+            guard let chunk = next else { return nil }
+            decodedBytes += chunk.count
+            if decodedBytes > expansionFloor && decodedBytes / max(1, fileSize) > maxExpansion {
+                throw .io(message: "bzip2 data expands more than \(maxExpansion) times (\(decodedBytes) bytes from \(fileSize)): a decompression bomb, not data; stopped", offset: 0)
+            }
+            return chunk
+        }
         if let ahead { return try ahead.take(into: self) }
         if let output { return try nextInflated(into: output).map { UnsafeBufferPointer(start: output, count: $0) } }
         return try nextPlain()
@@ -230,13 +257,14 @@ final class DecodedInput: @unchecked Sendable {
     /// (ISA-L buffers input bits, and says less about what went wrong); bad files are
     /// rare, and their records are withheld anyway.
     private func diagnose(_ error: StreamError, in stream: CodecStream) -> InputFault {
-        if stream.codec is GzipCodec && !(stream.decoderType == GzipZlibDecoder.self), let fault = zlibFault() {
+        if stream.codec is GzipCodec && !(stream.decoderType == GzipZlibDecoder.self),
+           let fault = sequentialFault(stream.codec, CodecOptions(maxWindow: codecOptions.maxWindow, usesFallback: true)) {
             return fault
         }
         return DecodedInput.fault(error, in: stream, fileBytes: fileBytes)
     }
 
-    private static func fault(_ error: StreamError, in stream: CodecStream, fileBytes: Int) -> InputFault {
+    static func fault(_ error: StreamError, in stream: CodecStream, fileBytes: Int) -> InputFault {
         let name = stream.codec.name, noun = stream.codec.frameNoun
         if error.isTruncation {
             return .io(message: "\(name) stream is truncated: the file ends at byte \(fileBytes) inside \(noun) \(error.frame)", offset: fileBytes)
@@ -245,10 +273,10 @@ final class DecodedInput: @unchecked Sendable {
         return .io(message: "\(name) data error at byte \(offset) (\(noun) \(error.frame)): \(error.message)", offset: offset)
     }
 
-    /// Decodes the file from its start with zlib (`pread`, leaving the reader's state
-    /// alone); the fault zlib finds, or nil when it finds none.
-    private func zlibFault() -> InputFault? {
-        guard let stream = try? CodecStream(codec: GzipCodec(), options: CodecOptions(usesFallback: true)) else { return nil }
+    /// Decodes the file from its start on this thread (`pread`, leaving the reader's
+    /// state alone); the fault that finds, or nil when it finds none.
+    private func sequentialFault(_ codec: any Codec, _ options: CodecOptions) -> InputFault? {
+        guard let stream = try? CodecStream(codec: codec, options: options) else { return nil }
         let size = 64 << 10
         let inBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
         let outBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
@@ -293,7 +321,7 @@ final class DecodedInput: @unchecked Sendable {
     /// - Returns: whether it started.
     @discardableResult
     func startInflatingAhead(inspecting inspect: (@Sendable (UnsafeBufferPointer<UInt8>) -> String?)? = nil) -> Bool {
-        guard ahead == nil, inflater != nil, fileSize > chunkSize else { return false }
+        guard ahead == nil, parallel == nil, inflater != nil, fileSize > chunkSize else { return false }
         let ahead = InflateAhead(chunkSize: chunkSize, fileBytes: fileBytes, decodedBytes: decodedBytes)
         self.ahead = ahead
         ahead.start { [unowned(unsafe) self] buffer throws(InputFault) in
@@ -309,6 +337,13 @@ final class DecodedInput: @unchecked Sendable {
     /// ahead). Called before reading the counters, and by `deinit`; after it, the input
     /// is finished with: chunks the helper inflated but did not hand out are dropped.
     func stopInflatingAhead() {
+        if let parallel {
+            parallel.stop()
+            fileBytes = parallel.bytesRead
+            hasher = parallel.fingerprint
+            warnings += parallel.warnings
+            self.parallel = nil
+        }
         guard let ahead else { return }
         let handed = ahead.stop()
         self.ahead = nil
