@@ -134,11 +134,17 @@ public struct CodecOptions: Sendable, Equatable {
 
     public static let defaultMaxWindow = 1 << 31
 
-    public init(maxWindow: Int = CodecOptions.defaultMaxWindow, decodeThreads: Int = CodecOptions.cores,
+    public init(maxWindow: Int = CodecOptions.defaultMaxWindow, decodeThreads: Int = CodecOptions.defaultDecodeThreads,
                 usesFallback: Bool = SharedLibrary.forcesFallback) {
         self.maxWindow = max(1 << 10, maxWindow)
         self.decodeThreads = max(1, min(decodeThreads, CodecOptions.cores))
         self.usesFallback = usesFallback
+    }
+
+    /// The cores, or `SLUICE_DECODE_THREADS` (benchmarks compare 1 and 2).
+    public static var defaultDecodeThreads: Int {
+        if let value = getenv("SLUICE_DECODE_THREADS"), let n = Int(String(cString: value)), n >= 1 { return n }
+        return cores
     }
 
     /// Cores online.

@@ -67,3 +67,47 @@ public enum Codecs {
         return nil
     }
 }
+
+extension Codecs {
+    /// Decodes a whole in-memory buffer of `codec` data (every frame): for page
+    /// compression in file formats, tests and benchmarks.
+    ///
+    /// - Throws: ``CodecError`` for corrupt or truncated data, or a missing library.
+    public static func decompress(_ bytes: UnsafeRawBufferPointer, codec: any Codec, options: CodecOptions = CodecOptions()) throws(CodecError) -> [UInt8] {
+        var out: [UInt8] = []
+        try decode(bytes, codec: codec, options: options) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Decodes a whole in-memory buffer of `codec` data, handing the decoded bytes to
+    /// `body` a chunk (at most 256 KiB) at a time.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, codec: any Codec, options: CodecOptions = CodecOptions(),
+                              into body: (UnsafeBufferPointer<UInt8>) -> Void) throws(CodecError) {
+        let stream = try CodecStream(codec: codec, options: options)
+        let room = 256 << 10
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: room)
+        defer { buffer.deallocate() }
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        stream.setInput(base, count: bytes.count)
+        do throws(StreamError) {
+            while true {
+                let before = stream.pendingInput
+                let n = try stream.decode(into: buffer, capacity: room, inputIsFinal: true)
+                if n > 0 { body(UnsafeBufferPointer(start: buffer, count: n)) }
+                if n == 0 && (stream.pendingInput == 0 || stream.pendingInput == before) { break }
+            }
+            while true {
+                let n = try stream.finish(into: buffer, capacity: room)
+                if n == 0 { break }
+                body(UnsafeBufferPointer(start: buffer, count: n))
+            }
+        } catch {
+            throw CodecError("\(codec.name) \(codec.frameNoun) \(error.frame): \(error.message)")
+        }
+    }
+
+    /// Which library decodes gzip here: `ISA-L (libisal.so.2)` or `zlib`.
+    public static func gzipLibrary(_ options: CodecOptions = CodecOptions()) -> String {
+        !options.usesFallback && ISAL.library != nil ? "ISA-L (\(ISAL.soname))" : "zlib"
+    }
+}

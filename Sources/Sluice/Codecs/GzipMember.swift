@@ -32,6 +32,25 @@ public enum GzipMember {
         compressWithZlib(bytes, level: clamped, appendingTo: &out)
     }
 
+    /// A gzip compressor library, for benchmarks that compare them.
+    public enum Library: String, Sendable, CaseIterable { case isal = "ISA-L", libdeflate, zlib }
+
+    /// Compresses `bytes` with one given library; false when it is not installed (or,
+    /// for ISA-L, `level` is not 1–3).
+    public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int, library: Library, appendingTo out: inout [UInt8]) -> Bool {
+        switch library {
+        case .isal:
+            guard (1...3).contains(level), let isal = ISALDeflater.unforced else { return false }
+            return isal.gzip(bytes, level: level, appendingTo: &out)
+        case .libdeflate:
+            guard let fast = LibDeflate.unforced else { return false }
+            return fast.gzip(bytes, level: Int32(level), appendingTo: &out)
+        case .zlib:
+            compressWithZlib(bytes, level: Int32(max(-1, min(9, level))), appendingTo: &out)
+            return true
+        }
+    }
+
     /// The zlib path of ``compress(_:level:appendingTo:)``.
     static func compressWithZlib(_ bytes: UnsafeRawBufferPointer, level clamped: Int32, appendingTo out: inout [UInt8]) {
         let stream = DeflatePool.shared.take(level: clamped)

@@ -111,6 +111,8 @@ extension ISAL {
 final class ISALDeflater: @unchecked Sendable {
     // @unchecked: `idle` is only touched under `lock`.
     static let shared = ISAL.shared.map(ISALDeflater.init)
+    /// Whatever `SLUICE_CODECS` says (benchmarks compare the libraries).
+    static let unforced = ISAL.library.map(ISALDeflater.init)
 
     private let library: ISAL
     private let lock = ConditionLock()

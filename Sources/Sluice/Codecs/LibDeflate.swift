@@ -25,6 +25,9 @@ final class LibDeflate: @unchecked Sendable {
         return LibDeflate(path: "libdeflate.so.0")
     }()
 
+    /// Whatever the environment says (benchmarks compare the libraries).
+    static let unforced = LibDeflate(path: "libdeflate.so.0")
+
     private let alloc: Alloc
     private let compress: Compress
     private let bound: Bound
