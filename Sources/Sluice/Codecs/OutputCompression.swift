@@ -23,8 +23,14 @@ extension OutputConfig {
         public var suffix: String { codec?.suffixes.first ?? "" }
         /// `output.level` when the config does not set it.
         public var defaultLevel: Int { encoder?.defaultLevel ?? 6 }
-        /// The levels `output.level` accepts with this codec.
-        public var levels: ClosedRange<Int> { encoder?.levels ?? 1...9 }
+        /// The levels `output.level` accepts with this codec (with `none`, any codec's).
+        public var levels: ClosedRange<Int> { encoder?.levels ?? Compression.anyLevel }
+
+        /// Every level some codec accepts (the config key's range).
+        public static var anyLevel: ClosedRange<Int> {
+            let ranges = Codecs.all.compactMap(\.encoder).map(\.levels)
+            return (ranges.map(\.lowerBound).min() ?? 1)...(ranges.map(\.upperBound).max() ?? 9)
+        }
     }
 }
 

@@ -172,7 +172,7 @@ extension OutputConfig {
         }
         if let v = read("format", { $0.choice(OutputSpec.Format.allCases.map(\.rawValue)) }) { spec.format = OutputSpec.Format(rawValue: v)! }
         if let v = read("compression", { $0.choice(OutputConfig.Compression.names) }) { spec.compression = OutputConfig.Compression(rawValue: v)! }
-        if let v = read("level", { $0.int(in: 1...22) }) { spec.level = v }
+        if let v = read("level", { $0.int(in: OutputConfig.Compression.anyLevel) }) { spec.level = v }
         if let level = spec.level, !spec.compression.levels.contains(level), let n = map["level"] ?? map["compression"] {
             n.report("level \(level) is out of range for compression \(spec.compression.rawValue) (\(spec.compression.levels.lowerBound)...\(spec.compression.levels.upperBound))")
             ok = false
