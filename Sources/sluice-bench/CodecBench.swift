@@ -100,14 +100,18 @@ func runCodecBenchmark(megabytes: Int, repeats: Int) throws -> String {
         var size = 0
         var failure: String?
         let seconds = best {
-            do {
+            let result: Result<Int, CodecError> = bytes.withUnsafeBytes { raw in
                 var count = 0
-                try bytes.withUnsafeBytes { (raw) throws(CodecError) in try Codecs.decode(raw, codec: codec, options: options) { count += $0.count } }
-                size = count
-            } catch let error as CodecError {
-                failure = error.message
-            } catch {
-                failure = "\(error)"
+                do throws(CodecError) {
+                    try Codecs.decode(raw, codec: codec, options: options) { count += $0.count }
+                    return .success(count)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch result {
+            case .success(let count): size = count
+            case .failure(let error): failure = error.message
             }
         }
         if let failure { lines.append("  \(label): \(failure)"); continue }

@@ -67,7 +67,7 @@ extension CodecsTests {
             let plain = try Self.run(try Self.config("{ path: o }"))
             let zstd = try Self.run(try Self.config("{ path: o, compression: zstd, level: 5 }"))
             #expect(zstd.path.hasSuffix(".ndjson.zst"))
-            #expect(Codecs.detect(UnsafeRawBufferPointer(start: zstd.bytes, count: 16))?.name == "zstd")
+            #expect(zstd.bytes.withUnsafeBytes { Codecs.detect($0) }?.name == "zstd")
             let decoded = try Self.tool("zstd -dc", zstd.bytes)
             #expect(decoded.status == 0)
             #expect(decoded.text.elementsEqual(plain.bytes), "zstd -dc differs from the plain output")

@@ -39,7 +39,7 @@ extension CodecsTests {
             let text = sampleNDJSON(3000)
             let plain = readTexts(try dir.write("plain.ndjson", text))
             let file = try dir.write("data.ndjson" + c.suffix, try CodecTools.compress(text, with: c.command, in: dir))
-            #expect(Codecs.detect(UnsafeRawBufferPointer(start: [UInt8](TestSupport.read(URL(fileURLWithPath: file.path))), count: 16))?.name == c.codec)
+            #expect(TestSupport.read(URL(fileURLWithPath: file.path)).withUnsafeBytes { Codecs.detect($0) }?.name == c.codec)
             for chunkSize in [7, 4096, 256 << 10] {
                 let (outcome, records) = readTexts(file, ReadOptions(chunkSize: chunkSize))
                 #expect(outcome.failure == nil, "\(outcome.failure?.message ?? "")")
