@@ -141,6 +141,17 @@ public struct CodecOptions: Sendable, Equatable {
         self.usesFallback = usesFallback
     }
 
+    /// The most memory decoding one file may take, for `sluice explain`'s bound (times
+    /// `input.readers`): the larger of a zstd/xz window (``maxWindow``, plus the
+    /// decoder's buffers) and a bzip2 file on ``decodeThreads`` threads (``ParallelBzip2``:
+    /// `threads + 2` segments of at most 8 × ``bzip2Segment`` compressed bytes and
+    /// 16 MiB decoded each). The read and decoded chunks are counted by the reader.
+    public var decoderMemoryBound: Int {
+        let window = maxWindow + (2 << 20)
+        let bzip2 = (decodeThreads > 1 ? decodeThreads + 2 : 1) * (8 * bzip2Segment + (16 << 20))
+        return max(window, bzip2)
+    }
+
     /// The cores, or `SLUICE_DECODE_THREADS` (benchmarks compare 1 and 2).
     public static var defaultDecodeThreads: Int {
         if let value = getenv("SLUICE_DECODE_THREADS"), let n = Int(String(cString: value)), n >= 1 { return n }

@@ -87,3 +87,13 @@ extension CodecsTests {
         }
     }
 }
+
+extension CodecsTests {
+    @Suite struct DecoderMemoryTests {
+    @Test func decoderMemoryBoundCoversTheWindowAndTheBzip2Threads() {
+        #expect(CodecOptions(decodeThreads: 1).decoderMemoryBound == (1 << 31) + (2 << 20))
+        let small = CodecOptions(maxWindow: 1 << 20, decodeThreads: 2)
+        #expect(small.decoderMemoryBound == (min(2, CodecOptions.cores) > 1 ? 4 : 1) * (8 * (512 << 10) + (16 << 20)))
+    }
+}
+}
