@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CCodecs
 
 /// Intel's ISA-L (`libisal.so.2`, Debian `libisal2`), loaded at run time: the fastest
@@ -140,6 +143,11 @@ final class ISALDeflater: @unchecked Sendable {
             }
         }
         let stream = slot.stream
+        // A reused level buffer holds the last input's hash tables, which ISA-L does not
+        // always reset: clear both, so the bytes depend on this input alone (not on
+        // which thread compressed what before; output must not depend on worker counts).
+        memset(slot.buffer, 0, slot.size)
+        memset(stream, 0, MemoryLayout<sluice_isal_zstream>.size)
         library.deflateInit(stream)
         stream.pointee.level = UInt32(level)
         stream.pointee.level_buf = slot.buffer.assumingMemoryBound(to: UInt8.self)

@@ -75,6 +75,7 @@ final class DecodedInput: @unchecked Sendable {
     init(path: String, chunkSize: Int, codecs: CodecOptions = CodecOptions(), isXML: Bool = true) throws(InputFault) {
         let chunkSize = max(2, chunkSize)
         checksText = !isXML
+        checkedText = isXML // libxml2 judges XML's bytes; its chunks pass as they come
         codecOptions = codecs
         maxExpansion = codecs.maxExpansion
         expansionFloor = codecs.expansionFloor
@@ -310,10 +311,11 @@ final class DecodedInput: @unchecked Sendable {
     // MARK: Inflating ahead
 
     /// From now on, inflates on a helper thread, up to two chunks ahead of ``next()``, so
-    /// that gunzip overlaps with the caller's parsing (XML parsing costs several times
+    /// that decoding overlaps with the caller's parsing (XML parsing costs several times
     /// what inflating does; the reader is the pipeline's bottleneck). Chunks, errors and
     /// their offsets come out exactly as without it. Does nothing for a plain file or a
-    /// gzip file of at most one read chunk, where a thread would cost more than it saves.
+    /// compressed file of at most one read chunk, where a thread would cost more than it
+    /// saves, nor for a bzip2 file already decoded on several threads.
     /// Memory: two more decoded chunks.
     ///
     /// `inspect`, if given, runs on the helper thread over each chunk in order, and its

@@ -1,6 +1,6 @@
 /// How the records of an input file are delimited (the `input.format` key).
 public enum InputFormat: String, Sendable, CaseIterable {
-    /// Decided per file: by extension (ignoring `.gz`), else by the first byte (see ``FileReader``).
+    /// Decided per file: by extension (ignoring a codec's suffix), else by the first byte (see ``FileReader``).
     case auto
     /// One JSON value per line.
     case ndjson

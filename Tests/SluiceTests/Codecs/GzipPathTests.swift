@@ -100,10 +100,13 @@ extension CodecsTests {
             let dir = try TempDir()
             let text = sampleNDJSON(5000)
             for level in 1...3 {
-                var first: [UInt8] = [], second: [UInt8] = []
+                var first: [UInt8] = [], other: [UInt8] = [], second: [UInt8] = []
                 text.withUnsafeBytes { GzipMember.compress($0, level: level, appendingTo: &first) }
+                // A pooled stream that compressed something else in between must not
+                // remember it: the bytes may not depend on what a thread did before.
+                sampleNDJSON(3000, from: 90_000).withUnsafeBytes { GzipMember.compress($0, level: level, appendingTo: &other) }
                 text.withUnsafeBytes { GzipMember.compress($0, level: level, appendingTo: &second) }
-                #expect(first == second, "level \(level): the same input must give the same bytes")
+                #expect(first.elementsEqual(second), "level \(level): the same input must give the same bytes")
                 let file = try dir.write("l\(level).gz", first)
                 #expect(try runTool("/usr/bin/gzip", ["-t", file.path]) == 0)
                 #expect(Self.read(file, zlib: true).1.count == 5000)
@@ -126,6 +129,78 @@ extension CodecsTests {
             #expect(failure.kind == .io)
             #expect(failure.message.contains("decompression bomb"))
             #expect(readTexts(file).0.failure == nil) // within the default limits
+        }
+    }
+}
+
+extension CodecsTests {
+    /// Compressing one batch gives the same bytes whatever the pooled compressor did
+    /// before, on any thread: output bytes must not depend on worker counts.
+    @Suite struct DeflateDeterminismTests {
+        @Test(arguments: [1, 3])
+        func sameBatchSameBytesAcrossThreads(level: Int) {
+            let batches = (0..<8).map { sampleNDJSON(64 + $0 * 37, from: $0 * 1000 + 1) }
+            @Sendable func compress(_ bytes: [UInt8]) -> [UInt8] {
+                var out: [UInt8] = []
+                bytes.withUnsafeBytes { GzipMember.compress($0, level: level, appendingTo: &out) }
+                return out
+            }
+            let expected = batches.map(compress)
+            let results = ConditionLockedResults(count: 4 * 40)
+            DispatchQueue.concurrentPerform(iterations: 4 * 40) { i in
+                let b = (i * 7 + i / 4) % batches.count
+                results.set(i, compress(batches[b]) == expected[b])
+            }
+            #expect(results.all, "a batch compressed to different bytes on another thread or after another batch")
+        }
+    }
+}
+
+/// Per-iteration outcomes of a concurrent loop.
+final class ConditionLockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Bool]
+    init(count: Int) { values = Array(repeating: true, count: count) }
+    func set(_ i: Int, _ value: Bool) { lock.lock(); values[i] = value; lock.unlock() }
+    var all: Bool { lock.lock(); defer { lock.unlock() }; return values.allSatisfy { $0 } }
+}
+
+extension CodecsTests.DeflateDeterminismTests {
+    /// The bytes after a batch in memory (an array's spare capacity) play no part.
+    @Test(arguments: [1, 2, 3, 6])
+    func bytesBeyondTheInputPlayNoPart(level: Int) {
+        let text = sampleNDJSON(64)
+        var outputs: [[UInt8]] = []
+        for junk in [UInt8(0), 0x41, 0x7B, 0xFF] {
+            let buffer = text + [UInt8](repeating: junk, count: 4096)
+            var out: [UInt8] = []
+            buffer.withUnsafeBytes { GzipMember.compress(UnsafeRawBufferPointer(rebasing: $0[0..<text.count]), level: level, appendingTo: &out) }
+            outputs.append(out)
+        }
+        #expect(outputs.allSatisfy { $0 == outputs[0] }, "level \(level): the bytes after the input changed the output")
+    }
+}
+
+extension CodecsTests.DeflateDeterminismTests {
+    /// A fresh compressor's buffers come from malloc, holding whatever was freed there
+    /// before: that must not reach the output.
+    @Test(.enabled(if: ISAL.library != nil, "libisal.so.2 is not installed"))
+    func reusedMemoryPlaysNoPart() throws {
+        let library = try #require(ISAL.library)
+        let text = sampleNDJSON(200)
+        var expected: [UInt8] = []
+        _ = text.withUnsafeBytes { ISALDeflater(library).gzip($0, level: 1, appendingTo: &expected) }
+        for junk in [UInt8(0xAB), 0x01, 0xFF] {
+            // Leave junk where the next level buffers will be allocated.
+            for _ in 0..<8 {
+                let size = ISAL.levelBufferSizes[3]
+                let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+                block.initializeMemory(as: UInt8.self, repeating: junk, count: size)
+                block.deallocate()
+            }
+            var out: [UInt8] = []
+            _ = text.withUnsafeBytes { ISALDeflater(library).gzip($0, level: 1, appendingTo: &out) }
+            #expect(out == expected, "junk 0x\(String(junk, radix: 16)) in a fresh level buffer changed the output")
         }
     }
 }
