@@ -18,11 +18,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
+        // Types of the compression libraries loaded at run time (dlopen): nothing to link.
+        .systemLibrary(name: "CCodecs", path: "Sources/CCodecs"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "Sluice",
             dependencies: [
                 "CSystem",
+                "CCodecs",
                 "CSQLite",
                 "CZlib",
                 "CLibXML2",

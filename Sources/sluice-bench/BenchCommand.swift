@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-bench",
         abstract: "Sluice benchmarks and benchmark data.",
-        subcommands: [Generate.self, JSON.self, Stages.self, Command.self, GenerateXML.self, XML.self, Fuzz.self])
+        subcommands: [Generate.self, JSON.self, Stages.self, Command.self, GenerateXML.self, XML.self, Fuzz.self, Codecs.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -64,6 +64,21 @@ struct BenchCommand: ParsableCommand {
         func run() throws {
             var generator = XMLOrderGenerator(seed: 42)
             print(try generator.write(megabytes: megabytes, files: files, to: directory))
+        }
+    }
+
+    struct Codecs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Inflate/deflate MB/s of every codec, one thread, beside the codecs' own tools; bzip2 with 1 and 2 decode threads.")
+
+        @Option(help: "Megabytes of NDJSON orders to compress and decompress.")
+        var megabytes: Int = 100
+
+        @Option(help: "Runs per measurement (the best is shown).")
+        var repeats: Int = 3
+
+        func run() throws {
+            print(try runCodecBenchmark(megabytes: megabytes, repeats: repeats))
         }
     }
 

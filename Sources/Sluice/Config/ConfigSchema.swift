@@ -20,10 +20,11 @@ public enum ConfigSchema {
         public static let include = Setting.stringList("include", "Globs over the path relative to `path` (`**` spans directories, `*` and `?` stay within one, `[abc]`, `{a,b}`). Empty: every file.")
         public static let exclude = Setting.stringList("exclude", "Globs of files to leave out, applied after `include`.")
         public static let followSymlinks = Setting.choice("follow_symlinks", default: DirectoryScanner.SymlinkPolicy.within, "Symbolic links: `within` follows a link only when its target is inside `path` (one leading out, to `/etc/passwd` say, is not read: one `io` line); `always` follows every link; `never` none (one `io` line each).")
-        public static let format = Setting.choice("format", default: InputFormat.auto, "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Gzip is detected by magic bytes.")
+        public static let format = Setting.choice("format", default: InputFormat.auto, "`auto` picks NDJSON for `.ndjson`/`.jsonl`, XML for `.xml`/`.osm`/`.nxml`, otherwise looks at the first byte; `json` streams a top-level array element by element, or reads one document; `xml` maps elements to records (see `xml`). Compression (gzip, zstd, bzip2, xz, zlib) is detected by magic bytes, whatever the name.")
         public static let readers = Setting.integer("readers", 1...256, default: 2, "Files read at once.")
         public static let maxRecordBytes = Setting.byteSize("max_record_bytes", 16...(1 << 30), default: 16 << 20, "A longer record is an error of kind `limit`; NDJSON resynchronises at the next newline.")
         public static let maxDepth = Setting.integer("max_depth", 1...100_000, default: 512, "Nesting deeper than this is a parse error.")
+        public static let maxWindow = Setting.byteSize("max_window", (1 << 20)...(1 << 31), default: 1 << 31, "Largest decoder window for compressed input: a zstd frame or xz stream that needs more fails its file (`io`). The default reads `zstd --long=31`. Memory: at most one such window per file being read (`readers`).")
         public static let maxBatchBytes = Setting.byteSize("max_batch_bytes", 1024...(1 << 30), default: 4 << 20, "A batch closes early once its records' text passes this size; with `max_record_bytes` it bounds one batch (see `sluice explain`).")
         public static let minAge = Setting.seconds("min_age", default: 0, shown: "0", "Files modified less than this long ago are left for a later run (they may still be being written).")
         public static let onChange = Setting.choice("on_change", default: IncrementalConfig.OnChange.reprocess, "A file the ledger holds whose content changed: process it again, skip it, or report it (one `io` line).")
@@ -38,7 +39,7 @@ public enum ConfigSchema {
     public static let input: [ConfigKey] = [
         Input.path.key, Input.include.key, Input.exclude.key, Input.followSymlinks.key, Input.format.key,
         ConfigKey("xml", .mapping(xml), "How XML files map to records."),
-        Input.readers.key, Input.maxRecordBytes.key, Input.maxDepth.key, Input.maxBatchBytes.key,
+        Input.readers.key, Input.maxRecordBytes.key, Input.maxDepth.key, Input.maxWindow.key, Input.maxBatchBytes.key,
         Input.minAge.key, Input.onChange.key, Input.maxRetries.key, Input.onSuccess, Input.onFailure,
     ]
 
@@ -69,8 +70,8 @@ public enum ConfigSchema {
     public enum Output {
         public static let path = Setting.required("path", .string, "Output directory (created; it also holds the ledger, the lock and the error reports). Relative paths resolve against the config file's directory; `--output` overrides it (relative to the working directory).")
         public static let format = Setting.choice("format", default: OutputSpec.Format.ndjson, "`ndjson`: one JSON object per line; `json`: one array per file; `csv`: a header row and one row per record (needs `columns`); `parquet`: typed columns (needs `parquet.schema`).")
-        public static let compression = Setting.choice("compression", default: OutputConfig.Compression.none, "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.")
-        public static let level = Setting.integer("level", 1...9, default: 6, "Gzip level.")
+        public static let compression = Setting.choice("compression", OutputConfig.Compression.names, default: "none", "`gzip` or `zstd` writes one member (frame) per batch, compressed in parallel; the file is one valid stream of its codec, also when empty.")
+        public static let level = Setting.integer("level", OutputConfig.Compression.anyLevel, "Compression level: gzip 1–9 (default 6; 1–3 use ISA-L when installed), zstd 1–19 (default 3).")
         public static let layout = Setting.choice("layout", default: OutputSpec.Layout.merged, "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.")
         public static let columns = Setting.stringList("columns", "CSV: one column per field path or expression; the header row holds their text.")
         public static let parquet = ConfigKey("parquet", .mapping(ParquetSchemaConfig.keys), "Parquet: the schema (`schema`: name, type, path, nullable) and row-group settings; see README \"Parquet\".")

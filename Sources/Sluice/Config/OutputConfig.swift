@@ -8,8 +8,8 @@
 /// output:
 ///   path: out/orders                 # the output directory (ledger, lock, error report)
 ///   format: ndjson                   # ndjson | json | csv
-///   compression: gzip                # none | gzip
-///   level: 6
+///   compression: gzip                # none | gzip | zstd
+///   level: 6                         # gzip 1-9 (default 6), zstd 1-19 (default 3)
 ///   layout: merged                   # merged | mirror | partitioned
 ///   max_records: 1000000             # merged: start a new file past this (also max_bytes)
 ///   routes:
@@ -24,10 +24,10 @@ public struct OutputConfig: Sendable {
     public var path: String
     /// The output's file format (`format`, default `ndjson`).
     public var format: String { spec.format.rawValue }
-    /// `none` or `gzip` (default `none`).
+    /// `none`, `gzip` or `zstd` (default `none`; see ``Codecs``).
     public var compression: Compression { spec.compression }
-    /// Gzip level 1–9 (default 6).
-    public var level: Int { spec.level }
+    /// The compression level (gzip 1–9, default 6; zstd 1–19, default 3).
+    public var level: Int { spec.effectiveLevel }
     /// `merged`, `mirror` or `partitioned`.
     public var layout: String { spec.layout.rawValue }
     /// Format, compression, layout and files of the single-output form, and the
@@ -35,10 +35,6 @@ public struct OutputConfig: Sendable {
     public var spec: OutputSpec
     /// Named outputs with `when:` conditions; empty for the single-output form.
     public var routes: [OutputRoute] = []
-
-    /// The `compression` words, in the docs' order: a new case is a new word of the
-    /// loader, docs and schema (see ``ConfigSchema/Output/compression``).
-    public enum Compression: String, Sendable, CaseIterable { case none, gzip }
 
     /// The outputs a run writes: the routes, or one unnamed route in the output directory.
     var effectiveRoutes: [OutputRoute] {
@@ -57,10 +53,9 @@ public struct OutputSpec: Sendable {
 
     // Defaults from the key table (``ConfigSchema/Output``), the one place they are written.
     public var format: Format = ConfigSchema.Output.format.defaultValue!
-    public var compression: OutputConfig.Compression = ConfigSchema.Output.compression.defaultValue!
-    public var level: Int = ConfigSchema.Output.level.defaultValue!
-    /// Whether `level` was written in the config (a codec's own default applies otherwise).
-    var levelIsSet = false
+    public var compression: OutputConfig.Compression = OutputConfig.Compression(rawValue: ConfigSchema.Output.compression.defaultValue!)!
+    /// `level`, nil for the codec's default.
+    public var level: Int? = ConfigSchema.Output.level.defaultValue!
     public var layout: Layout = ConfigSchema.Output.layout.defaultValue!
     /// CSV: one column per expression (usually a field path); the header row holds the
     /// expressions' text.
@@ -82,7 +77,7 @@ public struct OutputSpec: Sendable {
     var compiledPartitions: [CompiledExpression] = []
 
     /// The file extension, e.g. `ndjson.gz`.
-    var fileExtension: String { format == .parquet ? "parquet" : format.rawValue + (compression == .gzip ? ".gz" : "") }
+    var fileExtension: String { format == .parquet ? "parquet" : format.rawValue + compression.suffix }
     var rotates: Bool { maxRecords != nil || maxBytes != nil }
 }
 
@@ -182,8 +177,12 @@ extension OutputConfig {
         }
         let keys = ConfigSchema.Output.self
         if let v = read(keys.format) { spec.format = v }
-        if let v = read(keys.compression) { spec.compression = v }
-        if let v = read(keys.level) { spec.level = v; spec.levelIsSet = true }
+        if let v = read(keys.compression) { spec.compression = OutputConfig.Compression(rawValue: v)! }
+        if let v = read(keys.level) { spec.level = v }
+        if let level = spec.level, !spec.compression.levels.contains(level), let n = map["level"] ?? map["compression"] {
+            n.report("level \(level) is out of range for compression \(spec.compression.rawValue) (\(spec.compression.levels.lowerBound)...\(spec.compression.levels.upperBound))")
+            ok = false
+        }
         if let n = map["parquet"] { if let v = ParquetSchemaConfig.build(n) { spec.parquet = v } else { ok = false } }
         if let v = read(keys.layout) { spec.layout = v }
         if let v = read(keys.columns) {

@@ -58,6 +58,8 @@ public struct InputConfig: Sendable {
     public var xml: XMLOptions = XMLOptions()
     /// `input.follow_symlinks` (default `within`).
     public var followSymlinks: DirectoryScanner.SymlinkPolicy = .within
+    /// Decoder limits for compressed input (`input.max_window`).
+    public var codecs = CodecOptions()
 }
 
 /// `errors:` — the error report and the run's failure threshold.
@@ -252,6 +254,7 @@ extension PipelineConfig {
         let maxDepth = map.read(ConfigSchema.Input.maxDepth)
         let maxBatchBytes = map.read(ConfigSchema.Input.maxBatchBytes)
         let xml = map["xml"].map(buildXML) ?? XMLOptions()
+        let maxWindow = map.read(ConfigSchema.Input.maxWindow)
         if let include, let exclude {
             do {
                 _ = try DirectoryScanner(root: "", include: include, exclude: exclude)
@@ -261,9 +264,10 @@ extension PipelineConfig {
         }
         let incremental = IncrementalConfig.build(map)
         guard let path, let include, let exclude, let format,
-              let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml else { return nil }
+              let readers, let maxRecord, let maxDepth, let maxBatchBytes, let incremental, let xml, let maxWindow else { return nil }
         var input = InputConfig(path: path, include: include, exclude: exclude, format: format, readers: readers,
-                                maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml)
+                                maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml,
+                                codecs: CodecOptions(maxWindow: maxWindow))
         if let policy = map.read(ConfigSchema.Input.followSymlinks) { input.followSymlinks = policy }
         return input
     }

@@ -187,13 +187,13 @@ public enum StarterConfig {
     /// Files a run can read: JSON, NDJSON and XML, gzipped or not.
     static func isDataFile(_ path: String) -> Bool {
         var name = path.lowercased()
-        if name.hasSuffix(".gz") { name.removeLast(3) }
+        name = Codecs.strippingSuffix(name)
         return [".json", ".ndjson", ".jsonl", ".ldjson", ".xml", ".osm", ".nxml"].contains { name.hasSuffix($0) }
     }
 
     private static func formatName(for path: String) -> String {
         var name = path.lowercased()
-        if name.hasSuffix(".gz") { name.removeLast(3) }
+        name = Codecs.strippingSuffix(name)
         if name.hasSuffix(".ndjson") || name.hasSuffix(".jsonl") || name.hasSuffix(".ldjson") { return "ndjson" }
         if name.hasSuffix(".json") { return "json" }
         if name.hasSuffix(".xml") || name.hasSuffix(".osm") || name.hasSuffix(".nxml") { return "xml" }

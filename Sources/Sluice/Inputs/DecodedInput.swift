@@ -6,10 +6,14 @@ import Darwin
 
 /// The decoded bytes of one input file, handed out chunk by chunk.
 ///
-/// The file is read with `read(2)` in chunks of `chunkSize` bytes. When its first two
-/// bytes are the gzip magic `1f 8b` the chunks are inflated (every member of a
-/// multi-member file, see ``GzipInflater``); otherwise they pass through untouched. The
-/// file name plays no part in this.
+/// The file is read with `read(2)` in chunks of `chunkSize` bytes. When its first bytes
+/// are the magic number of a codec in ``Codecs`` (gzip, zstd, bzip2, xz, zlib) the chunks
+/// are decoded — every frame of a concatenated file, see ``CodecStream``; otherwise they
+/// pass through untouched. The file name plays no part in this. A container Sluice does
+/// not read (zip, 7z, lz4, ...) fails the file at once, naming it; so does a first chunk
+/// that is not UTF-8 text (UTF-16/32, binary data, see ``FormatSniffer/textProblem``).
+/// Decoding stops with an `io` error when the output passes ``CodecOptions/maxExpansion``
+/// times the bytes read (a decompression bomb), so a decoder cannot expand without end.
 ///
 /// The path is checked with `stat` before it is opened, and the descriptor again with
 /// `fstat` (it is opened with `O_NONBLOCK` as a belt), so a FIFO or a device that slipped
@@ -24,8 +28,10 @@ final class DecodedInput: @unchecked Sendable {
     private(set) var fileBytes = 0
     /// Bytes handed out so far (after inflating).
     private(set) var decodedBytes = 0
-    /// True when the file is gzip-compressed.
-    var isGzip: Bool { inflater != nil }
+    /// The file's codec, nil for a plain file.
+    var codec: (any Codec)? { inflater?.codec }
+    /// What reading the file noticed but accepted (zero padding after the last member).
+    private(set) var warnings: [String] = []
     /// The fingerprint of the raw bytes read so far (the whole file once `next()` has
     /// returned nil): computed here, as the bytes come off the disk, so it costs no
     /// second read.
@@ -36,23 +42,43 @@ final class DecodedInput: @unchecked Sendable {
     private let chunkSize: Int
     private let input: UnsafeMutablePointer<UInt8>
     private let output: UnsafeMutablePointer<UInt8>?
-    private let inflater: GzipInflater?
+    private let inflater: CodecStream?
+    private let checksText: Bool
+    private let codecOptions: CodecOptions
+    private let maxExpansion: Int
+    private let expansionFloor: Int
+    private var checkedText = false
     private var pendingPlainBytes = 0
     private var reachedEnd = false
     /// Size of the file as opened.
     private let fileSize: Int
     /// Set while a helper thread inflates ahead of the reader.
     private var ahead: InflateAhead?
+    /// Set while a large bzip2 file is decoded on several threads.
+    private var parallel: ParallelBzip2?
     /// What the inspector given to ``startInflatingAhead(inspecting:)`` said about the
     /// chunk last returned by ``next()`` (nil when it found nothing).
-    var chunkVerdict: String? { ahead?.verdict }
+    var chunkVerdict: String? { sample != nil ? sampleVerdict : ahead?.verdict }
+    /// The first chunk, gathered from several when they are small (see ``firstChunk()``).
+    private var sample: UnsafeMutableBufferPointer<UInt8>?
+    private var sampleVerdict: String?
 
-    /// Opens `path` and reads its first chunk to detect gzip.
+    /// Opens `path` and reads its first chunk to detect its codec.
     ///
+    /// - Parameters:
+    ///   - codecs: decoder limits (`input.max_window`) and threads.
+    ///   - isXML: the file is read as XML (by name or `format: xml`): libxml2 then judges
+    ///     the text itself (it reads UTF-16 and XHTML), so the text check is skipped.
     /// - Throws: ``InputFault/io(message:offset:)`` when the file cannot be opened or read,
-    ///   or is not a regular file.
-    init(path: String, chunkSize: Int) throws(InputFault) {
+    ///   is not a regular file, is a container Sluice does not read, or needs a codec
+    ///   library the machine lacks.
+    init(path: String, chunkSize: Int, codecs: CodecOptions = CodecOptions(), isXML: Bool = true) throws(InputFault) {
         let chunkSize = max(2, chunkSize)
+        checksText = !isXML
+        checkedText = isXML // libxml2 judges XML's bytes; its chunks pass as they come
+        codecOptions = codecs
+        maxExpansion = codecs.maxExpansion
+        expansionFloor = codecs.expansionFloor
         // stat before open: opening a FIFO, even non-blocking, would disturb its writer.
         var before = stat()
         if stat(path, &before) == 0, before.st_mode & mode_t(S_IFMT) != mode_t(S_IFREG) {
@@ -70,14 +96,14 @@ final class DecodedInput: @unchecked Sendable {
         self.fd = fd
         self.chunkSize = chunkSize
         fileSize = Int(info.st_size)
-        input = .allocate(capacity: chunkSize)
+        input = .allocate(capacity: max(chunkSize, Codecs.magicLength))
 
         var count = 0
         var readError: InputFault?
         do {
             // A short read must not hide the magic bytes.
-            while count < 2 {
-                let n = try DecodedInput.readSome(fd, into: input + count, capacity: chunkSize - count, at: count)
+            while count < Codecs.magicLength {
+                let n = try DecodedInput.readSome(fd, into: input + count, capacity: max(chunkSize, Codecs.magicLength) - count, at: count)
                 if n == 0 { break }
                 count += n
             }
@@ -86,10 +112,22 @@ final class DecodedInput: @unchecked Sendable {
         }
         fileBytes = count
         hasher.update(UnsafeRawBufferPointer(start: input, count: count))
-        if readError == nil, count >= 2, input[0] == 0x1F, input[1] == 0x8B {
-            let inflater = GzipInflater()
-            inflater.setInput(input, count: count)
-            self.inflater = inflater
+        let head = UnsafeRawBufferPointer(start: input, count: count)
+        var fault = readError
+        var stream: CodecStream?
+        if fault == nil, let codec = Codecs.detect(head) {
+            do {
+                stream = try CodecStream(codec: codec, options: codecs)
+            } catch {
+                fault = .io(message: error.message, offset: 0)
+            }
+        } else if fault == nil, let foreign = Codecs.foreignContainer(head) {
+            let readable = Codecs.all.map(\.name).joined(separator: ", ")
+            fault = .io(message: "\(foreign), not JSON or XML text: Sluice reads plain files and \(readable) streams; unpack it first", offset: 0)
+        }
+        if let stream {
+            stream.setInput(input, count: count)
+            inflater = stream
             output = .allocate(capacity: chunkSize)
         } else {
             inflater = nil
@@ -97,11 +135,19 @@ final class DecodedInput: @unchecked Sendable {
             pendingPlainBytes = count
             reachedEnd = count == 0
         }
-        if let readError { throw readError }
+        if fault == nil, let stream, stream.codec is Bzip2Codec, codecs.decodeThreads > 1, fileSize >= 2 * codecs.bzip2Segment {
+            let segment = max(1 << 10, codecs.bzip2Segment)
+            parallel = ParallelBzip2(fd: fd, fileSize: fileSize, head: UnsafeBufferPointer(start: input, count: count), hasher: hasher,
+                                     settings: ParallelBzip2.Settings(threads: codecs.decodeThreads, chunkSize: chunkSize,
+                                                                      targetSegment: segment, maxSegment: 8 * segment))
+        }
+        // deinit closes the descriptor and frees the buffers.
+        if let fault { throw fault }
     }
 
     deinit {
         stopInflatingAhead()
+        sample?.deallocate()
         close(fd)
         input.deallocate()
         output?.deallocate()
@@ -112,9 +158,58 @@ final class DecodedInput: @unchecked Sendable {
     /// - Throws: ``InputFault/io(message:offset:)`` for a read error or bad gzip data, with
     ///   the byte offset in the file where it was found.
     func next() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
+        sample?.deallocate()
+        sample = nil
+        sampleVerdict = nil
+        if !checkedText { return try firstChunk() }
+        return try nextChunk()
+    }
+
+    private func nextChunk() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
+        if let parallel {
+            let next: UnsafeBufferPointer<UInt8>?
+            do {
+                next = try parallel.next()
+            } catch {
+                // Where one thread would have failed, with its words (frame numbers count
+                // from the file's start, not the segment's): bad files are rare.
+                if case .io = error, let codec, let fault = sequentialFault(codec, codecOptions) { throw fault }
+                throw error
+            }
+            guard let chunk = next else { return nil }
+            decodedBytes += chunk.count
+            if decodedBytes > expansionFloor && decodedBytes / max(1, fileSize) > maxExpansion {
+                throw .io(message: "bzip2 data expands more than \(maxExpansion) times (\(decodedBytes) bytes from \(fileSize)): a decompression bomb, not data; stopped", offset: 0)
+            }
+            return chunk
+        }
         if let ahead { return try ahead.take(into: self) }
-        guard let output else { return try nextPlain() }
-        return try nextInflated(into: output).map { UnsafeBufferPointer(start: output, count: $0) }
+        if let output { return try nextInflated(into: output).map { UnsafeBufferPointer(start: output, count: $0) } }
+        return try nextPlain()
+    }
+
+    /// The first chunk: at least ``FormatSniffer/textSample`` decoded bytes (fewer only
+    /// at the end of the file), whatever the chunk size, so that the text check sees the
+    /// same bytes every time. Fails the file once when they are not UTF-8 text of a kind
+    /// Sluice reads, instead of one garbage error per "line".
+    private func firstChunk() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
+        checkedText = true
+        var gathered: [UInt8] = []
+        var verdict: String?
+        while gathered.count < FormatSniffer.textSample, let chunk = try nextChunk() {
+            gathered.append(contentsOf: chunk)
+            verdict = verdict ?? ahead?.verdict
+        }
+        if checksText, let problem = gathered.withUnsafeBufferPointer({ FormatSniffer.textProblem($0) }) {
+            let what = inflater.map { "the \($0.codec.name)-decoded data is " } ?? "the file is "
+            throw .io(message: what + problem, offset: 0)
+        }
+        guard !gathered.isEmpty else { return nil }
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: gathered.count)
+        _ = copy.initialize(from: gathered)
+        sample = copy
+        sampleVerdict = verdict
+        return UnsafeBufferPointer(copy)
     }
 
     /// Inflates the next chunk into `output` (`chunkSize` bytes); returns its size, or nil
@@ -132,34 +227,95 @@ final class DecodedInput: @unchecked Sendable {
                     inflater.setInput(input, count: n)
                 }
             }
-            let produced: Int
+            var produced: Int
             do {
-                produced = try inflater.inflate(into: output, capacity: chunkSize)
+                produced = try inflater.decode(into: output, capacity: chunkSize, inputIsFinal: fileBytes >= fileSize)
+                if produced == 0 && inflater.pendingInput == 0 && reachedEnd {
+                    produced = try inflater.finish(into: output, capacity: chunkSize)
+                }
             } catch {
-                let offset = fileBytes - inflater.pendingInput
-                throw .io(message: DecodedInput.explain(error, at: offset), offset: offset)
+                throw diagnose(error, in: inflater)
             }
             if produced > 0 {
                 decodedBytes += produced
+                if decodedBytes > expansionFloor && decodedBytes / max(1, fileBytes) > maxExpansion {
+                    throw .io(message: "\(inflater.codec.name) data expands more than \(maxExpansion) times (\(decodedBytes) bytes from the first \(fileBytes)): a decompression bomb, not data; stopped", offset: fileBytes - inflater.pendingInput)
+                }
                 return produced
             }
             if inflater.pendingInput > 0 { continue }
             if reachedEnd {
-                if inflater.isInMember {
-                    throw .io(message: "gzip stream is truncated: the file ends at byte \(fileBytes) inside member \(inflater.finishedMembers + 1)", offset: fileBytes)
+                if inflater.trailingZeroBytes > 0 && warnings.isEmpty {
+                    warnings.append("\(inflater.trailingZeroBytes) zero bytes of padding after the last \(inflater.codec.name) \(inflater.codec.frameNoun) ignored (as gzip does)")
                 }
                 return nil
             }
         }
     }
 
+    /// The fault for bad data. Gzip read through ISA-L is read again through zlib up to
+    /// the fault, so that the message and offset are zlib's whichever library decoded
+    /// (ISA-L buffers input bits, and says less about what went wrong); bad files are
+    /// rare, and their records are withheld anyway.
+    private func diagnose(_ error: StreamError, in stream: CodecStream) -> InputFault {
+        if stream.codec is GzipCodec && !(stream.decoderType == GzipZlibDecoder.self),
+           let fault = sequentialFault(stream.codec, CodecOptions(maxWindow: codecOptions.maxWindow, usesFallback: true)) {
+            return fault
+        }
+        return DecodedInput.fault(error, in: stream, fileBytes: fileBytes)
+    }
+
+    static func fault(_ error: StreamError, in stream: CodecStream, fileBytes: Int) -> InputFault {
+        let name = stream.codec.name, noun = stream.codec.frameNoun
+        if error.isTruncation {
+            return .io(message: "\(name) stream is truncated: the file ends at byte \(fileBytes) inside \(noun) \(error.frame)", offset: fileBytes)
+        }
+        let offset = max(0, fileBytes - stream.pendingInput - error.rewind)
+        return .io(message: "\(name) data error at byte \(offset) (\(noun) \(error.frame)): \(error.message)", offset: offset)
+    }
+
+    /// Decodes the file from its start on this thread (`pread`, leaving the reader's
+    /// state alone); the fault that finds, or nil when it finds none.
+    private func sequentialFault(_ codec: any Codec, _ options: CodecOptions) -> InputFault? {
+        guard let stream = try? CodecStream(codec: codec, options: options) else { return nil }
+        let size = 64 << 10
+        let inBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        let outBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        defer {
+            inBuffer.deallocate()
+            outBuffer.deallocate()
+        }
+        var position = 0
+        do throws(StreamError) {
+            while true {
+                let n = pread(fd, inBuffer, size, off_t(position))
+                if n < 0 && errno == EINTR { continue }
+                guard n >= 0 else { return nil }
+                position += n
+                if n == 0 {
+                    while try stream.finish(into: outBuffer, capacity: size) > 0 {}
+                    return nil
+                }
+                stream.setInput(inBuffer, count: n)
+                while true {
+                    let before = stream.pendingInput
+                    let produced = try stream.decode(into: outBuffer, capacity: size, inputIsFinal: position >= fileSize)
+                    if produced == 0 && (stream.pendingInput == 0 || stream.pendingInput == before) { break }
+                }
+            }
+        } catch {
+            return DecodedInput.fault(error, in: stream, fileBytes: position)
+        }
+    }
+
     // MARK: Inflating ahead
 
     /// From now on, inflates on a helper thread, up to two chunks ahead of ``next()``, so
-    /// that gunzip overlaps with the caller's parsing (XML parsing costs several times
+    /// that decoding overlaps with the caller's parsing (XML parsing costs several times
     /// what inflating does; the reader is the pipeline's bottleneck). Chunks, errors and
     /// their offsets come out exactly as without it. Does nothing for a plain file or a
-    /// gzip file of at most one read chunk, where a thread would cost more than it saves.
+    /// compressed file of at most one read chunk, where a thread would cost more than it
+    /// saves, nor for a bzip2 file already decoded on several threads.
     /// Memory: two more decoded chunks.
     ///
     /// `inspect`, if given, runs on the helper thread over each chunk in order, and its
@@ -167,7 +323,7 @@ final class DecodedInput: @unchecked Sendable {
     /// - Returns: whether it started.
     @discardableResult
     func startInflatingAhead(inspecting inspect: (@Sendable (UnsafeBufferPointer<UInt8>) -> String?)? = nil) -> Bool {
-        guard ahead == nil, inflater != nil, fileSize > chunkSize else { return false }
+        guard ahead == nil, parallel == nil, inflater != nil, fileSize > chunkSize else { return false }
         let ahead = InflateAhead(chunkSize: chunkSize, fileBytes: fileBytes, decodedBytes: decodedBytes)
         self.ahead = ahead
         ahead.start { [unowned(unsafe) self] buffer throws(InputFault) in
@@ -183,6 +339,13 @@ final class DecodedInput: @unchecked Sendable {
     /// ahead). Called before reading the counters, and by `deinit`; after it, the input
     /// is finished with: chunks the helper inflated but did not hand out are dropped.
     func stopInflatingAhead() {
+        if let parallel {
+            parallel.stop()
+            fileBytes = parallel.bytesRead
+            hasher = parallel.fingerprint
+            warnings += parallel.warnings
+            self.parallel = nil
+        }
         guard let ahead else { return }
         let handed = ahead.stop()
         self.ahead = nil
@@ -219,17 +382,6 @@ final class DecodedInput: @unchecked Sendable {
             if code == EINTR { continue }
             throw .io(message: "read failed at byte \(offset): " + DirectoryScanner.describe(code), offset: offset)
         }
-    }
-
-    private static func explain(_ error: GzipDataError, at offset: Int) -> String {
-        var message = "gzip data error at byte \(offset) (member \(error.member)): \(error.message)"
-        switch error.message {
-        case "incorrect data check": message += " (CRC-32 mismatch: the data is corrupt)"
-        case "incorrect length check": message += " (the trailer's length does not match the data)"
-        case "incorrect header check" where error.member > 1: message += " (garbage after the end of member \(error.member - 1))"
-        default: break
-        }
-        return message
     }
 }
 

@@ -5,7 +5,8 @@ import Glibc
 
 /// Reads one input file into batches of framed records.
 ///
-/// The file is read in chunks, gunzipped when it starts with the gzip magic bytes, and cut
+/// The file is read in chunks, decoded when it starts with a codec's magic number (gzip,
+/// zstd, bzip2, xz, zlib: see ``Codecs``), and cut
 /// into records by format (see ``FormatSniffer``, ``NDJSONFramer``, ``JSONArrayFramer``,
 /// ``JSONDocumentFramer``). Records are not parsed: a batch holds each record's bytes and
 /// source position, and parse errors surface later, when the batch is indexed.
@@ -33,7 +34,7 @@ public enum FileReader {
     ///   - emit: receives each batch; if it throws, reading stops and the outcome says
     ///     `cancelled`.
     /// - Returns: counts, and the file-level ``FileReadOutcome/failure`` that stopped the file
-    ///   early (kind `io` for open, read and gzip errors, with the offset in the file; kind
+    ///   early (kind `io` for open, read and decoding errors, with the offset in the file; kind
     ///   `parse` for a broken or truncated JSON array, with the decoded offset). Batches
     ///   emitted before a failure stay emitted.
     /// - Complexity: O(n) in the decoded size; no per-record allocation.
@@ -45,7 +46,8 @@ public enum FileReader {
         }
         var input: DecodedInput?
         do throws(InputFault) {
-            let opened = try DecodedInput(path: file.path, chunkSize: options.chunkSize)
+            let readsXML = options.format == .xml || FormatSniffer.framing(forName: file.relativePath, format: options.format) == .xml
+            let opened = try DecodedInput(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs, isXML: readsXML)
             input = opened
             try frame(opened, file: file, fileIndex: fileIndex, options: options, outcome: &outcome, emit: emit)
         } catch {
@@ -71,6 +73,7 @@ public enum FileReader {
                 outcome.failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: change)
             }
         }
+        outcome.warnings = input?.warnings ?? []
         if outcome.failure == nil && !outcome.cancelled { outcome.fingerprint = input?.fingerprint }
         return outcome
     }

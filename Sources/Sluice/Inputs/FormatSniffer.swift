@@ -8,7 +8,8 @@ enum Framing: Equatable {
 
 /// Decides a file's framing from its name and the first decoded bytes.
 ///
-/// With `format: auto` the extension decides first, ignoring a trailing `.gz`:
+/// With `format: auto` the extension decides first, ignoring a codec's suffix (`.gz`,
+/// `.zst`, `.bz2`, `.xz`, see ``Codecs``):
 /// `.ndjson`, `.jsonl`, `.ldjson` → NDJSON; `.xml`, `.osm`, `.nxml` → XML. Otherwise
 /// the first non-whitespace byte (after an optional UTF-8 BOM) decides: `[` → a JSON
 /// array; `<` → XML; `{` → NDJSON when the first line holds a complete value (the structural scan is
@@ -24,8 +25,7 @@ enum FormatSniffer {
         case .json: return nil
         case .auto: break
         }
-        var name = Substring(name.lowercased())
-        if name.hasSuffix(".gz") { name = name.dropLast(3) }
+        let name = Substring(Codecs.strippingSuffix(name.lowercased()))
         guard let dot = name.lastIndex(of: "."), !name[dot...].contains("/") else { return nil }
         switch name[name.index(after: dot)...] {
         case "ndjson", "jsonl", "ldjson": return .ndjson
@@ -88,5 +88,61 @@ enum FormatSniffer {
             }
         }
         return depth == 0 && !isInString
+    }
+
+    // MARK: Text that is not what Sluice reads
+
+    /// Bytes of decoded text that ``textProblem(_:rejectsHTML:)`` judges.
+    static let textSample = 4096
+
+    /// Why the first decoded bytes of a file are not JSON, NDJSON or XML text in UTF-8,
+    /// or nil when they may be: UTF-16 or UTF-32 (with a byte order mark, or ASCII with
+    /// zero bytes between), binary data (control bytes), and an HTML page (an error page
+    /// saved under a data file's name). Not used for files read as XML: libxml2 reads
+    /// UTF-16 and XHTML, and fails other bytes at once.
+    ///
+    /// Looks at the first ``textSample`` bytes; costs nothing per record.
+    static func textProblem(_ head: UnsafeBufferPointer<UInt8>) -> String? {
+        let sample = UnsafeBufferPointer(rebasing: head.prefix(textSample))
+        func convert(_ encoding: String, _ how: String) -> String {
+            "\(encoding) text (\(how)), not UTF-8: convert it first, e.g. `iconv -f \(encoding) -t UTF-8`"
+        }
+        let b = Array(sample.prefix(4))
+        if b.count >= 4 {
+            if b == [0xFF, 0xFE, 0, 0] { return convert("UTF-32LE", "byte order mark FF FE 00 00") }
+            if b == [0, 0, 0xFE, 0xFF] { return convert("UTF-32BE", "byte order mark 00 00 FE FF") }
+            if b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0 { return convert("UTF-32BE", "no byte order mark") }
+            if b[0] != 0 && b[1] == 0 && b[2] == 0 && b[3] == 0 { return convert("UTF-32LE", "no byte order mark") }
+        }
+        if b.count >= 2 {
+            if b[0] == 0xFF && b[1] == 0xFE { return convert("UTF-16LE", "byte order mark FF FE") }
+            if b[0] == 0xFE && b[1] == 0xFF { return convert("UTF-16BE", "byte order mark FE FF") }
+        }
+        if b.count >= 4 {
+            if b[0] == 0 && b[1] != 0 && b[2] == 0 && b[3] != 0 { return convert("UTF-16BE", "no byte order mark") }
+            if b[0] != 0 && b[1] == 0 && b[2] != 0 && b[3] == 0 { return convert("UTF-16LE", "no byte order mark") }
+        }
+        // Binary: many control bytes, or zero bytes, in a sample long enough to judge
+        // (random bytes hold about 11 % control bytes; text, even with ANSI colours, a few).
+        var control = 0, zeros = 0
+        var first: Int?
+        for (i, byte) in sample.enumerated() where byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0C && byte != 0x0D || byte == 0x7F {
+            control += 1
+            if byte == 0 { zeros += 1 }
+            if first == nil { first = i }
+        }
+        if let first, sample.count >= 256, control * 100 >= 8 * sample.count || zeros * 100 >= sample.count {
+            return "binary data, not text (\(control) control bytes in the first \(sample.count), the first 0x\(String(sample[first], radix: 16, uppercase: true)) at byte \(first))"
+        }
+        do {
+            var start = 0
+            if sample.count >= 3 && sample[0] == 0xEF && sample[1] == 0xBB && sample[2] == 0xBF { start = 3 }
+            while start < sample.count && isJSONSpace(sample[start]) { start += 1 }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: sample[start..<min(sample.count, start + 15)]), as: UTF8.self).lowercased()
+            if text.hasPrefix("<!doctype html") || text.hasPrefix("<html") {
+                return "an HTML page, not JSON or XML data (it starts with \(text.hasPrefix("<html") ? "<html" : "<!DOCTYPE html")): was an error page saved under this name?"
+            }
+        }
+        return nil
     }
 }

@@ -1,6 +1,6 @@
 /// How the records of an input file are delimited (the `input.format` key).
 public enum InputFormat: String, Sendable, CaseIterable {
-    /// Decided per file: by extension (ignoring `.gz`), else by the first byte (see ``FileReader``).
+    /// Decided per file: by extension (ignoring a codec's suffix), else by the first byte (see ``FileReader``).
     case auto
     /// One JSON value per line.
     case ndjson
@@ -24,6 +24,8 @@ public struct ReadOptions: Sendable {
     public var chunkSize: Int
     /// How XML files map to records (`input.xml`).
     public var xml: XMLOptions
+    /// Decoder limits and threads for compressed files (`input.max_window`).
+    public var codecs = CodecOptions()
 
     public init(format: InputFormat = .auto, batchSize: Int = 1024, maxRecordBytes: Int = 16 << 20,
                 maxBatchBytes: Int = 4 << 20, chunkSize: Int = 256 << 10, xml: XMLOptions = XMLOptions()) {
@@ -44,7 +46,7 @@ public struct FileReadOutcome: Sendable, Equatable {
     public var records: Int
     /// Bytes read from disk.
     public var fileBytes: Int
-    /// Bytes after gunzip (equal to ``fileBytes`` for plain files).
+    /// Bytes after decoding (equal to ``fileBytes`` for plain files).
     public var decodedBytes: Int
     /// The file-level fault that stopped the file, or nil when it was read to the end.
     public var failure: RecordError?
@@ -53,6 +55,9 @@ public struct FileReadOutcome: Sendable, Equatable {
     /// The content fingerprint of the whole file (XXH64 of its raw bytes), when it was
     /// read to the end.
     public var fingerprint: UInt64? = nil
+    /// What the reader noticed and accepted (zero padding after the last gzip member),
+    /// one line each, for the run's log.
+    public var warnings: [String] = []
 
     public init(batches: Int = 0, records: Int = 0, fileBytes: Int = 0, decodedBytes: Int = 0, failure: RecordError? = nil, cancelled: Bool = false) {
         self.batches = batches

@@ -88,9 +88,12 @@ struct RunExecution {
     /// `readers` threads taking files in order, so the head file is always being read.
     private func startReaders(executor: StageExecutor, gate: AdmissionGate, cursor: FileCursor) -> [WorkerThread] {
         let files = self.files
-        let readOptions = ReadOptions(format: config.input.format, batchSize: config.batchSize,
-                                      maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes,
-                                      xml: config.input.xml)
+        var options = ReadOptions(format: config.input.format, batchSize: config.batchSize,
+                                  maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes,
+                                  xml: config.input.xml)
+        options.codecs = config.input.codecs   // input.max_window
+        let readOptions = options
+        let logger = self.logger
         let live = LockedBox(config.input.readers)
         return (0..<config.input.readers).map { r in
             WorkerThread(name: "sluice-read-\(r)") {
@@ -105,6 +108,7 @@ struct RunExecution {
                         guard gate.acquire(file: index), executor.submit(batch) else { throw CancellationError() }
                     }
                     if outcome.cancelled { break }
+                    for warning in outcome.warnings { logger.warning("\(file.relativePath): \(warning)") }   // e.g. zero padding
                     let end = FileEnd(file: index, batches: outcome.batches, failure: outcome.failure,
                                       fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes,
                                       fingerprint: outcome.fingerprint)

@@ -151,12 +151,8 @@ struct OutputEncoder: Sendable {
             var bytes: [UInt8]
             if group.rows != nil {
                 bytes = []  // a file format compresses its own pages
-            } else if spec.compression == .gzip {
-                bytes = []
-                bytes.reserveCapacity(group.text.count / 3)
-                group.text.withUnsafeBytes { GzipMember.compress($0, level: spec.level, appendingTo: &bytes) }
             } else {
-                bytes = group.text
+                bytes = spec.encode(group.text)   // one member (frame) of the output's codec, or as is
             }
             return OutputPiece(route: group.route, partition: group.partition, bytes: bytes, rows: group.rows, records: group.records)
         }

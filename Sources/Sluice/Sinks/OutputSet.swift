@@ -114,7 +114,7 @@ final class OutputSet {
     /// `sub/day.ndjson.gz` → `sub/day` (the output adds its own extension).
     static func mirrorName(_ relativePath: String) -> String {
         var name = relativePath
-        if name.hasSuffix(".gz") { name.removeLast(3) }
+        name = Codecs.strippingSuffix(name)
         for ext in [".ndjson", ".jsonl", ".json", ".xml", ".csv"] where name.hasSuffix(ext) && name.count > ext.count {
             name.removeLast(ext.count)
             break

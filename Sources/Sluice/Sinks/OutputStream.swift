@@ -24,15 +24,10 @@ final class OutputStream {
         init(spec: OutputSpec) {
             switch OutputFormat(spec: spec) {
             case .row(let format):
-                func encode(_ bytes: [UInt8], always: Bool = false) -> [UInt8] {
-                    guard spec.compression == .gzip, !bytes.isEmpty || always else { return bytes }
-                    var out: [UInt8] = []
-                    bytes.withUnsafeBytes { GzipMember.compress($0, level: spec.level, appendingTo: &out) }
-                    return out
-                }
+                func encode(_ bytes: [UInt8], always: Bool = false) -> [UInt8] { spec.encode(bytes, keepsEmpty: always) }
                 let header = encode(format.header), footer = encode(format.footer)
-                // A file with no record is still a valid file of its format: under gzip at
-                // least one (empty) member, which `gzip -t` and `zcat` accept.
+                // A file with no record is still a valid file of its format: under a codec at
+                // least one (empty) member or frame, which `gzip -t` / `zstd -t` accept.
                 let empty = header.isEmpty && footer.isEmpty ? encode([], always: true) : []
                 self = .rows(header: header, separator: encode(format.recordSeparator), footer: footer, emptyFile: empty)
             case .file(let format):

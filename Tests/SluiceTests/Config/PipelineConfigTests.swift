@@ -50,7 +50,7 @@ import Testing
             #expect(lines.contains("p.yaml:4:3: input.readrs: unknown key 'readrs' (did you mean 'readers'?)"))
             #expect(lines.contains { $0.hasPrefix("p.yaml:5:11: input.format: 'xmll' is not one of auto, ndjson, json") })
             #expect(lines.contains("p.yaml:6:13: batch_size: -1 is out of range 1...1000000"))
-            #expect(lines.contains { $0.hasPrefix("p.yaml:7:35: output.compression: 'zip' is not one of none, gzip") })
+            #expect(lines.contains { $0.hasPrefix("p.yaml:7:35: output.compression: 'zip' is not one of none, gzip, zstd") })
             #expect(lines.contains { $0.hasPrefix("p.yaml:10:") && $0.contains("stages[0].filter") })
             #expect(lines.contains("p.yaml:12:14: stages[1].workers: expected an integer 1–256 or 'auto' (one per core), got 'many'"))
             #expect(error.problems.count == 6, "\(lines)")

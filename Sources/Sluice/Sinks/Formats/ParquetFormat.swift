@@ -18,7 +18,7 @@ struct ParquetFormat: FileFormat {
     init(spec: OutputSpec) {
         let options = spec.parquet ?? ParquetOptions()
         let codec = options.codec ?? (spec.compression == .gzip ? .gzip : .none)
-        let level = options.codec == .zstd ? (spec.levelIsSet ? spec.level : 3) : spec.level
+        let level = spec.level ?? (options.codec == .zstd ? 3 : 6)
         settings = Settings(columns: options.columns, leaves: ParquetLeaf.leaves(of: options.columns),
                             rowGroupRows: options.rowGroupRows, rowGroupBytes: options.rowGroupBytes,
                             dictionaryBytes: options.dictionaryBytes, codec: codec, level: level)

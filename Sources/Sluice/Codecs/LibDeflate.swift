@@ -10,7 +10,8 @@ import Glibc
 /// it runs several times faster than zlib at the same level; output compression is the
 /// largest single cost of a gzip-writing pipeline. The bytes differ from zlib's, but any
 /// gzip reader decompresses them to the same text, and a given machine still writes
-/// the same bytes whatever the worker count. Set `SLUICE_NO_LIBDEFLATE=1` to force zlib.
+/// the same bytes whatever the worker count. Set `SLUICE_NO_LIBDEFLATE=1` (or
+/// `SLUICE_CODECS=zlib`) to force zlib.
 final class LibDeflate: @unchecked Sendable {
     typealias Alloc = @convention(c) (Int32) -> OpaquePointer?
     typealias Compress = @convention(c) (OpaquePointer?, UnsafeRawPointer?, Int, UnsafeMutableRawPointer?, Int) -> Int
@@ -20,8 +21,12 @@ final class LibDeflate: @unchecked Sendable {
     /// The loaded library, or nil when it is missing or disabled.
     static let shared: LibDeflate? = {
         if let flag = getenv("SLUICE_NO_LIBDEFLATE"), String(cString: flag) == "1" { return nil }
+        if SharedLibrary.forcesFallback { return nil }
         return LibDeflate(path: "libdeflate.so.0")
     }()
+
+    /// Whatever the environment says (benchmarks compare the libraries).
+    static let unforced = LibDeflate(path: "libdeflate.so.0")
 
     private let alloc: Alloc
     private let compress: Compress

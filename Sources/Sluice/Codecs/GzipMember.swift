@@ -12,7 +12,9 @@ import CZlib
 /// chunk.withUnsafeBytes { GzipMember.compress($0, level: 6, appendingTo: &out) }
 /// ```
 ///
-/// Uses libdeflate when the machine has it (see ``LibDeflate``), zlib otherwise.
+/// Levels 1–3 use ISA-L when the machine has it (see ``ISALDeflater``); the others, and
+/// every level without ISA-L, use libdeflate when the machine has it (see ``LibDeflate``),
+/// zlib otherwise. `SLUICE_CODECS=zlib` forces zlib.
 public enum GzipMember {
     /// Compresses `bytes` into one gzip member appended to `out`.
     ///
@@ -23,8 +25,30 @@ public enum GzipMember {
     /// - Complexity: O(n); grows `out` by at most `deflateBound(n)` bytes.
     public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int, appendingTo out: inout [UInt8]) {
         let clamped = Int32(max(-1, min(9, level)))
+        // ISA-L for the fast levels; libdeflate, then zlib, for the rest (ISA-L's
+        // best, its level 3, compresses less than zlib's 6).
+        if (1...3).contains(level), let isal = ISALDeflater.shared, isal.gzip(bytes, level: level, appendingTo: &out) { return }
         if let fast = LibDeflate.shared, fast.gzip(bytes, level: clamped, appendingTo: &out) { return }
         compressWithZlib(bytes, level: clamped, appendingTo: &out)
+    }
+
+    /// A gzip compressor library, for benchmarks that compare them.
+    public enum Library: String, Sendable, CaseIterable { case isal = "ISA-L", libdeflate, zlib }
+
+    /// Compresses `bytes` with one given library; false when it is not installed (or,
+    /// for ISA-L, `level` is not 1–3).
+    public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int, library: Library, appendingTo out: inout [UInt8]) -> Bool {
+        switch library {
+        case .isal:
+            guard (1...3).contains(level), let isal = ISALDeflater.unforced else { return false }
+            return isal.gzip(bytes, level: level, appendingTo: &out)
+        case .libdeflate:
+            guard let fast = LibDeflate.unforced else { return false }
+            return fast.gzip(bytes, level: Int32(level), appendingTo: &out)
+        case .zlib:
+            compressWithZlib(bytes, level: Int32(max(-1, min(9, level))), appendingTo: &out)
+            return true
+        }
     }
 
     /// The zlib path of ``compress(_:level:appendingTo:)``.
