@@ -78,20 +78,30 @@ import Testing
 
     @Test func explainPlanForTheBundledPipeline() throws {
         let config = try PipelineConfig.load(path: TestSupport.packageRoot.appendingPathComponent("pipelines/orders.yaml").path)
-        #expect(config.plan.text == """
+        // On 2 cores, as CI and the bench machine have: CPU stages share 2 threads.
+        let plan = PipelinePlan(config: config, stages: config.effectiveStages, cores: 2)
+        #expect(plan.text == """
             pipeline orders
               read      2 reader threads, batches of 1024 records (≤ 20.0 MiB each)
               stage 1   drop-cancelled (filter): 2 workers, queue 8 batches
               stage 2   check (validate): 2 workers, queue 8 batches
               stage 3   shape (select): 2 workers, queue 8 batches
               sink      1 thread, queue 8 batches, commits in input order
-            threads: 9
+            threads: 5 (2 readers, 2 shared stage threads on 2 cores, 1 sink)
             batches in flight: at most 40
-            memory bound: 2.8 GiB (40 batches × 20.0 MiB × 3.5 + buffers); with 1 KiB records: 174 MiB
+            decoders: up to 2.0 GiB per reader for zstd/xz input (input.max_window); ~1 MiB for gzip
+            memory bound: 6.8 GiB (40 batches × 20.0 MiB × 3.5 + decoders + buffers); with 1 KiB records and gzip input: 174 MiB
 
             """)
-        #expect(config.plan.batchesInFlight == 40)
-        #expect(config.plan.threads == 9)
+        #expect(plan.batchesInFlight == 40)
+        #expect(plan.threads == 5)
+        #expect(PipelinePlan(config: config, stages: config.effectiveStages, cores: 1).threads == 4)
+        // A Parquet output's row groups are in the bound.
+        var parquet = config
+        parquet.output.spec.format = .parquet
+        let withParquet = PipelinePlan(config: parquet, stages: parquet.effectiveStages, cores: 2)
+        #expect(withParquet.outputBufferBytes > 0)
+        #expect(withParquet.memoryBoundBytes == plan.memoryBoundBytes + withParquet.outputBufferBytes)
     }
 
     @Test func referencesAreChecked() throws {
