@@ -17,7 +17,9 @@ export SWIFT_BACKTRACE=enable=no
 work=$(mktemp -d /tmp/sluice-slurm.XXXXXX)
 cluster="$work/cluster"
 
-cleanup() { "$repo/.ci/slurm-cluster.sh" stop "$cluster" || true; }
+# Stop the daemons by their pid files first, then remove the work directory (which holds
+# them): the other order leaves the cluster running.
+cleanup() { "$repo/.ci/slurm-cluster.sh" stop "$cluster" || true; rm -rf "$work"; }
 trap cleanup EXIT
 timeout 120 "$repo/.ci/slurm-cluster.sh" start "$cluster"
 export SLURM_CONF="$cluster/slurm.conf"
@@ -141,4 +143,3 @@ compare "after the rerun" "$work/single2"
 grep -q . "$out/summary.json"
 tail -n 3 "$logs"/*-merge-*.log | tail -n 3
 echo "Slurm job array: all checks passed"
-rm -rf "$work"

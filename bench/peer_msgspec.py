@@ -20,9 +20,10 @@ Tuned as the issue describes: 2 processes (one file each at a time, results writ
 order), ISA-L gzip in and out, msgspec decoding only the fields the transform reads into
 typed Structs, `decode_lines` / `encode_lines` over whole 4 MiB chunks, the common record
 handled inline. Anything unusual goes through a generic path that keeps values as their
-source bytes (msgspec.Raw): a record that fails a rule or has an integer total alone, a
-whole chunk when a value does not fit the typed Structs (or a line is blank, CRLF, bad
-JSON). Odd records cost time, never correctness. As a script would, the fast path writes
+source bytes (msgspec.Raw): a record that fails a rule or has an integer total alone; a
+chunk whose fast decode fails (a value that does not fit the typed Structs, a blank or
+CRLF line, bad JSON) is halved until the failing lines are alone, and only those take the
+line-by-line path. Odd records cost time, never correctness. As a script would, the fast path writes
 values re-encoded (`12.30` comes out as `12.3`), so bench/check_same.py compares records
 as parsed JSON.
 
@@ -245,6 +246,9 @@ def process_file(args):
 
 
 def process_chunk(data, name, first_line, first_offset, errors, counts):
+    """The chunk's output records. A chunk the fast decode refuses (one bad line is enough)
+    is cut in two at a line boundary and each half tried again, so a few bad lines cost a
+    few small decodes (O(bad lines x log lines)), not the whole chunk on the slow path."""
     out = []
     try:
         if b"\n\n" in data or b"\r" in data or data.startswith(b"\n"):
@@ -252,6 +256,12 @@ def process_chunk(data, name, first_line, first_offset, errors, counts):
         orders = fast_lines.decode_lines(data)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
         orders = None
+        middle = data.find(b"\n", len(data) // 2)
+        if 0 <= middle < len(data) - 1:
+            head, tail = data[:middle + 1], data[middle + 1:]
+            out = process_chunk(head, name, first_line, first_offset, errors, counts)
+            out += process_chunk(tail, name, first_line + head.count(b"\n"), first_offset + len(head), errors, counts)
+            return out
     if orders is not None:
         # The common record inline, no calls besides the constructor; anything unusual (a
         # failing rule, an integer or negative total, huge numbers...) is redone from its
