@@ -17,6 +17,9 @@ public enum StarterConfig {
         public var fields: [(path: String, kind: String, count: Int)]
         /// Records sampled.
         public var sampled: Int
+        /// How many of the sampled records held each field as `null` (fields never null
+        /// are absent): a field's `kind` is that of its non-null values.
+        public var nulls: [String: Int] = [:]
         /// For XML files: element names found at depth 2 (`/ROOT/NAME`), the candidates
         /// for `input.xml.record`, most frequent first.
         public var xmlRecords: [(name: String, count: Int)] = []
@@ -50,6 +53,7 @@ public enum StarterConfig {
         }
         var formats: Set<String> = []
         var fieldCounts: [String: (kind: String, count: Int, first: Int)] = [:]
+        var nullCounts: [String: Int] = [:]
         var sampled = 0
         var order = 0
         var xmlNames: [String: Int] = [:]
@@ -74,7 +78,10 @@ public enum StarterConfig {
                     collect(view, node: root, prefix: "", depth: 0) { path, kind in
                         guard path != "#name" else { return }
                         let seen = fieldCounts[path]
-                        fieldCounts[path] = (seen?.kind ?? kind, (seen?.count ?? 0) + 1, seen?.first ?? order)
+                        if kind == "null" { nullCounts[path, default: 0] += 1 }
+                        // The kind of the values, not of a null that came first.
+                        let known = seen.map { $0.kind == "null" ? kind : $0.kind } ?? kind
+                        fieldCounts[path] = (known, (seen?.count ?? 0) + 1, seen?.first ?? order)
                         order += 1
                     }
                 }
@@ -86,6 +93,7 @@ public enum StarterConfig {
         var found = Findings(
             patterns: patterns.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { (pattern: $0.key, count: $0.value) },
             format: formats.count == 1 ? formats.first! : "auto", fields: fields, sampled: sampled)
+        found.nulls = nullCounts
         found.xmlRecords = xmlNames.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { (name: $0.key, count: $0.value) }
         return found
     }
@@ -149,10 +157,12 @@ public enum StarterConfig {
         lines.append("  readers: \(ConfigSchema.Input.readers.defaultValue!)")
         lines.append("batch_size: \(ConfigSchema.Top.batchSize.defaultValue!)")
         lines.append("defaults: { workers: \(ConfigSchema.Defaults.workers.defaultValue!), queue: \(ConfigSchema.Defaults.queue.defaultValue!) }")
-        lines.append("# Fields seen in \(found.sampled) sampled records (path: kind, share of records):")
+        lines.append("# Fields seen in \(found.sampled) sampled records (path: kind, share of records that have it; null in how many):")
         for field in found.fields.prefix(40) {
             let share = found.sampled == 0 ? 0 : field.count * 100 / found.sampled
-            lines.append("#   \(field.path): \(field.kind), \(share)%")
+            let nulls = found.nulls[field.path] ?? 0
+            let nullNote = nulls == 0 ? "" : ", null in \(max(1, nulls * 100 / max(1, found.sampled)))%"
+            lines.append("#   \(field.path): \(field.kind), \(share)%\(nullNote)")
         }
         lines.append("stages:")
         let probe = paths.first { !$0.contains(".") } ?? "id"
@@ -171,8 +181,42 @@ public enum StarterConfig {
             for path in nested { lines.append("  #     \(outputKey(path)): \(yamlName(path))") }
         }
         lines.append("output: { path: \(yamlString(output)), format: ndjson, compression: gzip, level: 6, layout: merged }")
+        lines += parquetAlternative(found, output: output)
         lines.append("errors: { path: errors.ndjson, max_error_rate: 0.05 }   # relative to output.path")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The same output as typed Parquet columns, commented out: one column per scalar
+    /// field seen (top-level or one level down, not inside arrays), typed from the sample,
+    /// nullable unless every sampled record had it non-null.
+    static func parquetAlternative(_ found: Findings, output: String) -> [String] {
+        let columns = found.fields.compactMap { field -> String? in
+            guard !field.path.contains("["), field.path.split(separator: ".").count <= 2 else { return nil }
+            let type: String
+            switch field.kind {
+            case "int": type = "int64"
+            case "number": type = "double"
+            case "string": type = "string"
+            case "bool": type = "bool"
+            default: return nil
+            }
+            let name = outputKey(field.path)
+            var column = "{ name: \(name), type: \(type)"
+            if name != field.path { column += ", path: \(yamlName(field.path))" }
+            if field.count == found.sampled, found.nulls[field.path] == nil { column += ", nullable: false" }
+            return column + " }"
+        }.prefix(16)
+        guard !columns.isEmpty else { return [] }
+        var lines = ["# Or typed columns that DuckDB, Polars and PyArrow read (README \"Parquet\"); a value",
+                     "# that does not fit its column is an error line naming it:",
+                     "# output:",
+                     "#   path: \(yamlString(output))",
+                     "#   format: parquet",
+                     "#   parquet:",
+                     "#     compression: zstd",
+                     "#     schema:"]
+        lines += columns.map { "#       - \($0)" }
+        return lines
     }
 
     /// `**/*.ndjson.gz` for `a/b/x.ndjson.gz`; `*.json` at the top level.
