@@ -57,7 +57,7 @@ extension SluiceCommand {
         @Option(help: "Log lines as text or json (one object per line), on stderr.")
         var logFormat: LogFormat = .text
 
-        @Option(help: ArgumentHelp("Process only shard I of N (0-based; files by a stable hash of their path), under OUTPUT/shard-I-of-N/.", valueName: "I/N"))
+        @Option(help: ArgumentHelp("Process only shard I of N (0-based; files split by bytes over the whole listing; files done in any other shard's ledger are skipped), under OUTPUT/shard-I-of-N/.", valueName: "I/N"))
         var shard: String?
 
         @Option(help: ArgumentHelp("The job this run is a shard of, recorded in its summary for `summary merge --check` (default: $SLURM_ARRAY_JOB_ID when set).", valueName: "id"))
