@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Sluice
 
@@ -159,6 +162,36 @@ import Testing
         #expect(run.code == 1)
         #expect(run.stderr.contains("unfinished commit") && run.stderr.contains(path) && run.stderr.contains("shard-0-of-2"), "\(run.stderr)")
         #expect(try fixture.records().isEmpty)
+    }
+
+    /// Another shard in the middle of a ledger transaction (it holds the write lock, its
+    /// rows are not committed): this run reads the committed state without waiting for
+    /// it and without writing there, so it processes the file the other one has not
+    /// committed yet — exactly what it would do a moment before.
+    @Test func anotherShardsOpenTransactionNeitherBlocksNorLeaks() throws {
+        var fixture = try Fixture()
+        defer { TestSupport.cleanup(fixture.root) }
+        try fixture.addFiles(2, records: 5, prefix: "a")
+        let first = try fixture.run(["--shard", "0/2", "--job-id", "j"])
+        #expect(first.code == 0 && first.summary?.files.processed == 1, "\(first.stderr)")
+        let peer = fixture.output.appendingPathComponent("shard-0-of-2")
+        let ledger = try Ledger(directory: peer.path)
+        try ledger.database.execute("BEGIN IMMEDIATE")
+        // Uncommitted done entries (true sizes and mtimes) for both files: seen, they would make this run skip both.
+        for path in ["a/part-0.ndjson", "a/part-1.ndjson"] {
+            var info = stat()
+            #expect(stat(fixture.input.appendingPathComponent(path).path, &info) == 0)
+            let size = Int(info.st_size)
+            let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+            try ledger.database.execute("INSERT OR REPLACE INTO files VALUES ('reshard', '\(path)', \(size), \(mtime), '0', 'x', 'y', 'z')")
+        }
+        let before = try Data(contentsOf: peer.appendingPathComponent(Ledger.fileName))
+        let unsharded = try fixture.run([])
+        #expect(unsharded.code == 0, "\(unsharded.stderr)")
+        #expect(unsharded.summary?.files.processed == 1 && unsharded.summary?.files.skipped == 1)
+        #expect(try Data(contentsOf: peer.appendingPathComponent(Ledger.fileName)) == before)
+        try ledger.database.execute("ROLLBACK")
+        try Self.expectEachRecordOnce(fixture, "beside an open transaction")
     }
 
     @Test func mergeCheckNamesMissingStaleAndDuplicateShards() throws {
