@@ -7,7 +7,7 @@ files = ["deploy/kubernetes/sluice-job.yaml", "deploy/kubernetes/sluice-merge-jo
 subprocess.run(["kubernetes-validate", "--strict", "--quiet", *files], check=True)
 
 def env(container):
-    return {e["name"]: e["value"] for e in container.get("env", [])}
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
 
 job = yaml.safe_load(open(files[0]))
 spec = job["spec"]
@@ -22,9 +22,18 @@ grace = env(c)["GRACE"]
 assert grace.endswith("s"), grace
 if float(grace[:-1]) >= spec["template"]["spec"]["terminationGracePeriodSeconds"]:
     problems.append(f"GRACE {grace} is not below terminationGracePeriodSeconds")
+job_env = {e["name"]: e for e in c.get("env", [])}
+uid = job_env.get("JOB_ID", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+if uid != "metadata.labels['batch.kubernetes.io/controller-uid']":
+    problems.append(f"JOB_ID is not the Job's uid (fieldPath {uid!r})")
+if '--job-id "${JOB_ID}"' not in " ".join(c["args"]):
+    problems.append("the shards do not pass --job-id")
 merge = yaml.safe_load(open(files[1]))
-if int(env(merge["spec"]["template"]["spec"]["containers"][0])["SHARDS"]) != shards:
+mc = merge["spec"]["template"]["spec"]["containers"][0]
+if int(env(mc)["SHARDS"]) != shards:
     problems.append("the merge job's SHARDS differs from the job's")
+if "--check --shards" not in " ".join(mc["args"]):
+    problems.append("the merge job does not check the shard count")
 if problems:
     sys.exit("deploy/kubernetes: " + "; ".join(problems))
 print(f"deploy/kubernetes: valid, {shards} shards, grace {grace}")

@@ -31,6 +31,21 @@ start) ;;
 esac
 
 host=$(hostname -s)
+# Two free TCP ports (slurmctld, slurmd): another cluster on this machine (a shared CI host,
+# a run that was not stopped) must neither block this one nor receive its jobs.
+# SLUICE_SLURM_PORT fixes the first (the second is the next one).
+port=${SLUICE_SLURM_PORT:-$(python3 - <<'PY'
+import socket
+for p in range(16817, 17817, 2):
+    try:
+        for q in (p, p + 1):
+            s = socket.socket(); s.bind(("", q)); s.close()
+        print(p); break
+    except OSError:
+        continue
+PY
+)}
+[ -n "$port" ] || { echo "no free pair of ports for Slurm" >&2; exit 1; }
 node=$(slurmd -C | head -1 | sed -E 's/ UpTime=.*//; s/^NodeName=[^ ]+/NodeName='"$host"'/')
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
 chown munge:munge "$dir/munge" 2>/dev/null || true
@@ -49,8 +64,8 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres

@@ -5,7 +5,10 @@
 #   2. resubmitting one task adds nothing;
 #   3. new files, with one task cancelled (scancel) mid-run and then resubmitted: no
 #      duplicate, no loss;
-#   4. a rerun of the whole array processes nothing, and its merge step passes --check.
+#   4. a rerun of the whole array processes nothing, and its merge step passes --check;
+#   5. resharding: the array again with SHARDS=2 after SHARDS=4, plus new files: only the new
+#      files are processed, no duplicate, no loss, and the merge checks the 2 shards of that job;
+#   6. a stale summary (of the earlier job) or a missing one makes the merge fail, naming it.
 #
 #   .ci/slurm-test.sh PATH/TO/sluice PATH/TO/sluice-bench
 set -euo pipefail
@@ -55,7 +58,7 @@ out="$work/out"
 logs="$work/logs"
 submit() {   # submit [--tasks LIST]; waits until the array and its merge step have ended
   local line job
-  line=$(SHARDS=4 CONFIG="$config" INPUT="$data" OUTPUT="$out" SLUICE="$bin" CPUS=1 MEM=512M \
+  line=$(SHARDS=${SHARDS_N:-4} CONFIG="$config" INPUT="$data" OUTPUT="$out" SLUICE="$bin" CPUS=1 MEM=512M \
          TIME=00:10:00 GRACE=10s LOGS="$logs" "$repo/deploy/slurm/submit.sh" "$@")
   echo "  $line"
   job=$(echo "$line" | sed -E 's/^array job ([0-9]+).*/\1/')
@@ -98,8 +101,11 @@ if not ok:
     sys.exit(1)
 PY
 }
-processed() {  # the sum of files processed in the shards' latest summaries
-  python3 -c 'import json,sys; print(sum(json.load(open(f))["files"]["processed"] for f in sys.argv[1:]))' "$out"/summaries/shard-*-of-4.json
+processed() {  # processed [N]: the sum of files processed in the latest summaries of the N shards
+  python3 -c 'import json,sys; print(sum(json.load(open(f))["files"]["processed"] for f in sys.argv[1:]))' "$out"/summaries/shard-*-of-"${1:-4}".json
+}
+merged_job() {  # the job id and shard count of the merge step's summary.json
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s.get("job_id"), len(s.get("shards") or []))' "$out/summary.json"
 }
 
 echo "== a single run for reference"
@@ -141,5 +147,37 @@ n=$(processed)
 [ "$n" -eq 0 ] || { echo "the rerun processed $n files"; exit 1; }
 compare "after the rerun" "$work/single2"
 grep -q . "$out/summary.json"
+[ "$(merged_job)" = "$LAST_JOB 4" ] || { echo "the merged summary is not of job $LAST_JOB's 4 shards: $(merged_job)"; exit 1; }
 tail -n 3 "$logs"/*-merge-*.log | tail -n 3
+
+echo "== 5. resharding: SHARDS=2 after SHARDS=4, plus new files"
+timeout 120 "$bench" generate --megabytes 1 --files 3 --seed 11 "$data/newer" >/dev/null
+SHARDS_N=2 submit; wait_idle
+n=$(processed 2)
+[ "$n" -eq 3 ] || { echo "the SHARDS=2 array processed $n files, not the 3 new ones"; exit 1; }
+[ "$(ls -d "$out"/shard-*-of-2 | wc -l)" -eq 2 ] || { echo "expected 2 shard directories of 2"; exit 1; }
+timeout 300 "$bin" run "$config" --input "$data" --output "$work/single3" --progress never
+compare "after resharding to 2" "$work/single3"
+[ "$(merged_job)" = "$LAST_JOB 2" ] || { echo "the merge step did not check job $LAST_JOB's 2 shards: $(merged_job)"; cat "$logs"/*-merge-*.log; exit 1; }
+grep -h "^shard [01]/2 of job $LAST_JOB:" "$logs"/*-merge-*.log | sed 's/^/  /'
+
+echo "== 6. the merge fails, naming the shard, with a stale or a missing summary"
+cp "$out/summaries/shard-1-of-2.json" "$work/keep.json"
+python3 - "$out/summaries/shard-1-of-2.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["job_id"] = "1"; json.dump(s, open(sys.argv[1], "w"))
+PY
+if SLUICE_JOB_ID=$LAST_JOB SLUICE_SHARDS=2 SLUICE_OUTPUT="$out" SLUICE_BIN="$bin" \
+   bash "$repo/deploy/slurm/sluice-merge.sbatch" 2> "$work/stale.err"; then
+  echo "the merge passed with a stale summary"; exit 1
+fi
+grep -q "shard 1/2 (run .*) is stale: of job 1, not $LAST_JOB" "$work/stale.err" || { cat "$work/stale.err"; exit 1; }
+rm "$out/summaries/shard-1-of-2.json"
+if SLUICE_JOB_ID=$LAST_JOB SLUICE_SHARDS=2 SLUICE_OUTPUT="$out" SLUICE_BIN="$bin" \
+   bash "$repo/deploy/slurm/sluice-merge.sbatch" 2> "$work/missing.err"; then
+  echo "the merge passed with a missing summary"; exit 1
+fi
+grep -q "missing shard 1/2 of job $LAST_JOB" "$work/missing.err" || { cat "$work/missing.err"; exit 1; }
+echo "  $(head -c 300 "$work/missing.err" | head -1)"
+mv "$work/keep.json" "$out/summaries/shard-1-of-2.json"
 echo "Slurm job array: all checks passed"

@@ -6,8 +6,12 @@
 #   deploy/slurm/submit.sh --tasks 3      # resubmit one task (or a list: 1,3 / a range: 0-2)
 #
 # SHARDS is stated here, once. Each task gets it from this script, so a resubmitted task
-# still runs shard 3 of 4 (never "3 of 1"). Keep SHARDS the same from run to run: the
-# ledgers are per shard (see docs/scale-out.md).
+# still runs shard 3 of 4 (never "3 of 1"). SHARDS may change from run to run: every shard
+# also reads the other shards' ledgers, so no done file is processed again (docs/scale-out.md).
+# Every shard of a job records the job id (the array's job id) in its summary, and the merge
+# step fails unless it has the summaries of exactly SHARDS shards of that job. A resubmitted
+# task (--tasks) joins the last whole array's job (its id and SHARDS are kept in
+# OUTPUT/summaries/job), so that job's merge can still pass.
 # Every setting can also be given in the environment (SHARDS=8 deploy/slurm/submit.sh).
 set -euo pipefail
 
@@ -29,7 +33,7 @@ tasks="0-$((SHARDS - 1))"
 while [ $# -gt 0 ]; do
   case "$1" in
     --tasks) tasks=${2:?--tasks needs a list, e.g. 3 or 1,3 or 0-2}; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "submit.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,16 +44,33 @@ here=$(cd "$(dirname "$0")" && pwd)
 # task fail at launch with no log at all.
 mkdir -p "$LOGS" "$OUTPUT/summaries"
 
+# The job the tasks are shards of: a whole array is a new job (its own id, known once it is
+# submitted); resubmitted tasks join the last whole array's job.
+jobfile="$OUTPUT/summaries/job"
+joined=""
+if [ "$tasks" != "0-$((SHARDS - 1))" ]; then
+  [ -f "$jobfile" ] || { echo "submit.sh: no whole array was submitted over $OUTPUT yet ($jobfile is missing): submit without --tasks" >&2; exit 2; }
+  read -r joined last_shards < "$jobfile"
+  if [ "$last_shards" != "$SHARDS" ]; then
+    echo "submit.sh: the last array over $OUTPUT (job $joined) had $last_shards shards, not $SHARDS: resubmit its tasks with SHARDS=$last_shards, or submit a whole new array" >&2
+    exit 2
+  fi
+fi
+
 part=()
 [ -n "$PARTITION" ] && part=(--partition="$PARTITION")
 export SLUICE_SHARDS="$SHARDS" SLUICE_CONFIG="$CONFIG" SLUICE_INPUT="$INPUT" SLUICE_OUTPUT="$OUTPUT" \
-       SLUICE_BIN="$SLUICE" SLUICE_GRACE="$GRACE"
+       SLUICE_BIN="$SLUICE" SLUICE_GRACE="$GRACE" SLUICE_JOB_ID="$joined"
 job=$(sbatch --parsable "${part[@]}" --job-name="$NAME" --array="$tasks" \
   --cpus-per-task="$CPUS" --mem="$MEM" --time="$TIME" \
   --output="$LOGS/%x-%A_%a.log" --export=ALL "$here/sluice-task.sbatch")
 job=${job%%;*}
+if [ -z "$joined" ]; then
+  joined=$job
+  echo "$job $SHARDS" > "$jobfile.tmp" && mv "$jobfile.tmp" "$jobfile"
+fi
 merge=$(sbatch --parsable "${part[@]}" --job-name="$NAME-merge" --dependency=afterany:"$job" \
   --cpus-per-task=1 --mem=256M --time=00:10:00 \
-  --output="$LOGS/%x-%j.log" --export=ALL "$here/sluice-merge.sbatch")
+  --output="$LOGS/%x-%j.log" --export=ALL,SLUICE_JOB_ID="$joined" "$here/sluice-merge.sbatch")
 merge=${merge%%;*}
-echo "array job $job (tasks $tasks of $SHARDS shards), merge job $merge; logs in $LOGS"
+echo "array job $job (tasks $tasks of $SHARDS shards, job id $joined), merge job $merge; logs in $LOGS"

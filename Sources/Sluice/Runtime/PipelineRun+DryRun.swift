@@ -12,11 +12,11 @@ extension PipelineRun {
         let inputRoot = options.inputPath ?? config.input.path
         let outputRoot = options.outputRoot(config: config)
         var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude, symlinks: config.input.followSymlinks).scan()
-        if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
+        scanned = options.shardFiles(scanned)
         let ledgerPath = URL(fileURLWithPath: outputRoot).appendingPathComponent(Ledger.fileName).path
         let ledger = FileManager.default.fileExists(atPath: ledgerPath) ? try Ledger(directory: outputRoot) : nil
         let plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
-                                            full: options.full, retryFailed: options.retryFailed)
+                                            full: options.full, retryFailed: options.retryFailed, peers: options.peerLedgers(config: config))
         return (plan.items.map(\.file), plan.skipped)
     }
 }

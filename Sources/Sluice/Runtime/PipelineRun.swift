@@ -93,6 +93,7 @@ public final class PipelineRun: Sendable {
             bytes: .init(read: 0, decoded: 0, written: 0), stages: [], outputs: [], errorReport: "",
             exitCode: ExitStatus.success, failure: nil)
         summary.shard = options.shard?.description
+        summary.jobID = options.jobID
 
         func finish(_ failure: RunFailure?) -> RunSummary {
             self.storage.finish()
@@ -143,10 +144,10 @@ public final class PipelineRun: Sendable {
             try recover(ledger, outputRoot: outputRoot, errorPath: errorPath)
             var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude,
                                                  symlinks: config.input.followSymlinks).scan()
-            if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
+            scanned = options.shardFiles(scanned)
             summary.files.seen = scanned.count
             plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
-                                            full: options.full, retryFailed: options.retryFailed)
+                                            full: options.full, retryFailed: options.retryFailed, peers: options.peerLedgers(config: config))
         } catch {
             return finish(.fatal("\(error)"))
         }

@@ -23,6 +23,9 @@ public struct RunOptions: Sendable {
     public var metricsInterval: Double = 10
     /// `--shard I/N`: process only this shard's files, under `OUTPUT/shard-I-of-N/`.
     public var shard: Shard?
+    /// `--job-id`: the job this run is a part of (the N shards of one job array share it),
+    /// recorded in the summary so that `summary merge --check` can tell a stale summary.
+    public var jobID: String?
     /// Receives a progress line about twice a second (the CLI draws it on stderr).
     public var progress: (@Sendable (String) -> Void)?
     /// What `now()` returns in expressions (tests); by default the run's start time.

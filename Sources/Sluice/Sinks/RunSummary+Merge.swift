@@ -18,6 +18,12 @@ extension RunSummary {
         if let other = summaries.first(where: { $0.pipeline != merged.pipeline }) {
             throw MergeError(description: "summaries of different pipelines: '\(merged.pipeline)' and '\(other.pipeline)'")
         }
+        merged.shards = summaries.flatMap { s in
+            s.shards ?? [ShardStats(shard: s.shard, jobID: s.jobID, runID: s.runID, filesProcessed: s.files.processed,
+                                    bytesRead: s.bytes.read, recordsOut: s.records.out, elapsedSeconds: s.elapsedSeconds, exitCode: s.exitCode)]
+        }
+        let jobs = Set(summaries.map(\.jobID))
+        merged.jobID = jobs.count == 1 ? jobs.first ?? nil : nil
         merged.runID = summaries.map(\.runID).joined(separator: "+")
         merged.mergedRuns = summaries.flatMap { $0.mergedRuns ?? [$0.runID] }
         merged.shard = nil
@@ -80,3 +86,81 @@ extension RunSummary {
         return merged
     }
 }
+
+extension RunSummary {
+    /// One merged run, in a merged summary's `shards`: which shard of which job, and how
+    /// much it did in how long — to see how evenly the work was split.
+    public struct ShardStats: Codable, Sendable, Equatable {
+        public var shard: String?
+        public var jobID: String?
+        public var runID: String
+        public var filesProcessed: Int
+        public var bytesRead: Int
+        public var recordsOut: Int
+        public var elapsedSeconds: Double
+        public var exitCode: Int32
+
+        enum CodingKeys: String, CodingKey {
+            case shard, jobID = "job_id", runID = "run_id", filesProcessed = "files_processed", bytesRead = "bytes_read",
+                 recordsOut = "records_out", elapsedSeconds = "elapsed_seconds", exitCode = "exit_code"
+        }
+    }
+
+    /// What keeps `summaries` from being exactly the N shard summaries of one job — none
+    /// missing, none twice, none of another job (stale), none of another N, none without
+    /// a job id — one sentence each; empty when they are.
+    ///
+    /// - Parameters:
+    ///   - jobID: the job they must all be of; nil: they must all share one.
+    ///   - shards: N; nil: the N they state, which must agree.
+    public static func completenessProblems(_ summaries: [RunSummary], jobID: String?, shards: Int?) -> [String] {
+        var problems: [String] = []
+        var parsed: [(summary: RunSummary, shard: Shard)] = []
+        for s in summaries {
+            if let text = s.shard, let shard = Shard(parsing: text) {
+                parsed.append((s, shard))
+            } else {
+                problems.append("run \(s.runID) is not a shard run (no --shard)")
+            }
+        }
+        let counts = Set(parsed.map(\.shard.count))
+        guard let n = shards ?? (counts.count == 1 ? counts.first : nil) else {
+            if counts.count > 1 { problems.append("shard runs of different counts: \(counts.sorted().map { "of \($0)" }.joined(separator: ", ")) (pass --shards N)") }
+            else if summaries.isEmpty { problems.append("no summaries") }
+            return problems
+        }
+        let expectedJob: String?
+        if let jobID {
+            expectedJob = jobID
+        } else {
+            let jobs = Set(parsed.compactMap(\.summary.jobID))
+            expectedJob = jobs.count == 1 ? jobs.first : nil
+            if jobs.count > 1 { problems.append("summaries of different jobs: \(jobs.sorted().joined(separator: ", ")) (pass --job-id JOB)") }
+        }
+        var present = Set<Int>()
+        for (s, shard) in parsed {
+            let name = "shard \(shard) (run \(s.runID))"
+            if shard.count != n {
+                problems.append("\(name) is of \(shard.count) shards, not \(n)")
+                continue
+            }
+            guard let job = s.jobID else {
+                problems.append("\(name) has no job id: pass --job-id to every shard (Slurm: SLURM_ARRAY_JOB_ID is used)")
+                continue
+            }
+            if let expectedJob, job != expectedJob {
+                problems.append("\(name) is stale: of job \(job), not \(expectedJob)")
+                continue
+            }
+            if !present.insert(shard.index).inserted { problems.append("shard \(shard) appears more than once") }
+        }
+        let missing = (0..<n).filter { !present.contains($0) }
+        if !missing.isEmpty {
+            let list = missing.count > 20 ? missing.prefix(20).map { "\($0)/\(n)" }.joined(separator: ", ") + " and \(missing.count - 20) more"
+                                           : missing.map { "\($0)/\(n)" }.joined(separator: ", ")
+            problems.append("missing shard\(missing.count == 1 ? "" : "s") \(list)\(expectedJob.map { " of job \($0)" } ?? "")")
+        }
+        return problems
+    }
+}
+

@@ -21,6 +21,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var failure: String?
     /// `--shard I/N`: which shard this run was (`"0/4"`).
     public var shard: String? = nil
+    /// `--job-id`: the job the run was a part of.
+    public var jobID: String? = nil
+    /// A merged summary: each merged run's shard, bytes and wall time.
+    public var shards: [ShardStats]? = nil
     /// A merged summary (`sluice summary merge`): the run ids it combines, and every
     /// error report (`error_report` is then the first).
     public var mergedRuns: [String]? = nil
@@ -95,7 +99,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case runID = "run_id", pipeline, startedAt = "started_at", endedAt = "ended_at",
              elapsedSeconds = "elapsed_seconds", files, records, bytes, stages, outputs,
              errorReport = "error_report", exitCode = "exit_code", failure, shard,
-             mergedRuns = "merged_runs", errorReports = "error_reports"
+             mergedRuns = "merged_runs", errorReports = "error_reports", jobID = "job_id", shards
     }
 
     /// Pretty JSON with sorted keys, ending in a newline.

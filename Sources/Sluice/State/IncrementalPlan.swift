@@ -9,6 +9,10 @@ import Foundation
 /// fingerprint matches, its records are rolled back as ``ReorderingSink/Result/filesUnchanged``
 /// — a touched file is read once more but never written twice. A file whose size changed
 /// is changed, and `input.on_change` decides.
+///
+/// `peers` are the other ledgers under the output directory (other shards', the
+/// unsharded one): a file done in any of them is done (see ``Shard``); the run's own
+/// ledger entry, else a peer's, decides between touched and changed.
 struct IncrementalPlan {
     struct Item {
         var file: InputFile
@@ -29,7 +33,7 @@ struct IncrementalPlan {
     var skipped: Int { skippedDone + skippedYoung + skippedChanged + poison.count }
 
     static func make(files: [InputFile], ledger: Ledger?, pipeline: String, config: IncrementalConfig,
-                     full: Bool, retryFailed: Bool, now: Date = Date()) throws(LedgerError) -> IncrementalPlan {
+                     full: Bool, retryFailed: Bool, peers: [Ledger.PeerView] = [], now: Date = Date()) throws(LedgerError) -> IncrementalPlan {
         var plan = IncrementalPlan()
         let youngest = Int((now.timeIntervalSince1970 - config.minAge) * 1e9)
         for var file in files {
@@ -43,8 +47,11 @@ struct IncrementalPlan {
                 continue
             }
             var expected: UInt64?
-            if !full, let ledger, let entry = try ledger.entry(pipeline: pipeline, path: file.relativePath) {
-                if entry.size == file.size && entry.mtime == file.mtime {
+            let own = full ? nil : try ledger?.entry(pipeline: pipeline, path: file.relativePath)
+            let others = full ? [] : peers.compactMap { $0.done[file.relativePath] }
+            if let entry = own ?? others.first(where: { $0.size == file.size }) ?? others.first {
+                if (own.map { [$0] } ?? []).contains(where: { $0.size == file.size && $0.mtime == file.mtime })
+                    || others.contains(where: { $0.size == file.size && $0.mtime == file.mtime }) {
                     plan.skippedDone += 1
                     continue
                 }
@@ -63,6 +70,11 @@ struct IncrementalPlan {
                         file.problem = "changed since run \(entry.runID) processed it (\(entry.size) → \(file.size) bytes) and input.on_change is error"
                     }
                 }
+            }
+            if let peer = peers.first(where: { $0.pending[file.relativePath] != nil }) {
+                throw .refused(path: URL(fileURLWithPath: peer.directory).appendingPathComponent(Ledger.fileName).path,
+                               reason: "holds an unfinished commit (run \(peer.pending[file.relativePath] ?? "")) that includes \(file.relativePath), which this run would process: whether that commit rolls forward or back is for that directory's next run to decide",
+                               advice: "Run sluice once more over \(peer.directory) (the same --shard as its directory name, or unsharded) so that it recovers, then run this again.")
             }
             plan.items.append(Item(file: file, expectedFingerprint: expected))
         }

@@ -353,3 +353,64 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension Ledger {
+    /// What another output directory's ledger (another shard's, or the unsharded run's)
+    /// says is done, read once at the start of a run so that changing the number of shards
+    /// never processes a done file again (see ``IncrementalPlan``).
+    struct PeerView: Sendable {
+        /// The directory holding the ledger.
+        var directory: String
+        /// Done files of the pipeline, by relative path.
+        var done: [String: Entry] = [:]
+        /// Files finished by a run of that directory whose commit is unfinished (pending):
+        /// its next run rolls them forward or back, which this run cannot know.
+        var pending: [String: String] = [:]
+    }
+
+    /// Reads the done and pending files of `pipeline` from the ledger in `directory`
+    /// without writing to it and without the directory's lock: one short read
+    /// transaction per query, so a shard committing there meanwhile at most waits for it
+    /// (the busy timeout), and it for the shard. An empty or schema-less ledger (a run of
+    /// that directory is just creating it) has nothing done. A hot journal (a crash in
+    /// the middle of a transaction there) cannot be rolled back by a read-only connection:
+    /// then a read-write one (never creating the file) lets SQLite roll it back, as any
+    /// opener of that ledger would (the file exists, so nothing is created).
+    static func peerView(directory: String, pipeline: String) throws(LedgerError) -> PeerView {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
+        var view = PeerView(directory: directory)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size > 0 else { return view }
+        func read(_ database: SQLiteDatabase) throws(LedgerError) -> PeerView {
+            var view = PeerView(directory: directory)
+            let tables = Set(try database.texts("SELECT name FROM sqlite_master WHERE type = 'table'"))
+            guard tables.contains("files") else { return view }
+            let select = try database.prepare("SELECT path, size, mtime_ns, fingerprint, run_id FROM files WHERE pipeline = ?")
+            select.bind([pipeline])
+            while try select.step() {
+                view.done[select.text(0) ?? ""] = Entry(size: select.int(1), mtime: select.int(2),
+                                                         fingerprint: select.text(3) ?? "", runID: select.text(4) ?? "")
+            }
+            if tables.contains("run_files") && tables.contains("runs") {
+                let pending = try database.prepare("""
+                    SELECT f.path, f.run_id FROM run_files f JOIN runs r ON r.run_id = f.run_id
+                    WHERE r.state = 'pending' AND f.pipeline = ? AND f.status = 'done'
+                    """)
+                pending.bind([pipeline])
+                while try pending.step() { view.pending[pending.text(0) ?? ""] = pending.text(1) ?? "" }
+            }
+            return view
+        }
+        do {
+            view = try read(SQLiteDatabase(path: path, readOnly: true))
+        } catch {
+            do {
+                view = try read(SQLiteDatabase(path: path))
+            } catch {
+                throw .refused(path: path, reason: "cannot be read (\(error)); this run needs it to know which files another shard or an unsharded run already processed",
+                               advice: "Check that the file is readable, or run `sluice ledger check` on that directory, then run again.")
+            }
+        }
+        return view
+    }
+}

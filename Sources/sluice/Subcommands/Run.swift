@@ -57,8 +57,11 @@ extension SluiceCommand {
         @Option(help: "Log lines as text or json (one object per line), on stderr.")
         var logFormat: LogFormat = .text
 
-        @Option(help: ArgumentHelp("Process only shard I of N (0-based; files by a stable hash of their path), under OUTPUT/shard-I-of-N/.", valueName: "I/N"))
+        @Option(help: ArgumentHelp("Process only shard I of N (0-based; files split by bytes over the whole listing; files done in any other shard's ledger are skipped), under OUTPUT/shard-I-of-N/.", valueName: "I/N"))
         var shard: String?
+
+        @Option(help: ArgumentHelp("The job this run is a shard of, recorded in its summary for `summary merge --check` (default: $SLURM_ARRAY_JOB_ID when set).", valueName: "id"))
+        var jobId: String?
 
         @Option(help: ArgumentHelp("Exit code of a run that committed but had failed files (default: errors.failed_files_exit, itself 3 by default; 0 for job systems that count any other code as a failed job).", valueName: "code"))
         var failedFilesExit: Int32?
@@ -96,6 +99,7 @@ extension SluiceCommand {
             options.maxRuntime = maxRuntime.flatMap(parseDuration)
             options.metricsPath = metricsFile
             options.shard = shard.flatMap(Shard.init(parsing:))
+            options.jobID = jobId ?? ProcessInfo.processInfo.environment["SLURM_ARRAY_JOB_ID"].flatMap { $0.isEmpty ? nil : $0 }
             let showProgress = progress == .always || (progress == .auto && isatty(STDERR_FILENO) == 1 && !quiet)
             if showProgress { options.progress = { line in ProgressLine.show(line) } }
             let run = PipelineRun(config: pipeline, options: options, logger: logger)

@@ -12,17 +12,63 @@ import Testing
         #expect(Shard(index: 2, count: 8).directoryName == "shard-2-of-8")
     }
 
-    @Test func everyPathIsInExactlyOneShardAndTheSplitIsStable() {
-        let paths = (0..<500).map { "day-\($0 / 24)/part-\($0).ndjson.gz" }
-        var counts = [0, 0, 0, 0]
-        for path in paths {
-            let owners = (0..<4).filter { Shard(index: $0, count: 4).contains(path) }
-            #expect(owners.count == 1)
-            counts[owners[0]] += 1
+    /// XXH64(path) mod N, the split before shards were balanced: the peer the greedy
+    /// split is measured against.
+    static func hashSplit(_ files: [(path: String, size: Int)], count: Int) -> [Int] {
+        var bytes = [Int](repeating: 0, count: count)
+        for file in files {
+            var hash = Fingerprint()
+            var path = file.path
+            path.withUTF8 { hash.update(UnsafeRawBufferPointer($0)) }
+            bytes[Int(hash.finish() % UInt64(count))] += file.size
         }
-        #expect(counts.allSatisfy { $0 > 80 }, "\(counts)")
-        // The bucket is XXH64 of the path: fixed across runs, machines and releases.
-        #expect(Shard.bucket(of: "a.ndjson", count: 1000) == Shard.bucket(of: "a.ndjson", count: 1000))
+        return bytes
+    }
+
+    static func greedySplit(_ files: [(path: String, size: Int)], count: Int) -> [Int] {
+        var bytes = [Int](repeating: 0, count: count)
+        for (file, owner) in zip(files, Shard.assign(files, count: count)) { bytes[owner] += file.size }
+        return bytes
+    }
+
+    @Test func equalFilesSplitEvenlyWhereTheHashDidNot() {
+        let files = (0..<40).map { (path: "day-\($0 / 8)/part-\($0).ndjson.gz", size: 1_000) }
+        let owners = Shard.assign(files, count: 4)
+        #expect((0..<4).map { i in owners.filter { $0 == i }.count } == [10, 10, 10, 10])
+        let hashed = Self.hashSplit(files, count: 4).map { $0 / 1_000 }
+        #expect(hashed != [10, 10, 10, 10], "the hash split happened to be even: \(hashed)")
+        // 8 files over 4 shards: 2 each (the hash gave 1/2/2/3 in issue 13).
+        #expect(Self.greedySplit(Array(files.prefix(8)), count: 4) == [2_000, 2_000, 2_000, 2_000])
+    }
+
+    @Test func skewedSizesSplitWithinTheLargestFile() {
+        // Sizes 1…40 KB, and a heavy tail (a few files much larger than the rest).
+        let linear = (0..<40).map { (path: "f\($0)", size: ($0 + 1) * 1_000) }
+        let tail = (0..<40).map { (path: "g\($0)", size: $0 % 10 == 0 ? 50_000 : 1_000 + 37 * $0) }
+        for files in [linear, tail] {
+            let greedy = Self.greedySplit(files, count: 4)
+            let largest = files.map(\.size).max() ?? 0
+            #expect(greedy.max()! - greedy.min()! <= largest, "\(greedy)")
+            #expect(greedy.reduce(0, +) == files.map(\.size).reduce(0, +))
+            let hashed = Self.hashSplit(files, count: 4)
+            #expect(greedy.max()! <= hashed.max()!, "greedy \(greedy), hash \(hashed)")
+        }
+        #expect(Self.greedySplit(linear, count: 4) == [205_000, 205_000, 205_000, 205_000])
+    }
+
+    @Test func theSplitDependsOnlyOnTheListingAndEveryFileHasOneShard() {
+        let files = (0..<300).map { (path: "d\($0 % 7)/p-\($0)", size: ($0 * 7919) % 5_000) }
+        let owners = Shard.assign(files, count: 5)
+        let shuffled = Array(zip(files, owners)).reversed()
+        let again = Shard.assign(shuffled.map(\.0), count: 5)
+        #expect(Array(shuffled.map(\.1)) == again)
+        #expect(owners.allSatisfy { (0..<5).contains($0) })
+        // More shards than files: each file alone, the rest empty.
+        #expect(Shard.assign([(path: "a", size: 5), (path: "b", size: 9)], count: 8) == [1, 0])
+        #expect(Shard(directoryName: "shard-2-of-8") == Shard(index: 2, count: 8))
+        for bad in ["shard-8-of-8", "shard-02-of-8", "shard--1-of-8", "shard-1-of-", "shards-1-of-2", "shard-1-of-2x"] {
+            #expect(Shard(directoryName: bad) == nil, "\(bad)")
+        }
     }
 
     static func lines(_ summary: RunSummary) throws -> [String] {
