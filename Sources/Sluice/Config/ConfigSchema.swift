@@ -106,10 +106,11 @@ public enum ConfigSchema {
         public static let path = Setting.string("path", default: "errors.ndjson", "Error report, relative to the output directory; the run id is added to its name (`errors-RUNID.ndjson`).")
         public static let maxErrorRate = Setting.number("max_error_rate", 0...1, "(failed + discarded records) / records read above which the run exits 1. Default: no limit.")
         public static let maxErrors = Setting.integer("max_errors", 0...Int.max, "Error lines above which the run exits 1. Default: no limit.")
+        public static let onThreshold = Setting.choice("on_threshold", default: ErrorsConfig.OnThreshold.fail, "A run past `max_errors` / `max_error_rate`: `fail` commits nothing (no output, no file marked done; the next run processes the same files) and keeps its error report as `errors-RUNID.failed.ndjson` and its summary as `NAME-RUNID.failed-summary.json`; `commit` commits the run anyway and still exits 1.")
         public static let failedFilesExit = Setting.integer("failed_files_exit", 0...255, default: 3, "Exit code of a run that committed but had input files fail as a whole (each is named on stderr and retried next run); 0 for job systems that count any other code as a failed job. `--failed-files-exit` overrides it.")
     }
 
-    public static let errors: [ConfigKey] = [Errors.path.key, Errors.maxErrorRate.key, Errors.maxErrors.key, Errors.failedFilesExit.key]
+    public static let errors: [ConfigKey] = [Errors.path.key, Errors.maxErrorRate.key, Errors.maxErrors.key, Errors.onThreshold.key, Errors.failedFilesExit.key]
 
     /// `defaults:` — and the one place the stage sizing defaults (2 workers, a queue of
     /// 8 batches) are written.

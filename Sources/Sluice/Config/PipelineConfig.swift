@@ -70,6 +70,11 @@ public struct ErrorsConfig: Sendable {
     public var maxErrors: Int?
     /// Exit code of a run that committed with failed files (`errors.failed_files_exit`, default 3).
     public var failedFilesExit: Int = ConfigSchema.Errors.failedFilesExit.defaultValue!
+    /// What a run past the threshold does (`errors.on_threshold`, default `fail`).
+    public var onThreshold: OnThreshold = ConfigSchema.Errors.onThreshold.defaultValue!
+
+    /// `fail`: commit nothing; `commit`: commit anyway (both exit 1).
+    public enum OnThreshold: String, Sendable, CaseIterable { case fail, commit }
 }
 
 /// One configured stage: its name, sizing and the built stage.
@@ -278,9 +283,10 @@ extension PipelineConfig {
         let rate = map.read(ConfigSchema.Errors.maxErrorRate)
         let count = map.read(ConfigSchema.Errors.maxErrors)
         let failedFilesExit = map.read(ConfigSchema.Errors.failedFilesExit)
-        guard let path, let rate, let count, let failedFilesExit else { return nil }
+        let onThreshold = map.read(ConfigSchema.Errors.onThreshold)
+        guard let path, let rate, let count, let failedFilesExit, let onThreshold else { return nil }
         if path.isEmpty || path.hasSuffix("/") { map["path"]?.report("must name a file") }
-        return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count, failedFilesExit: failedFilesExit)
+        return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count, failedFilesExit: failedFilesExit, onThreshold: onThreshold)
     }
 
     /// `defaults:` — sizing for stages that do not set their own (defaults from
