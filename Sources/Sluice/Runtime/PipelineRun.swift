@@ -94,6 +94,7 @@ public final class PipelineRun: Sendable {
             exitCode: ExitStatus.success, failure: nil)
         summary.shard = options.shard?.description
 
+        var withheld = false   // past the error threshold: nothing committed
         func finish(_ failure: RunFailure?) -> RunSummary {
             self.storage.finish()
             summary.exitCode = failure?.exitCode ?? ExitStatus.success
@@ -101,7 +102,7 @@ public final class PipelineRun: Sendable {
             let end = Date()
             summary.endedAt = Timestamp.iso8601(end)
             summary.elapsedSeconds = (end.timeIntervalSince(startDate) * 1000).rounded() / 1000
-            RunSummaryWriter(pipeline: config.name, runID: runID, extraPath: options.summaryPath, logger: logger)
+            RunSummaryWriter(pipeline: config.name, runID: runID, extraPath: options.summaryPath, logger: logger, withheld: withheld)
                 .write(summary, outputRoot: outputRoot)
             if let path = options.metricsPath {
                 let s = summary
@@ -192,10 +193,34 @@ public final class PipelineRun: Sendable {
         if config.output.dropsUnmatched { summary.records.unrouted = result.unrouted }
 
         let machine = storage.machine
-        switch machine.commitDecision(.init(fatal: result.fatal, isComplete: result.isComplete)) {
+        let thresholds = RunStateMachine.Thresholds(maxErrors: config.errors.maxErrors, maxErrorRate: config.errors.maxErrorRate,
+                                                    commitAnyway: config.errors.onThreshold == .commit)
+        let totals = RunStateMachine.Totals(filesLeft: files.count - sink.outcomes.count, errorLines: result.errorLines,
+                                            recordsIn: result.records.in, recordsBad: result.records.failed + result.records.discarded)
+        switch machine.commitDecision(.init(fatal: result.fatal, isComplete: result.isComplete), totals: totals, thresholds: thresholds) {
         case .discard(let failure):
             sink.discard()
             return finish(failure)
+        case .withhold(let failure, let cutUnfinished):
+            let report = URL(fileURLWithPath: outputRoot)
+                .appendingPathComponent(PipelineRun.errorReportName(config.errors.path, runID: runID + ".failed")).path
+            do {
+                if cutUnfinished { try sink.abandonUnfinished() }
+                try RunCommit(sink: sink, ledger: ledger, files: files, outputRoot: outputRoot, runID: runID,
+                              pipeline: config.name, isReleased: { storage.isStopRequested }).withhold(errorReport: report)
+            } catch {
+                sink.discard()
+                return finish(.fatal("\(error)"))
+            }
+            withheld = true
+            summary.errorReport = report
+            summary.files.left = files.count
+            summary.bytes.written = 0
+            return finish(RunFailure(exitCode: failure.exitCode, message: failure.message + """
+                : nothing was committed (no output, no file marked done); its errors are in \(report). \
+                Fix the cause (or raise the threshold) and run again: the \(files.count) files are processed again. \
+                errors.on_threshold: commit commits such a run anyway.
+                """))
         case .commit(let cutUnfinished):
             do {
                 if cutUnfinished { try sink.abandonUnfinished() }
@@ -218,10 +243,7 @@ public final class PipelineRun: Sendable {
         if machine.stopReason == .maxRuntime && summary.files.left > 0 {
             logger.warning("--max-runtime reached: \(summary.files.left) files left for the next run")
         }
-        let records = summary.records
-        let totals = RunStateMachine.Totals(filesLeft: summary.files.left, errorLines: result.errorLines,
-                                            recordsIn: records.in, recordsBad: records.failed + records.discarded)
-        return finish(machine.exitFailure(totals, maxErrors: config.errors.maxErrors, maxErrorRate: config.errors.maxErrorRate))
+        return finish(machine.exitFailure(totals, thresholds: thresholds))
     }
 
     /// Finishes or rolls back a run a crash interrupted, and says what it did.

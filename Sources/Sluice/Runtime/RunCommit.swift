@@ -61,6 +61,15 @@ struct RunCommit {
         TestHook.pause("after-ledger", until: isReleased)
     }
 
+    /// A run past its error threshold (`errors.on_threshold: fail`): no output is renamed
+    /// into place and no file is marked done; the error report is kept as `errorReport`
+    /// (`errors-RUNID.failed.ndjson`) and the files that failed as a whole count toward
+    /// the retry cap (see ``Ledger/recordFailures(runID:pipeline:files:)``).
+    func withhold(errorReport: String) throws {
+        try sink.withhold(errorReport: errorReport)
+        try ledger.recordFailures(runID: runID, pipeline: pipeline, files: ledgerOutcomes())
+    }
+
     /// `path` relative to the output directory, as the ledger stores it.
     private func relative(_ path: String) -> String {
         let root = URL(fileURLWithPath: outputRoot).standardizedFileURL.path + "/"

@@ -185,6 +185,13 @@ final class ReorderingSink: @unchecked Sendable {
         try errors.commit()
     }
 
+    /// A run that failed its error threshold: removes every output and keeps the error
+    /// report, renamed to `errorReport` (never the name a committed run's report has).
+    func withhold(errorReport: String) throws(SinkError) {
+        outputs.discard()
+        try errors.commit(to: errorReport)
+    }
+
     /// Removes the temporary files.
     func discard() {
         outputs.discard()
