@@ -157,6 +157,16 @@ public enum ConfigSchema {
         public static let name = Setting.required("name", .string, "The pipeline's name; output, summary and ledger entries are named after it.")
         public static let batchSize = Setting.integer("batch_size", 1...1_000_000, default: 1024, "Records per batch: the unit that crosses queues.")
         public static let shutdownGrace = Setting.seconds("shutdown_grace", default: 30, shown: "30s", "After SIGINT/SIGTERM, how long files in flight get to finish before the run stops them.")
+        public static let commitEvery = Setting<CommitEvery?>(
+            key: ConfigKey("commit_every", .oneOf([.duration(), .mapping([
+                ConfigKey("interval", .duration(), "Time between checkpoints."),
+                ConfigKey("files", .integer(1...Int.max), "Finished files between checkpoints (the same files whatever the worker counts)."),
+            ])]), "Checkpoints: commit the files finished so far during the run (`5m`, or `{ interval: 5m, files: 100 }`, whichever comes first), so a `kill -9` loses only the files since the last one. Each checkpoint's outputs are named `NAME-RUNID.cNNNN.EXT`. Default: commit at the end only."),
+            default: .some(nil),
+            decode: { value in
+                if let seconds = value.secondsValue { return CommitEvery(interval: seconds) }
+                return CommitEvery(interval: value["interval"]?.secondsValue, files: value["files"]?.intValue)
+            })
     }
 
     public static let top: [ConfigKey] = [
@@ -169,6 +179,7 @@ public enum ConfigSchema {
         ConfigKey("errors", .mapping(errors), "The error report and the run's failure threshold."),
         ConfigKey("tests", .list(.mapping(testCase)), "Test cases for `sluice test` (see README)."),
         Top.shutdownGrace.key,
+        Top.commitEvery.key,
     ]
 
     /// Names of `keys`, for ``ConfigNode/mapping(allowed:quiet:)``.

@@ -25,6 +25,8 @@ public struct PipelineConfig: Sendable {
     /// `shutdown_grace`: seconds that files in flight get to finish after SIGINT/SIGTERM
     /// (default 30); past it the run stops them and commits only the finished files.
     public var shutdownGrace: Double = ConfigSchema.Top.shutdownGrace.defaultValue!
+    /// `commit_every`: checkpoints during the run (nil: commit at the end only).
+    public var commitEvery: CommitEvery?
 }
 
 /// A line and column in a config file (1-based).
@@ -235,6 +237,8 @@ extension PipelineConfig {
         var config = PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors,
                                     sourcePath: file, shutdownGrace: grace)
         config.tests = top["tests"].map(PipelineTestCase.parseList) ?? []
+        guard let commitEvery = top.read(ConfigSchema.Top.commitEvery) else { return nil }
+        config.commitEvery = commitEvery.flatMap { $0.isEnabled ? $0 : nil }
         for (key, node) in [("input.path", top["input"]?.mapping(allowed: inputKeys, quiet: true)?["path"]),
                             ("output.path", top["output"]?.mapping(allowed: outputKeys, quiet: true)?["path"])] {
             if let mark = node?.mark { config.locations[key] = ConfigLocation(line: mark.line, column: mark.column) }
