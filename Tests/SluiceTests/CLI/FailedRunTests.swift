@@ -115,4 +115,30 @@ import Testing
         #expect(last.stderr.contains("zz.ndjson.gz") && last.stderr.contains("max_retries"), "\(last.stderr)")
         #expect(Self.records(in: out).count == 200)
     }
+
+    /// With checkpoints the threshold is judged as the run goes: checkpoints within it
+    /// commit, and once past it the rest of the run is withheld.
+    @Test func withCheckpointsThePartPastTheThresholdIsWithheldAndEarlierCheckpointsStay() throws {
+        let dir = TestSupport.temporaryDirectory("sluice-failed")
+        defer { TestSupport.cleanup(dir) }
+        let input = dir.appendingPathComponent("in")
+        for f in 0..<20 {
+            var text = ""
+            // The last ten files lack `v`: every record of theirs fails `required: [id, v]`.
+            for r in 0..<10 { text += f < 10 ? "{\"id\":\(f * 100 + r),\"v\":\(r)}\n" : "{\"id\":\(f * 100 + r)}\n" }
+            try TestSupport.write(text, to: input.appendingPathComponent(String(format: "f%02d.ndjson", f)))
+        }
+        let out = dir.appendingPathComponent("out")
+        let strict = try Self.writeConfig(dir, input: input, field: "v", extra: " }\ncommit_every: { files: 5")
+        let failed = try CLITests.sluice(["run", strict])
+        #expect(failed.code == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("10 files committed at checkpoints stay done"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("the 10 files are processed again"), "\(failed.stderr)")
+        #expect(Self.records(in: out).count == 100)
+        #expect(Self.names(out).contains { $0.hasSuffix(".c0003.failed.ndjson") }, "\(Self.names(out))")
+        let loose = try Self.writeConfig(dir, input: input, field: "id", extra: " }\ncommit_every: { files: 5")
+        let fixed = try CLITests.sluice(["run", loose, "--verbose"])
+        #expect(fixed.code == 0 && fixed.stdout.contains("100 records in"), "\(fixed.stdout)\(fixed.stderr)")
+        #expect(Set(Self.records(in: out)).count == 200 && Self.records(in: out).count == 200)
+    }
 }
