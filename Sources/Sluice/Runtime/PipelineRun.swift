@@ -228,8 +228,16 @@ public final class PipelineRun: Sendable {
         let totals = RunStateMachine.Totals(filesLeft: files.count - sink.outcomes.count, errorLines: result.errorLines,
                                             recordsIn: result.records.in, recordsBad: result.records.failed + result.records.discarded)
         switch machine.commitDecision(.init(fatal: result.fatal, isComplete: result.isComplete), totals: totals, thresholds: thresholds) {
-        case .discard(let failure):
+        case .discard(var failure):
             sink.discard()
+            if let checkpoints, sink.segmentStart > 0 {
+                // What earlier checkpoints committed stays: done in the ledger, its outputs in place.
+                summary.outputs = checkpoints.committedOutputs
+                summary.errorReport = checkpoints.committedReports.last ?? ""
+                summary.files.left = files.count - sink.segmentStart
+                summary.bytes.written = checkpoints.committedBytes
+                failure.message += " (\(sink.segmentStart) files committed at checkpoints stay done)"
+            }
             return finish(failure)
         case .withhold(let failure, let cutUnfinished):
             let report = reportPath(segmentID() + ".failed")

@@ -124,4 +124,42 @@ import Testing
         #expect(throws: (any Error).self) { try parse("{ every: 3 }") }
         #expect(try PipelineConfig.parse(yaml: "name: p\ninput: { path: in }\noutput: { path: out }\n").commitEvery == nil)
     }
+
+    /// A run that fails later (a stage's `on_error: fail`) keeps what its checkpoints committed.
+    @Test func aRunThatFailsAfterACheckpointKeepsWhatItCommitted() throws {
+        let dir = TestSupport.temporaryDirectory("sluice-ckpt")
+        defer { TestSupport.cleanup(dir) }
+        let input = dir.appendingPathComponent("in")
+        for f in 0..<20 {
+            var text = ""
+            for r in 0..<10 { text += f == 12 && r == 3 ? "{\"id\":\(f * 100 + r)}\n" : "{\"id\":\(f * 100 + r),\"v\":\(r)}\n" }
+            try TestSupport.write(text, to: input.appendingPathComponent(String(format: "f%02d.ndjson", f)))
+        }
+        let out = dir.appendingPathComponent("out")
+        func config(_ policy: String) throws -> URL {
+            let url = dir.appendingPathComponent("\(policy).yaml")
+            try TestSupport.write("""
+                name: t
+                input: { path: \(input.path), readers: 2 }
+                stages:
+                  - validate: { required: [id, v] }
+                    on_error: \(policy)
+                output: { path: \(out.path) }
+                commit_every: { files: 5 }
+                """, to: url)
+            return url
+        }
+        let failed = try Child(["run", try config("fail").path], in: dir)
+        #expect(failed.wait() == 1, "\(failed.errorText)")
+        #expect(failed.errorText.contains("10 files committed at checkpoints stay done"), "\(failed.errorText)")
+        #expect(CronTests.committed(out).records.count == 100)
+        #expect(try CronTests.doneFiles(out) == 10)
+        #expect(CronTests.temporaryFiles(out).isEmpty)
+        let summaryPath = dir.appendingPathComponent("s.json")
+        let rerun = try Child(["run", try config("report").path, "--summary", summaryPath.path], in: dir)
+        #expect(rerun.wait() == 0, "\(rerun.errorText)")
+        #expect(try Self.summary(summaryPath).files.processed == 10)
+        let committed = CronTests.committed(out)
+        #expect(committed.records.count == 199 && Set(committed.records).count == 199 && committed.errors.count == 1)
+    }
 }
