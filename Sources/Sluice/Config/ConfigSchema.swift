@@ -107,10 +107,11 @@ public enum ConfigSchema {
         public static let path = Setting.string("path", default: "errors.ndjson", "Error report, relative to the output directory; the run id is added to its name (`errors-RUNID.ndjson`).")
         public static let maxErrorRate = Setting.number("max_error_rate", 0...1, "(failed + discarded records) / records read above which the run exits 1. Default: no limit.")
         public static let maxErrors = Setting.integer("max_errors", 0...Int.max, "Error lines above which the run exits 1. Default: no limit.")
+        public static let onThreshold = Setting.choice("on_threshold", default: ErrorsConfig.OnThreshold.fail, "A run past `max_errors` / `max_error_rate`: `fail` commits nothing (no output, no file marked done; the next run processes the same files) and keeps its error report as `errors-RUNID.failed.ndjson` and its summary as `NAME-RUNID.failed-summary.json`; `commit` commits the run anyway and still exits 1.")
         public static let failedFilesExit = Setting.integer("failed_files_exit", 0...255, default: 3, "Exit code of a run that committed but had input files fail as a whole (each is named on stderr and retried next run); 0 for job systems that count any other code as a failed job. `--failed-files-exit` overrides it.")
     }
 
-    public static let errors: [ConfigKey] = [Errors.path.key, Errors.maxErrorRate.key, Errors.maxErrors.key, Errors.failedFilesExit.key]
+    public static let errors: [ConfigKey] = [Errors.path.key, Errors.maxErrorRate.key, Errors.maxErrors.key, Errors.onThreshold.key, Errors.failedFilesExit.key]
 
     /// `defaults:` — and the one place the stage sizing defaults (2 workers, a queue of
     /// 8 batches) are written.
@@ -157,6 +158,16 @@ public enum ConfigSchema {
         public static let name = Setting.required("name", .string, "The pipeline's name; output, summary and ledger entries are named after it.")
         public static let batchSize = Setting.integer("batch_size", 1...1_000_000, default: 1024, "Records per batch: the unit that crosses queues.")
         public static let shutdownGrace = Setting.seconds("shutdown_grace", default: 30, shown: "30s", "After SIGINT/SIGTERM, how long files in flight get to finish before the run stops them.")
+        public static let commitEvery = Setting<CommitEvery?>(
+            key: ConfigKey("commit_every", .oneOf([.duration(), .mapping([
+                ConfigKey("interval", .duration(), "Time between checkpoints."),
+                ConfigKey("files", .integer(1...Int.max), "Finished files between checkpoints (the same files whatever the worker counts)."),
+            ])]), "Checkpoints: commit the files finished so far during the run (`5m`, or `{ interval: 5m, files: 100 }`, whichever comes first), so a `kill -9` loses only the files since the last one. Each checkpoint's outputs are named `NAME-RUNID.cNNNN.EXT`. Default: commit at the end only."),
+            default: .some(nil),
+            decode: { value in
+                if let seconds = value.secondsValue { return CommitEvery(interval: seconds) }
+                return CommitEvery(interval: value["interval"]?.secondsValue, files: value["files"]?.intValue)
+            })
     }
 
     public static let top: [ConfigKey] = [
@@ -169,6 +180,7 @@ public enum ConfigSchema {
         ConfigKey("errors", .mapping(errors), "The error report and the run's failure threshold."),
         ConfigKey("tests", .list(.mapping(testCase)), "Test cases for `sluice test` (see README)."),
         Top.shutdownGrace.key,
+        Top.commitEvery.key,
     ]
 
     /// Names of `keys`, for ``ConfigNode/mapping(allowed:quiet:)``.

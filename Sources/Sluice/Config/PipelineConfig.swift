@@ -25,6 +25,8 @@ public struct PipelineConfig: Sendable {
     /// `shutdown_grace`: seconds that files in flight get to finish after SIGINT/SIGTERM
     /// (default 30); past it the run stops them and commits only the finished files.
     public var shutdownGrace: Double = ConfigSchema.Top.shutdownGrace.defaultValue!
+    /// `commit_every`: checkpoints during the run (nil: commit at the end only).
+    public var commitEvery: CommitEvery?
 }
 
 /// A line and column in a config file (1-based).
@@ -72,6 +74,11 @@ public struct ErrorsConfig: Sendable {
     public var maxErrors: Int?
     /// Exit code of a run that committed with failed files (`errors.failed_files_exit`, default 3).
     public var failedFilesExit: Int = ConfigSchema.Errors.failedFilesExit.defaultValue!
+    /// What a run past the threshold does (`errors.on_threshold`, default `fail`).
+    public var onThreshold: OnThreshold = ConfigSchema.Errors.onThreshold.defaultValue!
+
+    /// `fail`: commit nothing; `commit`: commit anyway (both exit 1).
+    public enum OnThreshold: String, Sendable, CaseIterable { case fail, commit }
 }
 
 /// One configured stage: its name, sizing and the built stage.
@@ -232,6 +239,8 @@ extension PipelineConfig {
         var config = PipelineConfig(name: name, input: input, batchSize: batchSize, stages: stages, output: output, errors: errors,
                                     sourcePath: file, shutdownGrace: grace)
         config.tests = top["tests"].map(PipelineTestCase.parseList) ?? []
+        guard let commitEvery = top.read(ConfigSchema.Top.commitEvery) else { return nil }
+        config.commitEvery = commitEvery.flatMap { $0.isEnabled ? $0 : nil }
         for (key, node) in [("input.path", top["input"]?.mapping(allowed: inputKeys, quiet: true)?["path"]),
                             ("output.path", top["output"]?.mapping(allowed: outputKeys, quiet: true)?["path"])] {
             if let mark = node?.mark { config.locations[key] = ConfigLocation(line: mark.line, column: mark.column) }
@@ -282,9 +291,10 @@ extension PipelineConfig {
         let rate = map.read(ConfigSchema.Errors.maxErrorRate)
         let count = map.read(ConfigSchema.Errors.maxErrors)
         let failedFilesExit = map.read(ConfigSchema.Errors.failedFilesExit)
-        guard let path, let rate, let count, let failedFilesExit else { return nil }
+        let onThreshold = map.read(ConfigSchema.Errors.onThreshold)
+        guard let path, let rate, let count, let failedFilesExit, let onThreshold else { return nil }
         if path.isEmpty || path.hasSuffix("/") { map["path"]?.report("must name a file") }
-        return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count, failedFilesExit: failedFilesExit)
+        return ErrorsConfig(path: path, maxErrorRate: rate, maxErrors: count, failedFilesExit: failedFilesExit, onThreshold: onThreshold)
     }
 
     /// `defaults:` — sizing for stages that do not set their own (defaults from

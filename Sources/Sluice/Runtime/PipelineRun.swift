@@ -95,6 +95,7 @@ public final class PipelineRun: Sendable {
         summary.shard = options.shard?.description
         summary.jobID = options.jobID
 
+        var withheld = false   // past the error threshold: nothing committed
         func finish(_ failure: RunFailure?) -> RunSummary {
             self.storage.finish()
             summary.exitCode = failure?.exitCode ?? ExitStatus.success
@@ -102,7 +103,7 @@ public final class PipelineRun: Sendable {
             let end = Date()
             summary.endedAt = Timestamp.iso8601(end)
             summary.elapsedSeconds = (end.timeIntervalSince(startDate) * 1000).rounded() / 1000
-            RunSummaryWriter(pipeline: config.name, runID: runID, extraPath: options.summaryPath, logger: logger)
+            RunSummaryWriter(pipeline: config.name, runID: runID, extraPath: options.summaryPath, logger: logger, withheld: withheld)
                 .write(summary, outputRoot: outputRoot)
             if let path = options.metricsPath {
                 let s = summary
@@ -158,15 +159,24 @@ public final class PipelineRun: Sendable {
         }
         if files.isEmpty { return finish(nil) }
 
+        // With `commit_every`, each checkpoint segment has its own id (`RUNID.c0001`, ...).
+        let checkpoints = config.commitEvery.map { Checkpoints(schedule: $0, runID: runID) }
+        let segmentID = { checkpoints?.segmentID ?? self.runID }
+        let reportPath = { (id: String) in
+            URL(fileURLWithPath: outputRoot).appendingPathComponent(PipelineRun.errorReportName(self.config.errors.path, runID: id)).path
+        }
         let sink: ReorderingSink
         do {
-            let outputs = OutputSet(routes: config.output.effectiveRoutes, root: outputRoot, pipeline: config.name, runID: runID,
+            let outputs = OutputSet(routes: config.output.effectiveRoutes, root: outputRoot, pipeline: config.name, runID: segmentID(),
                                     filePaths: files.map(\.relativePath))
             try outputs.directories.create(URL(fileURLWithPath: errorPath).deletingLastPathComponent().path)
-            sink = try ReorderingSink(files: files, outputs: outputs, errorPath: errorPath, runID: runID)
+            sink = try ReorderingSink(files: files, outputs: outputs, errorPath: reportPath(segmentID()), runID: segmentID())
         } catch {
             return finish(.fatal("\(error)"))
         }
+        let thresholds = RunStateMachine.Thresholds(maxErrors: config.errors.maxErrors, maxErrorRate: config.errors.maxErrorRate,
+                                                    commitAnyway: config.errors.onThreshold == .commit)
+        let postActions = PostActions(config: config.input.incremental, logger: logger)
         for (i, item) in plan.items.enumerated() {
             if let expected = item.expectedFingerprint { sink.expectedFingerprints[i] = expected }
         }
@@ -176,6 +186,29 @@ public final class PipelineRun: Sendable {
             if !pausedAfterFile {
                 pausedAfterFile = true
                 TestHook.pause("after-file") { storage.isStopRequested }
+            }
+        }
+
+        if let checkpoints {
+            let pipeline = config.name
+            sink.betweenFiles = { [unowned sink] () throws(SinkError) in
+                guard checkpoints.fileFinished() else { return }
+                let r = sink.result
+                let sofar = RunStateMachine.Totals(filesLeft: 0, errorLines: r.errorLines, recordsIn: r.records.in,
+                                                   recordsBad: r.records.failed + r.records.discarded)
+                // Past the threshold, the rest of the run is one segment, withheld at its end.
+                if !thresholds.commitAnyway && RunStateMachine.thresholdFailure(sofar, thresholds) != nil { return }
+                do {
+                    try checkpoints.checkpoint(
+                        RunCommit(sink: sink, ledger: ledger, files: files, outputRoot: outputRoot, runID: checkpoints.segmentID,
+                                  pipeline: pipeline, isReleased: { storage.isStopRequested }),
+                        afterCommit: { postActions.run(Array(sink.segmentOutcomes), files: files) },
+                        startNext: { (id: String) throws(SinkError) in try sink.startSegment(runID: id, errorPath: reportPath(id)) })
+                } catch let error as SinkError {
+                    throw error
+                } catch {
+                    throw SinkError.stopped("checkpoint \(checkpoints.segmentID): \(error)")
+                }
             }
         }
 
@@ -193,15 +226,48 @@ public final class PipelineRun: Sendable {
         if config.output.dropsUnmatched { summary.records.unrouted = result.unrouted }
 
         let machine = storage.machine
-        switch machine.commitDecision(.init(fatal: result.fatal, isComplete: result.isComplete)) {
-        case .discard(let failure):
+        let totals = RunStateMachine.Totals(filesLeft: files.count - sink.outcomes.count, errorLines: result.errorLines,
+                                            recordsIn: result.records.in, recordsBad: result.records.failed + result.records.discarded)
+        switch machine.commitDecision(.init(fatal: result.fatal, isComplete: result.isComplete), totals: totals, thresholds: thresholds) {
+        case .discard(var failure):
             sink.discard()
+            if let checkpoints, sink.segmentStart > 0 {
+                // What earlier checkpoints committed stays: done in the ledger, its outputs in place.
+                summary.outputs = checkpoints.committedOutputs
+                summary.errorReport = checkpoints.committedReports.last ?? ""
+                summary.files.left = files.count - sink.segmentStart
+                summary.bytes.written = checkpoints.committedBytes
+                failure.message += " (\(sink.segmentStart) files committed at checkpoints stay done)"
+            }
             return finish(failure)
+        case .withhold(let failure, let cutUnfinished):
+            let report = reportPath(segmentID() + ".failed")
+            do {
+                if cutUnfinished { try sink.abandonUnfinished() }
+                try RunCommit(sink: sink, ledger: ledger, files: files, outputRoot: outputRoot, runID: segmentID(),
+                              pipeline: config.name, isReleased: { storage.isStopRequested }).withhold(errorReport: report)
+            } catch {
+                sink.discard()
+                return finish(.fatal("\(error)"))
+            }
+            withheld = true
+            let left = files.count - sink.segmentStart
+            summary.errorReport = report
+            summary.outputs = checkpoints?.committedOutputs ?? []
+            summary.files.left = left
+            summary.bytes.written = checkpoints?.committedBytes ?? 0
+            let what = sink.segmentStart == 0 ? "nothing was committed (no output, no file marked done)"
+                : "nothing since the last checkpoint was committed (\(sink.segmentStart) files committed at checkpoints stay done)"
+            return finish(RunFailure(exitCode: failure.exitCode, message: failure.message + """
+                : \(what); its errors are in \(report). \
+                Fix the cause (or raise the threshold) and run again: the \(left) files are processed again. \
+                errors.on_threshold: commit commits such a run anyway.
+                """))
         case .commit(let cutUnfinished):
             do {
                 if cutUnfinished { try sink.abandonUnfinished() }
-                summary.bytes.written = sink.result.outputBytes
-                try RunCommit(sink: sink, ledger: ledger, files: files, outputRoot: outputRoot, runID: runID,
+                summary.bytes.written = (checkpoints?.committedBytes ?? 0) + sink.result.outputBytes
+                try RunCommit(sink: sink, ledger: ledger, files: files, outputRoot: outputRoot, runID: segmentID(),
                               pipeline: config.name, isReleased: { storage.isStopRequested }).run()
             } catch {
                 sink.discard()
@@ -209,20 +275,19 @@ public final class PipelineRun: Sendable {
                 return finish(.fatal("\(error)"))
             }
         }
-        if sink.outcomes.contains(where: { $0.status != .unchanged }) {
-            summary.outputs = sink.paths.outputs
-            summary.errorReport = errorPath
+        summary.outputs = checkpoints?.committedOutputs ?? []
+        summary.errorReport = checkpoints?.committedReports.last ?? ""
+        if sink.segmentOutcomes.contains(where: { $0.status != .unchanged }) {
+            summary.outputs += sink.paths.outputs
+            summary.errorReport = sink.paths.errors
         }
         summary.files.left = files.count - sink.outcomes.count
-        PostActions(config: config.input.incremental, logger: logger).run(sink.outcomes, files: files)
+        postActions.run(Array(sink.segmentOutcomes), files: files)
 
         if machine.stopReason == .maxRuntime && summary.files.left > 0 {
             logger.warning("--max-runtime reached: \(summary.files.left) files left for the next run")
         }
-        let records = summary.records
-        let totals = RunStateMachine.Totals(filesLeft: summary.files.left, errorLines: result.errorLines,
-                                            recordsIn: records.in, recordsBad: records.failed + records.discarded)
-        return finish(machine.exitFailure(totals, maxErrors: config.errors.maxErrors, maxErrorRate: config.errors.maxErrorRate))
+        return finish(machine.exitFailure(totals, thresholds: thresholds))
     }
 
     /// Finishes or rolls back a run a crash interrupted, and says what it did.

@@ -49,6 +49,7 @@ public struct PipelineTester {
         config.input.exclude = []
         config.errors.maxErrors = nil
         config.errors.maxErrorRate = nil
+        config.commitEvery = nil   // one output file to compare, not checkpoint parts
         config.stages = config.stages.map { var s = $0; s.workers = 1; return s }
         // Test cases state the records the stages produce: one plain NDJSON output,
         // whatever format, layout or routes the config writes.

@@ -155,13 +155,33 @@ struct RunStateMachine: Sendable {
         /// Commit what the sink holds; `cutUnfinished` when a stop left the head file half
         /// written (it is cut off first: it was not finished).
         case commit(cutUnfinished: Bool)
+        /// The run went past its error threshold (`errors.on_threshold: fail`): commit no
+        /// output and mark no file done; keep the error report (under a name no good run
+        /// uses) and fail with `failure`.
+        case withhold(RunFailure, cutUnfinished: Bool)
     }
 
-    /// After the threads are joined: commit, or discard everything.
-    func commitDecision(_ sink: SinkOutcome) -> CommitDecision {
+    /// `errors:` as the decisions need it.
+    struct Thresholds: Equatable, Sendable {
+        var maxErrors: Int?
+        var maxErrorRate: Double?
+        /// `errors.on_threshold: commit`: a run past the threshold commits anyway.
+        var commitAnyway = false
+    }
+
+    /// After the threads are joined: commit, withhold (threshold) or discard everything.
+    ///
+    /// The threshold judges the run as a whole (every file it finished): the records an
+    /// error rate counts are usually failed by the config (a wrong `validate` rule fails
+    /// them in every file), so nothing of such a run is marked done, and the next run
+    /// after the fix processes the same files. A stopped run is judged on what it finished.
+    func commitDecision(_ sink: SinkOutcome, totals: Totals? = nil, thresholds: Thresholds = .init()) -> CommitDecision {
         if let fatal = sink.fatal ?? cancelReason { return .discard(.fatal(fatal)) }
         if stopReason == nil && !sink.isComplete {
             return .discard(.fatal("the run stopped before every file was committed"))
+        }
+        if !thresholds.commitAnyway, let totals, let failure = Self.thresholdFailure(totals, thresholds) {
+            return .withhold(failure, cutUnfinished: stopReason != nil)
         }
         return .commit(cutUnfinished: stopReason != nil)
     }
@@ -176,14 +196,23 @@ struct RunStateMachine: Sendable {
     }
 
     /// How a committed run exits: nil for success (exit 0).
-    func exitFailure(_ totals: Totals, maxErrors: Int?, maxErrorRate: Double?) -> RunFailure? {
+    func exitFailure(_ totals: Totals, thresholds: Thresholds) -> RunFailure? {
         if case .signal(let number)? = stopReason {
             return .stopped(signal: number, filesLeft: totals.filesLeft)
         }
-        if let maxErrors, totals.errorLines > maxErrors {
+        return Self.thresholdFailure(totals, thresholds)
+    }
+
+    func exitFailure(_ totals: Totals, maxErrors: Int?, maxErrorRate: Double?) -> RunFailure? {
+        exitFailure(totals, thresholds: .init(maxErrors: maxErrors, maxErrorRate: maxErrorRate))
+    }
+
+    /// Whether `totals` are past `errors.max_errors` / `errors.max_error_rate`.
+    static func thresholdFailure(_ totals: Totals, _ thresholds: Thresholds) -> RunFailure? {
+        if let maxErrors = thresholds.maxErrors, totals.errorLines > maxErrors {
             return .thresholdExceeded("\(totals.errorLines) error lines exceed errors.max_errors (\(maxErrors))")
         }
-        if let maxErrorRate, totals.recordsIn > 0 {
+        if let maxErrorRate = thresholds.maxErrorRate, totals.recordsIn > 0 {
             let rate = Double(totals.recordsBad) / Double(totals.recordsIn)
             if rate > maxErrorRate {
                 return .thresholdExceeded(String(format: "error rate %.4f exceeds errors.max_error_rate (%g)", rate, maxErrorRate))

@@ -86,8 +86,10 @@ final class OutputFile {
         size = offset
     }
 
-    /// Flushes to disk and renames into place.
-    func commit() throws(SinkError) {
+    /// Flushes to disk and renames into place: to `path`, or to `target` (the error report
+    /// of a run that failed its threshold keeps a name no committed run uses).
+    func commit(to target: String? = nil) throws(SinkError) {
+        let path = target ?? self.path
         try seal()
         if rename(temporaryPath, path) != 0 { throw SinkError.io(path: path, operation: "rename", errno: errno) }
         isDiscarded = true

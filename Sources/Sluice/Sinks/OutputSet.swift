@@ -18,7 +18,9 @@ final class OutputSet {
     private let framings: [OutputStream.Framing]
     private let root: String
     private let pipeline: String
-    private let runID: String
+    /// The run id in output names: the run's, or with `commit_every` the checkpoint
+    /// segment's (``startSegment(runID:)``).
+    private(set) var runID: String
     private let filePaths: [String]
 
     /// Streams that live for the whole run (merged, partitions), in creation order.
@@ -45,12 +47,31 @@ final class OutputSet {
         self.runID = runID
         self.filePaths = filePaths
         self.directories = OutputDirectories(root: root)
+        openMergedStreams()
+    }
+
+    private func openMergedStreams() {
         for (r, route) in routes.enumerated() where route.spec.layout == .merged {
             streamIndex[Self.key(r, "")] = streams.count
             streamKeys.append(Self.key(r, ""))
             streams.append(OutputStream(directory: directory(of: r), baseName: "\(pipeline)-\(runID)",
                                         spec: route.spec, framing: framings[r], runID: runID, directories: directories))
         }
+    }
+
+    /// After a checkpoint committed (or discarded) every output: the next files go to new
+    /// outputs named with `runID`, the next checkpoint segment's. Mirror names stay
+    /// claimed, so two input files still cannot share one mirror output across segments.
+    func startSegment(runID: String) {
+        self.runID = runID
+        streams.removeAll()
+        streamIndex.removeAll()
+        streamKeys.removeAll()
+        mirrored.removeAll()
+        mirrorActive.removeAll()
+        touched.removeAll()
+        partitionCounts.removeAll()
+        openMergedStreams()
     }
 
     private static func key(_ route: Int, _ partition: String) -> String { "\(route)/\(partition)" }

@@ -45,7 +45,7 @@ final class ReorderingSink: @unchecked Sendable {
 
     private let files: [InputFile]
     let outputs: OutputSet
-    private let errors: OutputFile
+    private var errors: OutputFile
     private var window: ReorderWindow<EncodedBatch>
     private(set) var result = Result()
 
@@ -62,6 +62,14 @@ final class ReorderingSink: @unchecked Sendable {
     var expectedFingerprints: [Int: UInt64] = [:]
     /// Told of each committed file (progress, metrics, test hooks); called on the sink thread.
     var onFileCommitted: ((FileOutcome) -> Void)?
+    /// Called on the sink thread after each file, between files (`commit_every`: a
+    /// checkpoint commits the segment there, see ``startSegment(runID:errorPath:)``). A
+    /// throw is fatal for the run.
+    var betweenFiles: (() throws(SinkError) -> Void)?
+    /// Where the current checkpoint segment begins in ``outcomes`` (0 without checkpoints).
+    private(set) var segmentStart = 0
+    /// The files of the current segment: what its commit records.
+    var segmentOutcomes: ArraySlice<FileOutcome> { outcomes[segmentStart...] }
 
     init(files: [InputFile], outputs: OutputSet, errorPath: String, runID: String) throws(SinkError) {
         self.files = files
@@ -153,6 +161,7 @@ final class ReorderingSink: @unchecked Sendable {
                 fileTotals = (0, 0, 0, 0, 0, 0, 0, 0)
                 gate.advanceHead(to: window.headFile)
                 onFileCommitted?(outcome)
+                try betweenFiles?()
             }
         }
         result.outputBytes = outputs.bytesWritten
@@ -183,6 +192,22 @@ final class ReorderingSink: @unchecked Sendable {
     func commit(between: () -> Void = {}) throws(SinkError) {
         try outputs.commit(afterFirst: between)
         try errors.commit()
+    }
+
+    /// A run that failed its error threshold: removes every output and keeps the error
+    /// report, renamed to `errorReport` (never the name a committed run's report has).
+    func withhold(errorReport: String) throws(SinkError) {
+        outputs.discard()
+        try errors.commit(to: errorReport)
+    }
+
+    /// After a checkpoint committed the segment: the next files go to new outputs and a
+    /// new error report, named with the next segment's `runID`.
+    func startSegment(runID: String, errorPath: String) throws(SinkError) {
+        errors = try OutputFile(path: errorPath, runID: runID)
+        outputs.startSegment(runID: runID)
+        segmentStart = outcomes.count
+        fileErrorStart = 0
     }
 
     /// Removes the temporary files.

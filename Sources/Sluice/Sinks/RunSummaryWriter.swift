@@ -3,17 +3,27 @@ import Logging
 
 /// Writes a run's summary to `<output>/<name>-<run id>.summary.json` and `--summary`,
 /// each through a temporary name and a rename. A failure to write is logged, never fatal.
+///
+/// A run withheld by its error threshold (nothing committed) writes
+/// `<name>-<run id>.failed-summary.json` instead: not a `*.summary.json`, so neither
+/// `summary merge` globs nor the ledger's health check take it for a committed run.
 struct RunSummaryWriter {
     let pipeline: String
     let runID: String
     let extraPath: String?
     let logger: Logger
+    var withheld = false
+
+    /// The summary's name in the output directory.
+    static func fileName(pipeline: String, runID: String, withheld: Bool) -> String {
+        "\(pipeline)-\(runID).\(withheld ? "failed-summary" : "summary").json"
+    }
 
     func write(_ summary: RunSummary, outputRoot: String) {
         let data = summary.encoded()
         var targets: [String] = []
         if FileManager.default.fileExists(atPath: outputRoot) {
-            targets.append(URL(fileURLWithPath: outputRoot).appendingPathComponent("\(pipeline)-\(runID).summary.json").path)
+            targets.append(URL(fileURLWithPath: outputRoot).appendingPathComponent(Self.fileName(pipeline: pipeline, runID: runID, withheld: withheld)).path)
         }
         if let extraPath { targets.append(extraPath) }
         for path in targets {

@@ -216,6 +216,24 @@ public final class Ledger {
         try journal.append(["run": runID, "state": "committed"])
     }
 
+    /// A run withheld by its error threshold commits nothing — no run, no done file — but
+    /// its files that failed as a whole still count toward `input.max_retries`, as in a
+    /// committed run: a corrupt file that alone pushes every run past the threshold is
+    /// skipped as poison after its retries instead of failing every run forever. One
+    /// transaction, no journal line (the journal holds done files only).
+    public func recordFailures(runID: String, pipeline: String, files: [FileOutcome]) throws(LedgerError) {
+        let failed = files.filter { $0.status == .failed }
+        guard !failed.isEmpty else { return }
+        try database.transaction { () throws(LedgerError) in
+            let upsert = try database.prepare("""
+                INSERT OR REPLACE INTO failures (pipeline, path, size, mtime_ns, count, last_run, last_error)
+                VALUES (?1, ?2, ?3, ?4, 1 + COALESCE((SELECT x.count FROM failures x WHERE x.pipeline = ?1 AND x.path = ?2
+                                                      AND x.size = ?3 AND x.mtime_ns = ?4), 0), ?5, ?6)
+                """)
+            for file in failed { try upsert.run([pipeline, file.path, file.size, file.mtime, runID, file.error ?? ""]) }
+        }
+    }
+
     /// Brings the output directory and the ledger back into agreement after a crash:
     /// pending runs are rolled forward or back (see the type's discussion), and every
     /// leftover temporary file (`.NAME.tmp-RUNID`) in `directories` is removed. Call it

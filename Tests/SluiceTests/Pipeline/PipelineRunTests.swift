@@ -156,10 +156,33 @@ import Testing
         let summary = TestSupport.run(config, input: input, output: out)
         #expect(summary.exitCode == 1)
         #expect(summary.failure?.contains("max_errors") == true)
-        #expect(!summary.outputs.isEmpty)   // the run still finished and wrote its output
+        // Nothing committed: no output, no file done; the report and summary kept under failed names.
+        #expect(summary.outputs.isEmpty)
+        #expect(summary.errorReport.hasSuffix("errors-test.failed.ndjson"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(!names.contains("orders-test.ndjson.gz") && !names.contains("errors-test.ndjson"), "\(names)")
+        #expect(names.contains("errors-test.failed.ndjson") && names.contains("orders-test.failed-summary.json"), "\(names)")
+        #expect(!names.contains { $0.hasSuffix(".summary.json") }, "\(names)")
         config.errors.maxErrors = nil
         config.errors.maxErrorRate = 0.5
-        #expect(TestSupport.run(config, input: input, output: out, runID: "again").exitCode == 0)
+        let again = TestSupport.run(config, input: input, output: out, runID: "again")
+        #expect(again.exitCode == 0)
+        #expect(again.files.processed == 1, "the withheld run marked nothing done")
+    }
+
+    @Test func onThresholdCommitKeepsCommittingPastTheThreshold() throws {
+        let input = try Self.makeInput(files: 1, recordsPerFile: 500)
+        defer { TestSupport.cleanup(input) }
+        let out = TestSupport.temporaryDirectory("sluice-out")
+        defer { TestSupport.cleanup(out) }
+        var config = try Self.ordersConfig(workers: 1, queue: 1)
+        config.errors.maxErrors = 3
+        config.errors.onThreshold = .commit
+        let summary = TestSupport.run(config, input: input, output: out)
+        #expect(summary.exitCode == 1)
+        #expect(!summary.outputs.isEmpty)   // committed anyway
+        config.errors.maxErrors = nil
+        #expect(TestSupport.run(config, input: input, output: out, runID: "again").files.processed == 0)
     }
 
     @Test func cancellationStopsPromptlyAndLeavesNoThreads() throws {

@@ -111,6 +111,30 @@ import Testing
         #expect(RunFailure.thresholdExceeded("x").exitCode == ExitStatus.failure)
     }
 
+    @Test func aRunPastItsThresholdIsWithheldUnlessOnThresholdCommit() {
+        var machine = RunStateMachine()
+        _ = machine.start()
+        machine.threadsJoined()
+        let totals = RunStateMachine.Totals(filesLeft: 0, errorLines: 11, recordsIn: 100, recordsBad: 11)
+        let complete = RunStateMachine.SinkOutcome(fatal: nil, isComplete: true)
+        #expect(machine.commitDecision(complete, totals: totals, thresholds: .init(maxErrors: 10))
+                == .withhold(.thresholdExceeded("11 error lines exceed errors.max_errors (10)"), cutUnfinished: false))
+        #expect(machine.commitDecision(complete, totals: totals, thresholds: .init(maxErrorRate: 0.1, commitAnyway: true))
+                == .commit(cutUnfinished: false))
+        #expect(machine.commitDecision(complete, totals: totals, thresholds: .init(maxErrors: 11, maxErrorRate: 0.11))
+                == .commit(cutUnfinished: false))
+        // A fatal error still discards everything, threshold or not.
+        #expect(machine.commitDecision(.init(fatal: "disk full", isComplete: false), totals: totals, thresholds: .init(maxErrors: 0))
+                == .discard(.fatal("disk full")))
+        // A drained run is judged on what it finished, and its half-written file is cut.
+        var stopped = RunStateMachine()
+        _ = stopped.start()
+        _ = stopped.requestStop(.signal(15), now: 0)
+        stopped.threadsJoined()
+        #expect(stopped.commitDecision(.init(fatal: nil, isComplete: false), totals: totals, thresholds: .init(maxErrorRate: 0.1))
+                == .withhold(.thresholdExceeded("error rate 0.1100 exceeds errors.max_error_rate (0.1)"), cutUnfinished: true))
+    }
+
     @Test func exitCodesAreTheContractsNumbers() {
         #expect([ExitStatus.success, ExitStatus.failure, ExitStatus.usage, ExitStatus.lockHeld,
                  ExitStatus.interrupted, ExitStatus.terminated] == [0, 1, 2, 4, 130, 143])
