@@ -138,15 +138,15 @@ public final class PipelineRun: Sendable {
         let errorPath = URL(fileURLWithPath: outputRoot).appendingPathComponent(PipelineRun.errorReportName(config.errors.path, runID: runID)).path
         let ledger: Ledger
         let plan: IncrementalPlan
+        var standardInput: StandardInput?
+        defer { standardInput?.remove() }
         do {
             ledger = try Ledger(directory: outputRoot)
             try recover(ledger, outputRoot: outputRoot, errorPath: errorPath)
-            var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude,
-                                                 symlinks: config.input.followSymlinks).scan()
-            if let shard = options.shard { scanned = scanned.filter { shard.contains($0.relativePath) } }
-            summary.files.seen = scanned.count
-            plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
-                                            full: options.full, retryFailed: options.retryFailed)
+            let planned = try planInput(root: inputRoot, ledger: ledger)
+            standardInput = planned.standardInput
+            summary.files.seen = planned.seen
+            plan = planned.plan
         } catch {
             return finish(.fatal("\(error)"))
         }

@@ -22,8 +22,11 @@ extension SluiceCommand {
         @Argument(help: "The pipeline config (YAML).")
         var config: String
 
-        @Option(help: "Read this directory instead of input.path.")
+        @Option(help: ArgumentHelp("Read this directory, this one file, or standard input (-) instead of input.path.", valueName: "path"))
         var input: String?
+
+        @Option(help: ArgumentHelp("Record format instead of input.format: auto, ndjson, json or xml (gzip is detected either way).", valueName: "format"))
+        var format: String?
 
         @Option(help: "Write under this directory instead of output.path.")
         var output: String?
@@ -75,6 +78,10 @@ extension SluiceCommand {
         func validate() throws {
             if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
             if let failedFilesExit, !(0...255).contains(failedFilesExit) { throw ValidationError("--failed-files-exit: expected 0…255, got \(failedFilesExit)") }
+            if let format, InputFormat(rawValue: format) == nil {
+                throw ValidationError("--format: expected one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'")
+            }
+            if shard != nil && input == StandardInput.path { throw ValidationError("--shard cannot split standard input (--input -)") }
             if let shard, Shard(parsing: shard) == nil {
                 throw ValidationError("--shard: expected I/N with 0 ≤ I < N (e.g. 0/4), got '\(shard)'")
             }
@@ -87,7 +94,8 @@ extension SluiceCommand {
 
         func run() throws {
             setUpLogging(json: logFormat == .json, level: quiet ? .error : verbose ? .info : .notice)
-            let pipeline = try loadConfig(config, overrides: overrides.values)
+            var pipeline = try loadConfig(config, overrides: overrides.values)
+            if let format = format.flatMap(InputFormat.init(rawValue:)) { pipeline.input.format = format }
             let logger = Logger(label: "sluice")
             var options = RunOptions(inputPath: input, outputPath: output, summaryPath: summary)
             options.full = full
