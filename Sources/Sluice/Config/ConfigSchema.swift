@@ -72,18 +72,19 @@ public enum ConfigSchema {
         public static let compression = Setting.choice("compression", default: OutputConfig.Compression.none, "`gzip` writes one gzip member per batch, compressed in parallel; the file is one valid gzip stream.")
         public static let level = Setting.integer("level", 1...9, default: 6, "Gzip level.")
         public static let layout = Setting.choice("layout", default: OutputSpec.Layout.merged, "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.")
-        public static let columns = Setting.stringList("columns", "CSV: one column per field path or expression; the header row holds their text.")
+        public static let columns = ConfigKey("columns", CSVColumnsConfig.type, "CSV: the columns, in order: a field path or expression (the header is its text), or `{name: HEADER, value: EXPRESSION}` to name the header.")
         public static let parquet = ConfigKey("parquet", .mapping(ParquetSchemaConfig.keys), "Parquet: the schema (`schema`: name, type, path, nullable) and row-group settings; see README \"Parquet\".")
         public static let maxRecords = Setting.integer("max_records", 1...Int.max, "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records.")
         public static let maxBytes = Setting.byteSize("max_bytes", 1...Int.max, "Merged layout: start a new file before a batch that would pass this many bytes.")
         public static let partitionBy = Setting.stringList("partition_by", "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded.")
+        public static let keepRuns = ConfigKey("keep_runs", .oneOf([.integer(1...Int.max), .duration()]), "Prune old run summaries and error reports of this pipeline in the output directory after each committed run: keep the newest N runs' (`10`), or those younger than a duration (`30d`). Outputs and the ledger are never pruned. Default: keep all.")
         public static let maxOpenPartitions = Setting.integer("max_open_partitions", 1...100_000, default: 256, "Partitioned layout: more partitions than this in one run fail it (each holds an open file).")
     }
 
     /// Format, compression, layout and file keys: of `output:`, and of each route (a
     /// route inherits what it does not set).
     public static let outputSpec: [ConfigKey] = [
-        Output.format.key, Output.compression.key, Output.level.key, Output.layout.key, Output.columns.key, Output.parquet,
+        Output.format.key, Output.compression.key, Output.level.key, Output.layout.key, Output.columns, Output.parquet,
         Output.maxRecords.key, Output.maxBytes.key, Output.partitionBy.key, Output.maxOpenPartitions.key,
     ]
 
@@ -97,7 +98,7 @@ public enum ConfigSchema {
     public static let route: [ConfigKey] = [Route.name.key, Route.when.key, Route.path.key] + outputSpec
 
     public static let output: [ConfigKey] = [
-        Output.path.key,
+        Output.path.key, Output.keepRuns,
         ConfigKey("routes", .list(.mapping(route)), "Several named outputs chosen by `when:` expressions; each inherits the keys of `output:` it does not set."),
     ] + outputSpec
 

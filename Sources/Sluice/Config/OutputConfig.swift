@@ -35,6 +35,8 @@ public struct OutputConfig: Sendable {
     public var spec: OutputSpec
     /// Named outputs with `when:` conditions; empty for the single-output form.
     public var routes: [OutputRoute] = []
+    /// `output.keep_runs`: which run summaries and error reports to keep; nil keeps all.
+    public var keepRuns: RunRetention?
 
     /// The `compression` words, in the docs' order: a new case is a new word of the
     /// loader, docs and schema (see ``ConfigSchema/Output/compression``).
@@ -62,9 +64,10 @@ public struct OutputSpec: Sendable {
     /// Whether `level` was written in the config (a codec's own default applies otherwise).
     var levelIsSet = false
     public var layout: Layout = ConfigSchema.Output.layout.defaultValue!
-    /// CSV: one column per expression (usually a field path); the header row holds the
-    /// expressions' text.
+    /// CSV: one column per expression (usually a field path), as written.
     public var columns: [String] = []
+    /// CSV: the header of each column: its `name`, else the expression's text.
+    public var columnNames: [String] = []
     /// Merged layout: a new file is started before a batch that would take the current
     /// one past `max_records` records or `max_bytes` bytes (a single batch larger than
     /// the limit still goes into one file).
@@ -130,8 +133,14 @@ extension OutputConfig {
         } else if map["routes"] != nil {
             ok = false
         }
+        var keepRuns: RunRetention?
+        if let n = map[ConfigSchema.Output.keepRuns.name] {
+            if let value = RunRetention(n) { keepRuns = value } else { ok = false }
+        }
         guard let path, let spec, ok else { return nil }
-        return OutputConfig(path: path, spec: spec, routes: routes)
+        var config = OutputConfig(path: path, spec: spec, routes: routes)
+        config.keepRuns = keepRuns
+        return config
     }
 
     private static func buildRoute(_ node: ConfigNode, inheriting parent: OutputSpec) -> OutputRoute? {
@@ -186,11 +195,13 @@ extension OutputConfig {
         if let v = read(keys.level) { spec.level = v; spec.levelIsSet = true }
         if let n = map["parquet"] { if let v = ParquetSchemaConfig.build(n) { spec.parquet = v } else { ok = false } }
         if let v = read(keys.layout) { spec.layout = v }
-        if let v = read(keys.columns) {
-            spec.columns = v
-            spec.compiledColumns = []
-            for item in map["columns"]!.sequence() ?? [map["columns"]!] {
-                if let e = compile(item) { spec.compiledColumns.append(e) } else { ok = false }
+        if let node = map[keys.columns.name] {
+            if let columns = CSVColumnsConfig.read(node, compile: compile) {
+                spec.columns = columns.map(\.text)
+                spec.columnNames = columns.map(\.header)
+                spec.compiledColumns = columns.map(\.compiled)
+            } else {
+                ok = false
             }
         }
         if let v = read(keys.maxRecords) { spec.maxRecords = v }
