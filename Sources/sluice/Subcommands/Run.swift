@@ -153,8 +153,8 @@ extension SluiceCommand {
                     let failedFiles = result.files.failed == 1 ? "1 file" : "\(result.files.failed) files"
                     let outputs = result.outputs.count == 1 ? "1 output file" : "\(result.outputs.count) output files"
                     let root = RunChecks.outputRoot(pipeline, output: output, shard: options.shard)
-                    let errors = URL(fileURLWithPath: result.errorReport).lastPathComponent
-                    print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(root)/ (\(outputs); errors: \(errors))")
+                    let errors = result.errorReport.isEmpty ? "no errors" : "errors: " + URL(fileURLWithPath: result.errorReport).lastPathComponent
+                    print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(root)/ (\(outputs); \(errors))")
                 } else if result.exitCode == ExitStatus.success {
                     print("\(pipeline.name): nothing to do (\(result.files.skipped) of \(result.files.seen) files skipped)")
                 }
