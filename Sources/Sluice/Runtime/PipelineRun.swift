@@ -171,7 +171,10 @@ public final class PipelineRun: Sendable {
         }
         var pausedAfterFile = false
         let storage = self.storage
-        sink.onFileCommitted = { _ in
+        let fileLog = FileLog(files: files, logger: logger)
+        logger.info("\(files.count) file\(files.count == 1 ? "" : "s") to read (\(files.reduce(0) { $0 + $1.size }) bytes), \(plan.skipped) skipped")
+        sink.onFileCommitted = { [unowned sink] outcome in
+            fileLog.committed(outcome, records: sink.result.records)
             if !pausedAfterFile {
                 pausedAfterFile = true
                 TestHook.pause("after-file") { storage.isStopRequested }
