@@ -217,8 +217,7 @@ public final class PipelineRun: Sendable {
         }
         summary.files.left = files.count - sink.outcomes.count
         PostActions(config: config.input.incremental, logger: logger).run(sink.outcomes, files: files)
-        summary.errorReport = RunHousekeeping(pipeline: config.name, outputRoot: outputRoot, runID: runID, errorsPath: config.errors.path,
-                                              retention: config.output.keepRuns, logger: logger).run(errorReport: summary.errorReport, mirror: sink.outputs.hasMirror)
+        RunHousekeeping(pipeline: config.name, outputRoot: outputRoot, runID: runID, retention: config.output.keepRuns, logger: logger).run()
 
         if machine.stopReason == .maxRuntime && summary.files.left > 0 {
             logger.warning("--max-runtime reached: \(summary.files.left) files left for the next run")

@@ -1,47 +1,46 @@
 import Foundation
 import Logging
 
-/// What a run tidies in its output directory once it has committed: an error report that
-/// came out empty is removed (the summary then names none), and `output.keep_runs` prunes
-/// the summaries and error reports of this pipeline's older runs.
+/// What a run tidies in its output directory once it has committed: `output.keep_runs`
+/// prunes the run summaries of this pipeline's older runs.
 ///
-/// Pruning goes by the run summaries (`NAME-RUNID.summary.json`, `NAME` this pipeline's):
-/// a pruned run loses its summary and the error report its run id names
-/// (`errors-RUNID.ndjson` under `errors.path`). Outputs, the ledger, the journal and
-/// anything not named that way are never touched; run ids are ordered by their start
-/// time (`20261129T011212Z-3f9a`), and summaries whose name holds no such run id are kept.
+/// Pruning goes by the run summaries (`NAME-RUNID.summary.json`, `NAME` this pipeline's);
+/// run ids are ordered by their start time (`20261129T011212Z-3f9a`), and summaries whose
+/// name holds no such run id are kept. Outputs, error reports, the ledger and its journal
+/// are never touched: `sluice ledger rebuild` restores a file as done only while every
+/// output of its run — the error report included — exists, so removing a report (even an
+/// empty one) would make the next run process that run's files again. Not writing an
+/// empty report at all belongs to the commit (``RunCommit``), which would then leave it
+/// out of the run's outputs.
 struct RunHousekeeping {
     let pipeline: String
     let outputRoot: String
     let runID: String
-    /// `errors.path`, as configured (the run id goes into its name).
-    let errorsPath: String
     let retention: RunRetention?
     let logger: Logger
     var now = Date()
 
-    /// Removes `errorReport` when it is empty — unless a mirror output's ledger entry names
-    /// it (`mirror`), as recovery checks those still exist — then prunes; returns the error
-    /// report the summary should name ("" once removed).
-    func run(errorReport: String, mirror: Bool) -> String {
-        var kept = errorReport
-        if !errorReport.isEmpty, !mirror, let size = (try? FileManager.default.attributesOfItem(atPath: errorReport))?[.size] as? Int,
-           size == 0, unlink(errorReport) == 0 {
-            kept = ""
-        }
+    func run() {
         if let retention { prune(retention) }
-        return kept
     }
 
-    /// The run ids of this pipeline's summaries in the output directory, oldest first.
+    /// The run ids of this pipeline's summaries in the output directory, oldest first: by
+    /// the start second the id carries, then (runs started in the same second) by when the
+    /// summary was written — runs on one directory never overlap (the lock), so that is
+    /// their order.
     func summarizedRuns() -> [String] {
         let prefix = pipeline + "-", suffix = ".summary.json"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: outputRoot)) ?? []
-        return names.compactMap { name -> String? in
+        let runs = names.compactMap { name -> (id: String, start: Date, written: Int)? in
             guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
             let id = String(name.dropFirst(prefix.count).dropLast(suffix.count))
-            return Self.startDate(ofRunID: id) == nil ? nil : id
-        }.sorted()
+            guard let start = Self.startDate(ofRunID: id) else { return nil }
+            var info = stat()
+            let path = URL(fileURLWithPath: outputRoot).appendingPathComponent(name).path
+            let written = stat(path, &info) == 0 ? Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec) : 0
+            return (id, start, written)
+        }
+        return runs.sorted { ($0.start, $0.written, $0.id) < ($1.start, $1.written, $1.id) }.map(\.id)
     }
 
     private func prune(_ retention: RunRetention) {
@@ -55,15 +54,10 @@ struct RunHousekeeping {
         }
         var removed = 0
         for id in doomed {
-            let report = URL(fileURLWithPath: outputRoot).appendingPathComponent(PipelineRun.errorReportName(errorsPath, runID: id)).path
-            if unlink(report) != 0 && errno != ENOENT {
-                logger.warning("cannot prune \(report): \(String(cString: strerror(errno)))")
-                continue
-            }
             let summary = URL(fileURLWithPath: outputRoot).appendingPathComponent("\(pipeline)-\(id).summary.json").path
             if unlink(summary) == 0 { removed += 1 } else { logger.warning("cannot prune \(summary): \(String(cString: strerror(errno)))") }
         }
-        if removed > 0 { logger.info("pruned the summaries and error reports of \(removed) older run\(removed == 1 ? "" : "s") (output.keep_runs)") }
+        if removed > 0 { logger.info("pruned the summaries of \(removed) older run\(removed == 1 ? "" : "s") (output.keep_runs)") }
     }
 
     /// The start time a run id carries (`20261129T011212Z-3f9a`), or nil for another name.

@@ -3,7 +3,7 @@ import Logging
 import Testing
 @testable import Sluice
 
-/// Named CSV columns, empty error reports and `output.keep_runs`, through the real binary
+/// Named CSV columns and `output.keep_runs`, through the real binary
 /// (and the pruning rule on its own).
 @Suite(.serialized) struct CSVColumnsAndHousekeepingTests {
     static func files(_ dir: URL) -> [String] {
@@ -59,7 +59,7 @@ import Testing
         }
     }
 
-    @Test func emptyErrorReportIsNotWrittenAndKeepRunsPrunes() throws {
+    @Test func keepRunsPrunesOldSummariesOnly() throws {
         let dir = TestSupport.temporaryDirectory("sluice-keep")
         defer { TestSupport.cleanup(dir) }
         let input = dir.appendingPathComponent("in")
@@ -73,34 +73,33 @@ import Testing
               - validate: { required: [id, v] }
             output: { path: \(out.path), keep_runs: 2 }
             """, to: config)
-
-        // A clean run: no error report, and the summary line says so.
-        let clean = try CLITests.sluice(["run", config.path, "--verbose"])
-        #expect(clean.code == 0, "\(clean.stderr)")
-        #expect(clean.stdout.contains("(1 output file; no errors)"), "\(clean.stdout)")
-        #expect(!Self.files(out).contains { $0.hasPrefix("errors-") }, "\(Self.files(out))")
-        let summaryName = try #require(Self.files(out).first { $0.hasSuffix(".summary.json") })
-        let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: out.appendingPathComponent(summaryName)))
-        #expect(summary.errorReport == "")
-        let firstOutputs = Self.files(out).filter { $0.hasPrefix("k-") && $0.hasSuffix(".ndjson") }
-        #expect(firstOutputs.count == 1)
-
-        // Runs with errors keep their reports; after four runs only the newest two runs'
-        // summaries and reports are left, and every output stays.
-        for i in 2...4 {
-            try TestSupport.write("{\"id\":\(i)}\n", to: input.appendingPathComponent("f\(i).ndjson"))
-            let run = try CLITests.sluice(["run", config.path, "--verbose"])
+        var lastTwo: Set<String> = []
+        for i in 1...4 {
+            if i > 1 { try TestSupport.write("{\"id\":\(i)}\n", to: input.appendingPathComponent("f\(i).ndjson")) }
+            let summary = dir.appendingPathComponent("s\(i).json")
+            let run = try CLITests.sluice(["run", config.path, "--verbose", "--summary", summary.path])
             #expect(run.code == 0, "\(run.stderr)")
+            if i == 4 { #expect(run.stderr.contains("pruned the summaries of 1 older run (output.keep_runs)"), "\(run.stderr)") }
+            if i >= 3 {
+                let id = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: summary)).runID
+                lastTwo.insert("k-\(id).summary.json")
+            }
         }
+        // Four runs: the newest two summaries are left; every error report and output stays.
         let names = Self.files(out)
         let summaries = names.filter { $0.hasSuffix(".summary.json") }
-        let reports = names.filter { $0.hasPrefix("errors-") }
         #expect(summaries.count == 2, "\(names)")
-        #expect(reports.count == 2, "\(names)")
-        let kept = Set(summaries.map { String($0.dropFirst(2).dropLast(".summary.json".count)) })
-        #expect(Set(reports.map { String($0.dropFirst("errors-".count).dropLast(".ndjson".count)) }) == kept)
-        for name in firstOutputs { #expect(names.contains(name), "outputs are never pruned: \(names)") }
-        #expect(names.contains { $0.contains("ledger") }, "\(names)")
+        #expect(names.filter { $0.hasPrefix("errors-") }.count == 4, "\(names)")
+        #expect(names.filter { $0.hasPrefix("k-") && $0.hasSuffix(".ndjson") }.count == 4, "\(names)")
+        // The two kept are the last two runs (run ids of one second sort by their random
+        // part, so the order comes from the summaries of runs 3 and 4, read as they ended).
+        #expect(Set(summaries) == lastTwo, "\(summaries) vs \(lastTwo)")
+
+        // The ledger can still be rebuilt from its journal with every file done.
+        let rebuild = try CLITests.sluice(["ledger", "rebuild", config.path, "--dry-run"])
+        #expect(rebuild.code == 0, "\(rebuild.stdout)\(rebuild.stderr)")
+        #expect((rebuild.stdout + rebuild.stderr).contains("would restore 4 done files from 4 runs"), "\(rebuild.stdout)\(rebuild.stderr)")
+        #expect((rebuild.stdout + rebuild.stderr).contains("the next run would process 0 of 4 input files"), "\(rebuild.stdout)\(rebuild.stderr)")
 
         // keep_runs is a count ≥ 1 or a duration.
         for (value, message) in [("0", "expected at least 1 run"), ("many", "expected a number of runs (e.g. 10) or a duration (e.g. 30d), got 'many'")] {
@@ -127,24 +126,13 @@ import Testing
             try TestSupport.write("{}", to: dir.appendingPathComponent("other-\(id).summary.json"))
         }
         try TestSupport.write("{}", to: dir.appendingPathComponent("p-manual.summary.json"))
-        let keeping = RunHousekeeping(pipeline: "p", outputRoot: dir.path, runID: "20261201T120000Z-dddd", errorsPath: "errors.ndjson",
-                                      retention: .age(86_400), logger: TestSupport.logger, now: now)
-        #expect(keeping.run(errorReport: "", mirror: false) == "")
+        RunHousekeeping(pipeline: "p", outputRoot: dir.path, runID: "20261201T120000Z-dddd",
+                        retention: .age(86_400), logger: TestSupport.logger, now: now).run()
         let names = Self.files(dir)
-        #expect(!names.contains("p-\(ids[0]).summary.json") && !names.contains("errors-\(ids[0]).ndjson"))
-        for id in ids[1...] { #expect(names.contains("p-\(id).summary.json") && names.contains("errors-\(id).ndjson")) }
-        for id in ids { #expect(names.contains("p-\(id).ndjson") && names.contains("other-\(id).summary.json")) }
+        #expect(!names.contains("p-\(ids[0]).summary.json"))
+        for id in ids[1...] { #expect(names.contains("p-\(id).summary.json")) }
+        for id in ids { #expect(names.contains("p-\(id).ndjson") && names.contains("errors-\(id).ndjson") && names.contains("other-\(id).summary.json")) }
         #expect(names.contains("p-manual.summary.json"))
-
-        // An empty report is removed, a non-empty one kept; not under a mirror layout.
-        let empty = dir.appendingPathComponent("errors-x.ndjson")
-        try TestSupport.write("", to: empty)
-        let none = RunHousekeeping(pipeline: "p", outputRoot: dir.path, runID: "r", errorsPath: "errors.ndjson", retention: nil, logger: TestSupport.logger)
-        #expect(none.run(errorReport: empty.path, mirror: true) == empty.path)
-        #expect(none.run(errorReport: empty.path, mirror: false) == "")
-        #expect(!FileManager.default.fileExists(atPath: empty.path))
-        let full = dir.appendingPathComponent("errors-y.ndjson")
-        try TestSupport.write("{}\n", to: full)
-        #expect(none.run(errorReport: full.path, mirror: false) == full.path)
+        #expect(RunHousekeeping(pipeline: "p", outputRoot: dir.path, runID: "x", retention: nil, logger: TestSupport.logger).summarizedRuns() == Array(ids[1...]))
     }
 }
