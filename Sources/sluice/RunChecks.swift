@@ -18,15 +18,17 @@ enum RunChecks {
     }
 
     /// Why the input directory cannot be read, naming the absolute path, where it came
-    /// from and the working directory; nil when it is a directory.
+    /// from and the working directory; nil when it is a directory, a regular file (read
+    /// alone) or `-` (standard input).
     static func inputProblem(_ root: String, fromCommandLine: Bool, config: PipelineConfig) -> String? {
+        if root == StandardInput.path { return nil }
         let absolute = URL(fileURLWithPath: root).standardizedFileURL.path
         var info = stat()
         let problem: String
         if stat(absolute, &info) != 0 {
             problem = errno == ENOENT || errno == ENOTDIR ? "does not exist" : "cannot be read: \(String(cString: strerror(errno)))"
-        } else if info.st_mode & S_IFMT != S_IFDIR {
-            problem = "is not a directory"
+        } else if info.st_mode & S_IFMT != S_IFDIR && info.st_mode & S_IFMT != S_IFREG {
+            problem = "is neither a directory nor a regular file"
         } else {
             return nil
         }

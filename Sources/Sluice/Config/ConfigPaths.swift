@@ -18,7 +18,8 @@ extension PipelineConfig {
             guard !path.hasPrefix("/"), !path.isEmpty else { return path }
             return URL(fileURLWithPath: directory).appendingPathComponent(path).standardizedFileURL.path
         }
-        if !commandLine.contains("input.path") { config.input.path = resolve(config.input.path) }
+        // `input.path: -` is standard input, not a file named `-`.
+        if !commandLine.contains("input.path") && config.input.path != StandardInput.path { config.input.path = resolve(config.input.path) }
         if !commandLine.contains("output.path") { config.output.path = resolve(config.output.path) }
         if case .move(let target) = config.input.incremental.onSuccess, !commandLine.contains("input.on_success") {
             config.input.incremental.onSuccess = .move(resolve(target))

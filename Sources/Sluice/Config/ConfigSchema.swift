@@ -73,18 +73,19 @@ public enum ConfigSchema {
         public static let compression = Setting.choice("compression", OutputConfig.Compression.names, default: "none", "`gzip` or `zstd` writes one member (frame) per batch, compressed in parallel; the file is one valid stream of its codec, also when empty.")
         public static let level = Setting.integer("level", OutputConfig.Compression.anyLevel, "Compression level: gzip 1–9 (default 6; 1–3 use ISA-L when installed), zstd 1–19 (default 3).")
         public static let layout = Setting.choice("layout", default: OutputSpec.Layout.merged, "`merged`: one output per run (`NAME-RUNID.EXT`); `mirror`: one per input file, same relative path, replaced atomically on rerun; `partitioned`: Hive-style `key=value/` directories by `partition_by`.")
-        public static let columns = Setting.stringList("columns", "CSV: one column per field path or expression; the header row holds their text.")
+        public static let columns = ConfigKey("columns", CSVColumnsConfig.type, "CSV: the columns, in order: a field path or expression (the header is its text), or `{name: HEADER, value: EXPRESSION}` to name the header.")
         public static let parquet = ConfigKey("parquet", .mapping(ParquetSchemaConfig.keys), "Parquet: the schema (`schema`: name, type, path, nullable) and row-group settings; see README \"Parquet\".")
         public static let maxRecords = Setting.integer("max_records", 1...Int.max, "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records.")
         public static let maxBytes = Setting.byteSize("max_bytes", 1...Int.max, "Merged layout: start a new file before a batch that would pass this many bytes.")
         public static let partitionBy = Setting.stringList("partition_by", "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded.")
+        public static let keepRuns = ConfigKey("keep_runs", .oneOf([.integer(1...Int.max), .duration()]), "Prune old run summaries of this pipeline in the output directory after each committed run: keep those of the newest N runs (`10`, this one included), or of the runs started within a duration (`30d`). Outputs, error reports and the ledger are never pruned (`sluice ledger rebuild` needs a run's error report). Default: keep all.")
         public static let maxOpenPartitions = Setting.integer("max_open_partitions", 1...100_000, default: 256, "Partitioned layout: more partitions than this in one run fail it (each holds an open file).")
     }
 
     /// Format, compression, layout and file keys: of `output:`, and of each route (a
     /// route inherits what it does not set).
     public static let outputSpec: [ConfigKey] = [
-        Output.format.key, Output.compression.key, Output.level.key, Output.layout.key, Output.columns.key, Output.parquet,
+        Output.format.key, Output.compression.key, Output.level.key, Output.layout.key, Output.columns, Output.parquet,
         Output.maxRecords.key, Output.maxBytes.key, Output.partitionBy.key, Output.maxOpenPartitions.key,
     ]
 
@@ -98,7 +99,7 @@ public enum ConfigSchema {
     public static let route: [ConfigKey] = [Route.name.key, Route.when.key, Route.path.key] + outputSpec
 
     public static let output: [ConfigKey] = [
-        Output.path.key,
+        Output.path.key, Output.keepRuns,
         ConfigKey("routes", .list(.mapping(route)), "Several named outputs chosen by `when:` expressions; each inherits the keys of `output:` it does not set."),
     ] + outputSpec
 

@@ -35,6 +35,8 @@ public struct OutputConfig: Sendable {
     public var spec: OutputSpec
     /// Named outputs with `when:` conditions; empty for the single-output form.
     public var routes: [OutputRoute] = []
+    /// `output.keep_runs`: which run summaries and error reports to keep; nil keeps all.
+    public var keepRuns: RunRetention?
 
     /// The outputs a run writes: the routes, or one unnamed route in the output directory.
     var effectiveRoutes: [OutputRoute] {
@@ -57,9 +59,10 @@ public struct OutputSpec: Sendable {
     /// `level`, nil for the codec's default.
     public var level: Int? = ConfigSchema.Output.level.defaultValue!
     public var layout: Layout = ConfigSchema.Output.layout.defaultValue!
-    /// CSV: one column per expression (usually a field path); the header row holds the
-    /// expressions' text.
+    /// CSV: one column per expression (usually a field path), as written.
     public var columns: [String] = []
+    /// CSV: the header of each column: its `name`, else the expression's text.
+    public var columnNames: [String] = []
     /// Merged layout: a new file is started before a batch that would take the current
     /// one past `max_records` records or `max_bytes` bytes (a single batch larger than
     /// the limit still goes into one file).
@@ -125,8 +128,14 @@ extension OutputConfig {
         } else if map["routes"] != nil {
             ok = false
         }
+        var keepRuns: RunRetention?
+        if let n = map[ConfigSchema.Output.keepRuns.name] {
+            if let value = RunRetention(n) { keepRuns = value } else { ok = false }
+        }
         guard let path, let spec, ok else { return nil }
-        return OutputConfig(path: path, spec: spec, routes: routes)
+        var config = OutputConfig(path: path, spec: spec, routes: routes)
+        config.keepRuns = keepRuns
+        return config
     }
 
     private static func buildRoute(_ node: ConfigNode, inheriting parent: OutputSpec) -> OutputRoute? {
@@ -185,11 +194,13 @@ extension OutputConfig {
         }
         if let n = map["parquet"] { if let v = ParquetSchemaConfig.build(n) { spec.parquet = v } else { ok = false } }
         if let v = read(keys.layout) { spec.layout = v }
-        if let v = read(keys.columns) {
-            spec.columns = v
-            spec.compiledColumns = []
-            for item in map["columns"]!.sequence() ?? [map["columns"]!] {
-                if let e = compile(item) { spec.compiledColumns.append(e) } else { ok = false }
+        if let node = map[keys.columns.name] {
+            if let columns = CSVColumnsConfig.read(node, compile: compile) {
+                spec.columns = columns.map(\.text)
+                spec.columnNames = columns.map(\.header)
+                spec.compiledColumns = columns.map(\.compiled)
+            } else {
+                ok = false
             }
         }
         if let v = read(keys.maxRecords) { spec.maxRecords = v }

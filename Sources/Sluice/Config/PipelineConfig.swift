@@ -343,14 +343,16 @@ extension PipelineConfig {
     public func checkReferences(inputPath: String? = nil) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         let path = inputPath ?? input.path
-        var isDirectory: ObjCBool = false
         let place = locations["input.path"] ?? ConfigLocation(line: 0, column: 0)
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        // `-` is stdin; a regular file is read alone (see DirectoryScanner).
+        guard path != StandardInput.path else { return problems }
+        var info = stat()
+        if stat(path, &info) != 0 {
             problems.append(ConfigProblem(file: sourcePath, line: place.line, column: place.column,
                                           message: "input.path: directory '\(path)' does not exist"))
-        } else if !isDirectory.boolValue {
+        } else if info.st_mode & S_IFMT != S_IFDIR && info.st_mode & S_IFMT != S_IFREG {
             problems.append(ConfigProblem(file: sourcePath, line: place.line, column: place.column,
-                                          message: "input.path: '\(path)' is not a directory"))
+                                          message: "input.path: '\(path)' is neither a directory nor a regular file"))
         }
         return problems
     }

@@ -28,6 +28,13 @@ import Darwin
 /// loop is reported unless an `exclude` pattern matches its own relative path. A directory
 /// whose every descendant is excluded (`tmp/**`) is not entered at all.
 ///
+/// Single-file mode: when the root is a regular file (`sluice run CONFIG --input
+/// /data/2026/day.ndjson.gz`), the scan returns that one file, its ``InputFile/relativePath``
+/// being its name, `day.ndjson.gz` (the error report's `file`, the ledger's key, the name
+/// of a mirror output — a path as given, absolute or with `..`, would lead a mirror output
+/// out of the output directory). `include` and `exclude` do not apply to a file named
+/// directly.
+///
 /// - Complexity: one `stat` per entry (two for symbolic links), plus O(n log n) for sorting.
 public struct DirectoryScanner: Sendable {
     /// The input directory.
@@ -67,9 +74,11 @@ public struct DirectoryScanner: Sendable {
         self.excludeGlobs = excludeGlobs
     }
 
-    /// Walks the directory and returns its files, sorted by the UTF-8 bytes of their relative paths.
+    /// Walks the directory and returns its files, sorted by the UTF-8 bytes of their relative
+    /// paths — or, when the root is a regular file, that file alone.
     ///
-    /// - Throws: ``InputError/rootNotFound(path:)``, ``InputError/rootNotDirectory(path:)`` or
+    /// - Throws: ``InputError/rootNotFound(path:)``, ``InputError/rootNotDirectory(path:)`` (the
+    ///   root is neither a directory nor a regular file: a FIFO, a device) or
     ///   ``InputError/rootUnreadable(path:reason:)`` when the root itself cannot be listed.
     public func scan() throws(InputError) -> [InputFile] {
         var info = stat()
@@ -78,6 +87,7 @@ public struct DirectoryScanner: Sendable {
             if code == ENOENT || code == ENOTDIR { throw .rootNotFound(path: root) }
             throw .rootUnreadable(path: root, reason: DirectoryScanner.describe(code))
         }
+        if DirectoryScanner.kind(info.st_mode) == S_IFREG { return [singleFile(info)] }
         guard DirectoryScanner.kind(info.st_mode) == S_IFDIR else { throw .rootNotDirectory(path: root) }
         guard let names = DirectoryScanner.list(root) else {
             throw .rootUnreadable(path: root, reason: DirectoryScanner.describe(errno))
@@ -100,6 +110,15 @@ public struct DirectoryScanner: Sendable {
         let examples = everything.prefix(3).map(\.relativePath).joined(separator: ", ")
         let count = everything.count == 1 ? "1 file" : "\(everything.count) files"
         return "input.include \(include) matches none of the \(count) under \(root) (e.g. \(examples))"
+    }
+
+    /// The root, a regular file, as the run's only input (an unreadable one as a problem).
+    private func singleFile(_ info: stat) -> InputFile {
+        let trimmed = root.hasSuffix("/") ? String(root.dropLast()) : root
+        let name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        if access(root, R_OK) != 0 { return problem(name, root, "cannot read: " + DirectoryScanner.describe(errno)) }
+        let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
+        return InputFile(relativePath: name, path: root, size: Int(info.st_size), mtime: mtime)
     }
 
     // MARK: Walking

@@ -5,7 +5,7 @@
 public enum InputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The input directory does not exist.
     case rootNotFound(path: String)
-    /// The input path exists but is not a directory.
+    /// The input path exists but is neither a directory nor a regular file (a FIFO, a device).
     case rootNotDirectory(path: String)
     /// The input directory exists but cannot be listed.
     case rootUnreadable(path: String, reason: String)
@@ -17,7 +17,7 @@ public enum InputError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rootNotFound(let path):
             return "input directory '\(path)' does not exist"
         case .rootNotDirectory(let path):
-            return "input path '\(path)' is not a directory"
+            return "input path '\(path)' is neither a directory nor a regular file"
         case .rootUnreadable(let path, let reason):
             return "input directory '\(path)' cannot be read: \(reason)"
         case .invalidGlob(let pattern, let reason):

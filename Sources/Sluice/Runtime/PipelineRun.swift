@@ -140,15 +140,15 @@ public final class PipelineRun: Sendable {
         let errorPath = URL(fileURLWithPath: outputRoot).appendingPathComponent(PipelineRun.errorReportName(config.errors.path, runID: runID)).path
         let ledger: Ledger
         let plan: IncrementalPlan
+        var standardInput: StandardInput?
+        defer { standardInput?.remove() }
         do {
             ledger = try Ledger(directory: outputRoot)
             try recover(ledger, outputRoot: outputRoot, errorPath: errorPath)
-            var scanned = try DirectoryScanner(root: inputRoot, include: config.input.include, exclude: config.input.exclude,
-                                                 symlinks: config.input.followSymlinks).scan()
-            scanned = options.shardFiles(scanned)
-            summary.files.seen = scanned.count
-            plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
-                                            full: options.full, retryFailed: options.retryFailed, peers: options.peerLedgers(config: config))
+            let planned = try planInput(root: inputRoot, ledger: ledger)
+            standardInput = planned.standardInput
+            summary.files.seen = planned.seen
+            plan = planned.plan
         } catch {
             return finish(.fatal("\(error)"))
         }
@@ -182,7 +182,10 @@ public final class PipelineRun: Sendable {
         }
         var pausedAfterFile = false
         let storage = self.storage
-        sink.onFileCommitted = { _ in
+        let fileLog = FileLog(files: files, logger: logger)
+        logger.info("\(files.count) file\(files.count == 1 ? "" : "s") to read (\(files.reduce(0) { $0 + $1.size }) bytes), \(plan.skipped) skipped")
+        sink.onFileCommitted = { [unowned sink] outcome in
+            fileLog.committed(outcome, records: sink.result.records)
             if !pausedAfterFile {
                 pausedAfterFile = true
                 TestHook.pause("after-file") { storage.isStopRequested }
@@ -283,6 +286,7 @@ public final class PipelineRun: Sendable {
         }
         summary.files.left = files.count - sink.outcomes.count
         postActions.run(Array(sink.segmentOutcomes), files: files)
+        RunHousekeeping(pipeline: config.name, outputRoot: outputRoot, runID: runID, retention: config.output.keepRuns, logger: logger).run()
 
         if machine.stopReason == .maxRuntime && summary.files.left > 0 {
             logger.warning("--max-runtime reached: \(summary.files.left) files left for the next run")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -126,4 +127,41 @@ enum ProgressText {
     }
 
     private static func mib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
+}
+
+/// `--verbose` (log level info): one line per input file as the sink commits it, in input
+/// order — its records in, out, filtered and failed, its bytes, and how long it took at
+/// the head of the run (since the file before it was committed, or since the sink began).
+/// Called on the sink thread only.
+final class FileLog: @unchecked Sendable {
+    private let files: [InputFile]
+    private let logger: Logger
+    private var last = RunSummary.Records(in: 0, out: 0, filtered: 0, failed: 0, discarded: 0)
+    private var lastTime = monotonicSeconds()
+
+    init(files: [InputFile], logger: Logger) {
+        self.files = files
+        self.logger = logger
+    }
+
+    /// The run's cumulative records after `outcome`'s file was committed.
+    func committed(_ outcome: ReorderingSink.FileOutcome, records: RunSummary.Records) {
+        let now = monotonicSeconds()
+        defer {
+            last = records
+            lastTime = now
+        }
+        guard logger.logLevel <= .info, outcome.file < files.count else { return }
+        let name = files[outcome.file].relativePath
+        let seconds = String(format: "%.3fs", now - lastTime)
+        let position = "\(outcome.file + 1)/\(files.count)"
+        switch outcome.status {
+        case .done:
+            logger.info("file \(position) \(name): done, \(records.in - last.in) records in, \(records.out - last.out) out, \(records.filtered - last.filtered) filtered, \(records.failed - last.failed) failed; \(outcome.fileBytes) bytes in \(seconds)")
+        case .unchanged:
+            logger.info("file \(position) \(name): unchanged (touched, same content), nothing written; \(outcome.fileBytes) bytes in \(seconds)")
+        case .failed:
+            logger.info("file \(position) \(name): failed (\(outcome.failure?.kind.rawValue ?? "io")): \(outcome.failure?.message ?? ""); \(records.discarded - last.discarded) records withheld, in \(seconds)")
+        }
+    }
 }

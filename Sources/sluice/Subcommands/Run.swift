@@ -22,8 +22,11 @@ extension SluiceCommand {
         @Argument(help: "The pipeline config (YAML).")
         var config: String
 
-        @Option(help: "Read this directory instead of input.path.")
+        @Option(help: ArgumentHelp("Read this directory, this one file, or standard input (-) instead of input.path.", valueName: "path"))
         var input: String?
+
+        @Option(help: ArgumentHelp("Record format instead of input.format: auto, ndjson, json or xml (gzip is detected either way).", valueName: "format"))
+        var format: String?
 
         @Option(help: "Write under this directory instead of output.path.")
         var output: String?
@@ -78,6 +81,10 @@ extension SluiceCommand {
         func validate() throws {
             if quiet && verbose { throw ValidationError("--quiet and --verbose exclude each other") }
             if let failedFilesExit, !(0...255).contains(failedFilesExit) { throw ValidationError("--failed-files-exit: expected 0…255, got \(failedFilesExit)") }
+            if let format, InputFormat(rawValue: format) == nil {
+                throw ValidationError("--format: expected one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'")
+            }
+            if shard != nil && input == StandardInput.path { throw ValidationError("--shard cannot split standard input (--input -)") }
             if let shard, Shard(parsing: shard) == nil {
                 throw ValidationError("--shard: expected I/N with 0 ≤ I < N (e.g. 0/4), got '\(shard)'")
             }
@@ -90,7 +97,8 @@ extension SluiceCommand {
 
         func run() throws {
             setUpLogging(json: logFormat == .json, level: quiet ? .error : verbose ? .info : .notice)
-            let pipeline = try loadConfig(config, overrides: overrides.values)
+            var pipeline = try loadConfig(config, overrides: overrides.values)
+            if let format = format.flatMap(InputFormat.init(rawValue:)) { pipeline.input.format = format }
             let logger = Logger(label: "sluice")
             var options = RunOptions(inputPath: input, outputPath: output, summaryPath: summary)
             options.full = full
@@ -149,8 +157,8 @@ extension SluiceCommand {
                     let failedFiles = result.files.failed == 1 ? "1 file" : "\(result.files.failed) files"
                     let outputs = result.outputs.count == 1 ? "1 output file" : "\(result.outputs.count) output files"
                     let root = RunChecks.outputRoot(pipeline, output: output, shard: options.shard)
-                    let errors = URL(fileURLWithPath: result.errorReport).lastPathComponent
-                    print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(root)/ (\(outputs); errors: \(errors))")
+                    let errors = result.errorReport.isEmpty ? "no errors" : "errors: " + URL(fileURLWithPath: result.errorReport).lastPathComponent
+                    print("\(pipeline.name): \(r.in) records in, \(r.out) out, \(r.filtered) filtered, \(r.failed) failed, \(r.discarded) discarded (\(failedFiles) failed) → \(root)/ (\(outputs); \(errors))")
                 } else if result.exitCode == ExitStatus.success {
                     print("\(pipeline.name): nothing to do (\(result.files.skipped) of \(result.files.seen) files skipped)")
                 }

@@ -34,9 +34,18 @@ extension InputsTests {
             #expect(throws: InputError.rootNotFound(path: dir.path + "/missing")) {
                 try DirectoryScanner(root: dir.path + "/missing").scan()
             }
-            #expect(throws: InputError.rootNotDirectory(path: file.path)) {
-                try DirectoryScanner(root: file.path).scan()
+            // A regular file is the run's only input, under its name.
+            let single = try DirectoryScanner(root: file.path, include: ["**/*.json"], exclude: ["f"]).scan()
+            #expect(single.map(\.relativePath) == ["f"])
+            #expect(single.map(\.path) == [file.path])
+            #expect(single.first?.size == 1)
+            #expect(single.first?.problem == nil)
+            let fifo = dir.path + "/fifo"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            #expect(throws: InputError.rootNotDirectory(path: fifo)) {
+                try DirectoryScanner(root: fifo).scan()
             }
+            #expect(InputError.rootNotDirectory(path: "/p").description == "input path '/p' is neither a directory nor a regular file")
             #expect(InputError.rootNotFound(path: "/x").description == "input directory '/x' does not exist")
         }
 

@@ -1,4 +1,5 @@
-/// `format: csv`: an RFC 4180 header row (the `columns` expressions' text), then one
+/// `format: csv`: an RFC 4180 header row (each column's `name`, else its expression's
+/// text), then one
 /// CRLF-terminated row per record; a column whose expression fails fails the record
 /// (kind `transform`).
 struct CSVFormat: RowFormat {
@@ -8,7 +9,7 @@ struct CSVFormat: RowFormat {
     init(spec: OutputSpec) {
         columns = spec.columns
         compiled = spec.compiledColumns
-        header = RecordFormats.csvHeader(spec.columns)
+        header = RecordFormats.csvHeader(spec.columnNames.count == spec.columns.count ? spec.columnNames : spec.columns)
     }
 
     let header: [UInt8]
