@@ -26,11 +26,20 @@ public enum GzipMember {
     public static func compress(_ bytes: UnsafeRawBufferPointer, level: Int, appendingTo out: inout [UInt8]) {
         let clamped = Int32(max(-1, min(9, level)))
         // ISA-L for the fast levels; libdeflate, then zlib, for the rest (ISA-L's
-        // best, its level 3, compresses less than zlib's 6).
-        if (1...3).contains(level), let isal = ISALDeflater.shared, isal.gzip(bytes, level: level, appendingTo: &out) { return }
+        // best, its level 3, compresses less than zlib's 6). A small member goes to
+        // libdeflate too: ISA-L's fixed cost per member (clearing its ~340 KiB level
+        // buffer, building Huffman tables) outweighs its speed below ~16 KiB, and
+        // 20,000 tiny files made it most of a run's compression time. The choice depends
+        // only on the member's own bytes, so output still does not depend on worker counts.
+        if (1...3).contains(level), bytes.count >= Self.isalMinimumBytes || LibDeflate.shared == nil,
+           let isal = ISALDeflater.shared, isal.gzip(bytes, level: level, appendingTo: &out) { return }
         if let fast = LibDeflate.shared, fast.gzip(bytes, level: clamped, appendingTo: &out) { return }
         compressWithZlib(bytes, level: clamped, appendingTo: &out)
     }
+
+    /// Below this many input bytes a fast-level member is compressed by libdeflate when
+    /// it is installed (see ``compress(_:level:appendingTo:)``).
+    static let isalMinimumBytes = 16 << 10
 
     /// A gzip compressor library, for benchmarks that compare them.
     public enum Library: String, Sendable, CaseIterable { case isal = "ISA-L", libdeflate, zlib }
