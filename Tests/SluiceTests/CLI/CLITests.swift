@@ -24,7 +24,9 @@ import Testing
         return nil
     }
 
-    static func sluice(_ arguments: [String], timeout: TimeInterval = 60) throws -> Outcome {
+    /// Runs the binary from the package root; `changes` sets (or, with nil, removes)
+    /// environment variables.
+    static func sluice(_ arguments: [String], timeout: TimeInterval = 60, environment changes: [String: String?] = [:]) throws -> Outcome {
         let binary = try #require(binary, "the sluice binary is not built")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
@@ -32,6 +34,7 @@ import Testing
         process.currentDirectoryURL = TestSupport.packageRoot
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
+        for (key, value) in changes { environment[key] = value }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -71,26 +71,9 @@ import Testing
         }
     }
 
-    /// ``CLITests/sluice(_:timeout:)`` with environment variables set or removed.
+    /// ``CLITests/sluice(_:timeout:environment:)`` with environment variables set or removed.
     static func sluice(_ arguments: [String], environment changes: [String: String?]) throws -> CLITests.Outcome {
-        let binary = try #require(CLITests.binary, "the sluice binary is not built")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-k", "5", "60", binary.path] + arguments
-        process.currentDirectoryURL = TestSupport.packageRoot
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        for (key, value) in changes { environment[key] = value }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLITests.Outcome(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                                stderr: String(decoding: stderr, as: UTF8.self))
+        try CLITests.sluice(arguments, environment: changes)
     }
 
     static func expectEachRecordOnce(_ fixture: Fixture, _ label: String) throws {
