@@ -68,7 +68,11 @@ public struct StageTrial: Sendable {
     }
 
     /// Runs the stage over `records` (JSON texts, one per record).
-    public func run(records: [String], logger: Logger = Logger(label: "sluice.eval")) -> Result {
+    public func run(records: [String], logger given: Logger? = nil) -> Result {
+        // By default warnings only: `sluice eval` prints records and error lines, not the
+        // run's per-file info lines.
+        var logger = given ?? Logger(label: "sluice.eval")
+        if given == nil { logger.logLevel = .warning }
         let fm = FileManager.default
         let root = fm.temporaryDirectory.appendingPathComponent("sluice-eval-\(UUID().uuidString)")
         defer { try? fm.removeItem(at: root) }

@@ -32,7 +32,9 @@ extension SluiceCommand {
                 }
             }
             var passed = 0, failed = 0, configErrors = false
-            let logger = Logger(label: "sluice")
+            // Warnings only: a case's run must not print its per-file info lines between the results.
+            var logger = Logger(label: "sluice")
+            logger.logLevel = .warning
             for path in configs {
                 do {
                     let config = try PipelineConfig.load(path: path, overrides: overrides.values)

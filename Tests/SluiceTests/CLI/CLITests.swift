@@ -131,6 +131,7 @@ import Testing
         let passing = try CLITests.sluice(["test", "pipelines/"])
         #expect(passing.code == 0, "\(passing.stdout)\(passing.stderr)")
         #expect(passing.stdout.contains("0 failed"))
+        #expect(!passing.stderr.contains(" info "), "a case's run printed its info lines: \(passing.stderr)")
         let dir = TestSupport.temporaryDirectory("sluice-cli")
         defer { TestSupport.cleanup(dir) }
         let config = dir.appendingPathComponent("p.yaml")

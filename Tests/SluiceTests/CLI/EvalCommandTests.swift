@@ -74,6 +74,7 @@ import Testing
         let r = try Self.eval(["--stage", "filter: 'total > 10'"], stdin: "{\"total\": 20}\n{\"total\": 5}\n{\"total\": null}\n")
         #expect(r.code == 0, "\(r.stderr)")
         #expect(r.stdout == "{\"total\": 20}\n")
+        #expect(r.stderr.isEmpty, "the stage's run printed: \(r.stderr)")
         let bad = try Self.eval(["--stage", "validate: { required: [id] }", "--record", "{}", "--record", #"{"id": 1}"#])
         #expect(bad.code == 1)
         #expect(bad.stdout == "{\"id\": 1}\n")
