@@ -34,9 +34,14 @@ struct LedgerJournal {
 
     /// Appends one line and fsyncs it.
     func append(_ object: [String: Any]) throws(LedgerError) {
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+        // The project's own writer, keys in byte order: JSONSerialization's sortedKeys
+        // compares keys with ICU collation, and a commit of 20,000 files spent a quarter
+        // of its run there.
+        var writer = JSONWriter()
+        guard Self.encode(object, to: &writer) else {
             throw .sqlite(path: path, message: "cannot encode a journal line")
         }
+        var data = writer.bytes
         data.append(0x0A)
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw .sqlite(path: path, message: "cannot open the ledger journal: \(String(cString: strerror(errno)))") }
@@ -45,6 +50,36 @@ struct LedgerJournal {
         guard written == data.count, fsync(fd) == 0 else {
             throw .sqlite(path: path, message: "cannot write the ledger journal: \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Writes a journal value (strings, integers, doubles, booleans, and arrays and objects
+    /// of them); false for any other type.
+    static func encode(_ value: Any, to writer: inout JSONWriter) -> Bool {
+        switch value {
+        case let s as String: writer.write(s)
+        case let b as Bool: writer.write(b)
+        case let i as Int: writer.write(i)
+        case let i as Int64: writer.write(i)
+        case let d as Double: writer.write(d)
+        case let strings as [String]:
+            writer.beginArray()
+            for s in strings { writer.write(s) }
+            writer.endArray()
+        case let items as [Any]:
+            writer.beginArray()
+            for item in items where !encode(item, to: &writer) { return false }
+            writer.endArray()
+        case let object as [String: Any]:
+            writer.beginObject()
+            for key in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                writer.key(key)
+                if !encode(object[key]!, to: &writer) { return false }
+            }
+            writer.endObject()
+        default:
+            return false
+        }
+        return true
     }
 
     /// Every line that parses, in order.
