@@ -25,8 +25,9 @@ import Testing
     }
 
     /// Runs the binary from the package root; `changes` sets (or, with nil, removes)
-    /// environment variables.
-    static func sluice(_ arguments: [String], timeout: TimeInterval = 60, environment changes: [String: String?] = [:]) throws -> Outcome {
+    /// environment variables; `stdin` is piped in (nil: /dev/null).
+    static func sluice(_ arguments: [String], timeout: TimeInterval = 60, environment changes: [String: String?] = [:],
+                       stdin: [UInt8]? = nil) throws -> Outcome {
         let binary = try #require(binary, "the sluice binary is not built")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
@@ -36,13 +37,26 @@ import Testing
         environment["SWIFT_BACKTRACE"] = "enable=no"
         for (key, value) in changes { environment[key] = value }
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
+        process.standardInput = stdin == nil ? FileHandle(forReadingAtPath: "/dev/null") : input
         try process.run()
+        // Written from another thread: a large input must not deadlock against stdout.
+        let done = DispatchSemaphore(value: 0)
+        if let stdin {
+            let writer = input.fileHandleForWriting
+            let data = Data(stdin)
+            Thread.detachNewThread {
+                try? writer.write(contentsOf: data)
+                try? writer.close()
+                done.signal()
+            }
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        if stdin != nil { done.wait() }
         return Outcome(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                        stderr: String(decoding: stderr, as: UTF8.self))
     }

@@ -4,32 +4,8 @@ import Testing
 /// `sluice eval` as a process: records from --record or stdin, values on stdout, errors on
 /// stderr with the failing part underlined, exit codes 0 / 1 / 2.
 @Suite struct EvalCommandTests {
-    struct Outcome {
-        var code: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func eval(_ arguments: [String], stdin: String? = nil) throws -> Outcome {
-        let binary = try #require(CLITests.binary, "the sluice binary is not built")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-k", "5", "60", binary.path, "eval"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        let input = Pipe(), out = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        input.fileHandleForWriting.write(Data((stdin ?? "").utf8))
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+    static func eval(_ arguments: [String], stdin: String? = nil) throws -> CLITests.Outcome {
+        try CLITests.sluice(["eval"] + arguments, stdin: Array((stdin ?? "").utf8))
     }
 
     @Test func recordsFromArguments() throws {
@@ -91,18 +67,10 @@ import Testing
     }
 
     @Test func completionScriptsKnowEverySubcommand() throws {
-        let binary = try #require(CLITests.binary, "the sluice binary is not built")
         for shell in ["bash", "zsh", "fish"] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-            process.arguments = ["-k", "5", "60", binary.path, "--generate-completion-script", shell]
-            process.environment = ["SWIFT_BACKTRACE": "enable=no"]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let result = try CLITests.sluice(["--generate-completion-script", shell])
+            let text = result.stdout
+            #expect(result.code == 0)
             for subcommand in ["run", "validate", "explain", "test", "eval", "init", "schema", "summary"] {
                 #expect(text.contains(subcommand), "\(shell) completion lacks \(subcommand)")
             }

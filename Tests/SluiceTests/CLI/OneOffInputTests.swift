@@ -6,39 +6,7 @@ import Testing
 @Suite(.serialized) struct OneOffInputTests {
     /// Runs the binary with `stdin` piped in (nil: /dev/null), a timeout on the child.
     static func sluice(_ arguments: [String], stdin: [UInt8]?, timeout: Int = 60) throws -> CLITests.Outcome {
-        let binary = try #require(CLITests.binary, "the sluice binary is not built")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-k", "5", String(timeout), binary.path] + arguments
-        process.currentDirectoryURL = TestSupport.packageRoot
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin == nil ? FileHandle(forReadingAtPath: "/dev/null") : input
-        try process.run()
-        if let stdin {
-            // Written from another thread: a large input must not deadlock against stdout.
-            let writer = input.fileHandleForWriting
-            let data = Data(stdin)
-            let done = DispatchSemaphore(value: 0)
-            Thread.detachNewThread {
-                try? writer.write(contentsOf: data)
-                try? writer.close()
-                done.signal()
-            }
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            done.wait()
-            return .init(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-        }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(code: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try CLITests.sluice(arguments, timeout: TimeInterval(timeout), stdin: stdin)
     }
 
     static let records = "{\"id\":1,\"v\":1}\n{\"id\":2}\n{\"id\":3,\"v\":3}\n"
@@ -184,23 +152,6 @@ import Testing
 
     /// `sluice` with a TMPDIR of its own.
     static func sluiceEnv(_ arguments: [String], stdin: [UInt8], tmpdir: String) throws -> CLITests.Outcome {
-        let binary = try #require(CLITests.binary, "the sluice binary is not built")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-k", "5", "60", binary.path] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        environment["TMPDIR"] = tmpdir
-        process.environment = environment
-        let stdinFile = URL(fileURLWithPath: tmpdir).deletingLastPathComponent().appendingPathComponent("stdin.bin")
-        try Data(stdin).write(to: stdinFile)
-        process.standardInput = try FileHandle(forReadingFrom: stdinFile)
-        let err = Pipe()
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = err
-        try process.run()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(code: process.terminationStatus, stdout: "", stderr: String(decoding: stderr, as: UTF8.self))
+        try CLITests.sluice(arguments, environment: ["TMPDIR": tmpdir], stdin: stdin)
     }
 }
