@@ -69,10 +69,13 @@ final class DecodedInput: @unchecked Sendable {
     ///   - codecs: decoder limits (`input.max_window`) and threads.
     ///   - isXML: the file is read as XML (by name or `format: xml`): libxml2 then judges
     ///     the text itself (it reads UTF-16 and XHTML), so the text check is skipped.
+    ///   - start: read from this byte on, as if the file began there (a grown file's new
+    ///     bytes, see ``ReadStart``): `fileBytes` and offsets still count from the file's
+    ///     start, and the fingerprint goes on from `start.hash`, the hash of the bytes before.
     /// - Throws: ``InputFault/io(message:offset:)`` when the file cannot be opened or read,
     ///   is not a regular file, is a container Sluice does not read, or needs a codec
     ///   library the machine lacks.
-    init(path: String, chunkSize: Int, codecs: CodecOptions = CodecOptions(), isXML: Bool = true) throws(InputFault) {
+    init(path: String, chunkSize: Int, codecs: CodecOptions = CodecOptions(), isXML: Bool = true, start: ReadStart? = nil) throws(InputFault) {
         let chunkSize = max(2, chunkSize)
         checksText = !isXML
         checkedText = isXML // libxml2 judges XML's bytes; its chunks pass as they come
@@ -97,20 +100,29 @@ final class DecodedInput: @unchecked Sendable {
         self.chunkSize = chunkSize
         fileSize = Int(info.st_size)
         input = .allocate(capacity: max(chunkSize, Codecs.magicLength))
+        let startOffset = start?.offset ?? 0
+        if let start, startOffset > 0 {
+            hasher = start.hash
+            if lseek(fd, off_t(startOffset), SEEK_SET) < 0 {
+                close(fd)
+                input.deallocate()
+                throw .io(message: "cannot seek to byte \(startOffset): " + DirectoryScanner.describe(errno), offset: startOffset)
+            }
+        }
 
         var count = 0
         var readError: InputFault?
         do {
             // A short read must not hide the magic bytes.
             while count < Codecs.magicLength {
-                let n = try DecodedInput.readSome(fd, into: input + count, capacity: max(chunkSize, Codecs.magicLength) - count, at: count)
+                let n = try DecodedInput.readSome(fd, into: input + count, capacity: max(chunkSize, Codecs.magicLength) - count, at: startOffset + count)
                 if n == 0 { break }
                 count += n
             }
         } catch {
             readError = error
         }
-        fileBytes = count
+        fileBytes = startOffset + count
         hasher.update(UnsafeRawBufferPointer(start: input, count: count))
         let head = UnsafeRawBufferPointer(start: input, count: count)
         var fault = readError
@@ -135,7 +147,7 @@ final class DecodedInput: @unchecked Sendable {
             pendingPlainBytes = count
             reachedEnd = count == 0
         }
-        if fault == nil, let stream, stream.codec is Bzip2Codec, codecs.decodeThreads > 1, fileSize >= 2 * codecs.bzip2Segment {
+        if fault == nil, startOffset == 0, let stream, stream.codec is Bzip2Codec, codecs.decodeThreads > 1, fileSize >= 2 * codecs.bzip2Segment {
             let segment = max(1 << 10, codecs.bzip2Segment)
             parallel = ParallelBzip2(fd: fd, fileSize: fileSize, head: UnsafeBufferPointer(start: input, count: count), hasher: hasher,
                                      settings: ParallelBzip2.Settings(threads: codecs.decodeThreads, chunkSize: chunkSize,

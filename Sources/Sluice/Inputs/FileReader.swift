@@ -47,7 +47,8 @@ public enum FileReader {
         var input: DecodedInput?
         do throws(InputFault) {
             let readsXML = options.format == .xml || FormatSniffer.framing(forName: file.relativePath, format: options.format) == .xml
-            let opened = try DecodedInput(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs, isXML: readsXML)
+            let opened = try DecodedInput(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs, isXML: readsXML,
+                                          start: file.start.flatMap { $0.skipsAnything ? $0 : nil })
             input = opened
             try frame(opened, file: file, fileIndex: fileIndex, options: options, outcome: &outcome, emit: emit)
         } catch {
@@ -61,7 +62,8 @@ public enum FileReader {
             }
         }
         input?.stopInflatingAhead()
-        outcome.fileBytes = input?.fileBytes ?? 0
+        // A grown file's old bytes were read (and hashed) by the plan, not here.
+        outcome.fileBytes = (input?.fileBytes ?? 0) - (file.start.map { $0.skipsAnything ? $0.offset : 0 } ?? 0)
         outcome.decodedBytes = input?.decodedBytes ?? 0
         // An InputFile made by hand (mtime 0, as `sluice test` and tests make them) has no
         // scan to compare with.
@@ -99,6 +101,14 @@ public enum FileReader {
     private static func frame(_ input: DecodedInput, file: InputFile, fileIndex: Int, options: ReadOptions,
                               outcome: inout FileReadOutcome, emit: (Batch) throws -> Void) throws(InputFault) {
         let named = FormatSniffer.framing(forName: file.relativePath, format: options.format)
+        // A grown NDJSON file: only its new lines, numbered on from the old ones.
+        if let start = file.start, start.skipsAnything {
+            let assembler = BatchAssembler(fileIndex: fileIndex, file: file.relativePath, options: options)
+            var framer = NDJSONFramer(assembler: assembler, maxRecordBytes: options.maxRecordBytes,
+                                      startOffset: start.decodedOffset, startLine: start.line)
+            try run(&framer, head: start.carried[...], input: input, outcome: &outcome, emit: emit)
+            return
+        }
 
         // Collect just enough of the start to skip a BOM and, if needed, sniff the format.
         var head: [UInt8] = []

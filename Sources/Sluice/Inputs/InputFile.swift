@@ -16,6 +16,9 @@ public struct InputFile: Sendable, Equatable {
     public var mtime: Int
     /// Why the entry cannot be read, or nil for a readable regular file.
     public var problem: String?
+    /// Where to start reading, for an NDJSON file that grew since a run processed it and
+    /// whose old bytes are unchanged (see ``IncrementalPlan``); nil: from the start.
+    public var start: ReadStart?
 
     public init(relativePath: String, path: String, size: Int, mtime: Int, problem: String? = nil) {
         self.relativePath = relativePath
@@ -24,4 +27,31 @@ public struct InputFile: Sendable, Equatable {
         self.mtime = mtime
         self.problem = problem
     }
+}
+
+/// Where the read of a grown NDJSON file starts: after what an earlier run committed.
+///
+/// Made by ``GrowthScan`` from the file's old bytes, which it has hashed (they match the
+/// ledger's fingerprint) and counted, so that the reader neither reads them again nor
+/// numbers the new lines from 1.
+public struct ReadStart: Sendable, Equatable {
+    /// Byte of the file at which reading resumes: the old size (a compressed file: the
+    /// frame boundary there), or the start of an unfinished last line of a plain file.
+    public var offset: Int
+    /// The file's size when the ledger recorded it.
+    public var previousSize: Int
+    /// 1-based line number, in the decoded file, of the first byte framed.
+    public var line: Int
+    /// Offset in the decoded file of the first byte framed (``carried`` included).
+    public var decodedOffset: Int
+    /// Decoded bytes before ``offset`` to frame first: the unfinished last line of a
+    /// compressed file, when the new frames continue it.
+    public var carried: [UInt8] = []
+    /// The hash of the file's bytes before ``offset``, which the reader continues, so that
+    /// the ledger's fingerprint stays that of the whole file.
+    var hash: Fingerprint
+
+    /// True when the reader has anything to skip; a start at byte 0 with nothing carried
+    /// is a read from the beginning.
+    var skipsAnything: Bool { offset > 0 || !carried.isEmpty }
 }

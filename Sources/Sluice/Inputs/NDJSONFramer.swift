@@ -54,11 +54,14 @@ struct NDJSONFramer: RecordFramer {
     /// non-blank byte on the line makes the record too long.
     private var hasDroppedBlanks = false
 
-    /// - Parameter startOffset: decoded offset of the first byte passed in (3 after a BOM).
-    init(assembler: BatchAssembler, maxRecordBytes: Int, startOffset: Int = 0) {
+    /// - Parameters:
+    ///   - startOffset: decoded offset of the first byte passed in (3 after a BOM).
+    ///   - startLine: its line number (a grown file read from where it stopped).
+    init(assembler: BatchAssembler, maxRecordBytes: Int, startOffset: Int = 0, startLine: Int = 1) {
         self.assembler = assembler
         self.maxRecordBytes = maxRecordBytes
         self.offset = startOffset
+        self.line = startLine
     }
 
     mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {

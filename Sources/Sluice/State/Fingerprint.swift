@@ -8,7 +8,7 @@
 /// hash.update(buffer)           // any chunking gives the same result
 /// let value = hash.finish()     // e.g. "ef46db3751d8e999" for no bytes, as hex()
 /// ```
-struct Fingerprint {
+struct Fingerprint: Sendable, Equatable {
     private static let p1: UInt64 = 11_400_714_785_074_694_791
     private static let p2: UInt64 = 14_029_467_366_897_019_727
     private static let p3: UInt64 = 1_609_587_929_392_839_161
@@ -127,6 +127,12 @@ struct Fingerprint {
         h = h &* Fingerprint.p3
         h ^= h >> 32
         return h
+    }
+
+    /// Two hashers are equal when they have been fed the same bytes (up to a collision):
+    /// the same state, whatever the chunking.
+    static func == (a: Fingerprint, b: Fingerprint) -> Bool {
+        a.finish() == b.finish() && a.total == b.total
     }
 
     /// 16 lowercase hex digits, as the ledger stores it.
