@@ -29,8 +29,23 @@ extension PipelineRun {
         var scanned = try DirectoryScanner(root: root, include: config.input.include, exclude: config.input.exclude,
                                            symlinks: config.input.followSymlinks).scan()
         scanned = options.shardFiles(scanned)
-        let plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
-                                            full: options.full, retryFailed: options.retryFailed, peers: options.peerLedgers(config: config))
+        let input = config.input
+        // A mirror output holds all of its input's records and a rerun replaces it: a grown
+        // file is read again whole there, never from where it stopped.
+        let resumes = !config.output.effectiveRoutes.contains { $0.spec.layout == .mirror }
+        let plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: input.incremental,
+                                            full: options.full, retryFailed: options.retryFailed, peers: options.peerLedgers(config: config),
+                                            growth: { file, entry in
+                                                guard resumes else { return nil }
+                                                return GrowthScan.start(of: file, previous: entry, format: input.format, codecs: input.codecs,
+                                                                 maxRecordBytes: input.maxRecordBytes)
+                                            })
         return PlannedInput(seen: scanned.count, plan: plan, standardInput: nil)
+    }
+
+    /// How a run, `--dry-run` and the log name a grown file it reads from where it stopped:
+    /// `day.ndjson: grew 1200 → 1800 bytes: reading from byte 1200 (line 31)`.
+    public static func growthNote(_ file: InputFile, _ start: ReadStart) -> String {
+        "\(file.relativePath): grew \(start.previousSize) → \(file.size) bytes: reading from byte \(start.offset) (line \(start.line))"
     }
 }

@@ -154,6 +154,9 @@ public final class PipelineRun: Sendable {
         }
         let files = plan.items.map(\.file)
         summary.files.skipped = plan.skipped
+        for item in plan.items {
+            if let start = item.file.start { logger.info("\(PipelineRun.growthNote(item.file, start))") }
+        }
         for path in plan.poison {
             logger.warning("skipping \(path): it failed more than input.max_retries (\(config.input.incremental.maxRetries)) times unchanged; rerun with --retry-failed to try it again")
         }

@@ -23,19 +23,30 @@ struct RunCommit {
 
     /// The ledger's record of every file the sink finished in the current segment (the
     /// whole run without `commit_every`), in commit order.
-    func ledgerOutcomes() -> [Ledger.FileOutcome] {
-        sink.segmentOutcomes.map { outcome in
+    ///
+    /// A grown file read from where it stopped (``InputFile/start``) is recorded at its
+    /// whole size, and its records are in the earlier runs' outputs as well as in
+    /// `runOutputs`: its entry names them all, so that recovery and `sluice ledger
+    /// rebuild` count it done only while every part of it is in place.
+    func ledgerOutcomes(runOutputs: [String] = []) throws -> [Ledger.FileOutcome] {
+        try sink.segmentOutcomes.map { outcome in
             let file = files[outcome.file]
             let status: Ledger.FileOutcome.Status = switch outcome.status {
             case .done: .done
             case .failed: .failed
             case .unchanged: .unchanged
             }
-            var entry = Ledger.FileOutcome(path: file.relativePath, size: outcome.status == .failed ? file.size : outcome.fileBytes,
+            let skipped = file.start.map { $0.skipsAnything ? $0.offset : 0 } ?? 0
+            var entry = Ledger.FileOutcome(path: file.relativePath, size: outcome.status == .failed ? file.size : skipped + outcome.fileBytes,
                                            mtime: file.mtime, fingerprint: outcome.fingerprint.map(Fingerprint.hex),
                                            status: status, error: outcome.failure?.message)
             if sink.outputs.hasMirror && outcome.status == .done {
                 entry.outputs = sink.outputs.outputs(of: outcome.file).map(relative) + [relative(sink.paths.errors)]
+            }
+            if skipped > 0 && outcome.status == .done {
+                let earlier = try ledger.outputs(pipeline: pipeline, path: file.relativePath)
+                var seen = Set<String>()
+                entry.outputs = (earlier + (entry.outputs ?? runOutputs)).filter { seen.insert($0).inserted }
             }
             return entry
         }
@@ -50,7 +61,7 @@ struct RunCommit {
         let wroteOutputs = writesOutputs
         if wroteOutputs { try sink.seal() }
         let outputs = wroteOutputs ? sink.paths.outputs.map(relative) + [relative(sink.paths.errors)] : []
-        try ledger.prepare(runID: runID, pipeline: pipeline, outputs: outputs, files: ledgerOutcomes())
+        try ledger.prepare(runID: runID, pipeline: pipeline, outputs: outputs, files: ledgerOutcomes(runOutputs: outputs))
         TestHook.pause("before-rename", until: isReleased)
         if wroteOutputs {
             try sink.commit(between: { TestHook.pause("between-renames", until: isReleased) })

@@ -8,7 +8,9 @@ import Foundation
 /// content fingerprint needed; the file is then read (and hashed while read) and, if the
 /// fingerprint matches, its records are rolled back as ``ReorderingSink/Result/filesUnchanged``
 /// — a touched file is read once more but never written twice. A file whose size changed
-/// is changed, and `input.on_change` decides.
+/// is changed, and `input.on_change` decides — unless it grew and `growth` finds that its
+/// old bytes are unchanged (an NDJSON file appended to, see ``GrowthScan``): then only its
+/// new records are read (``InputFile/start``), whatever `on_change` says.
 ///
 /// `peers` are the other ledgers under the output directory (other shards', the
 /// unsharded one): a file done in any of them is done (see ``Shard``); the run's own
@@ -33,7 +35,8 @@ struct IncrementalPlan {
     var skipped: Int { skippedDone + skippedYoung + skippedChanged + poison.count }
 
     static func make(files: [InputFile], ledger: Ledger?, pipeline: String, config: IncrementalConfig,
-                     full: Bool, retryFailed: Bool, peers: [Ledger.PeerView] = [], now: Date = Date()) throws(LedgerError) -> IncrementalPlan {
+                     full: Bool, retryFailed: Bool, peers: [Ledger.PeerView] = [], now: Date = Date(),
+                     growth: (InputFile, Ledger.Entry) -> ReadStart? = { _, _ in nil }) throws(LedgerError) -> IncrementalPlan {
         var plan = IncrementalPlan()
         let youngest = Int((now.timeIntervalSince1970 - config.minAge) * 1e9)
         for var file in files {
@@ -58,16 +61,20 @@ struct IncrementalPlan {
                 if entry.size == file.size, let value = UInt64(entry.fingerprint, radix: 16) {
                     expected = value   // maybe only touched: the read will tell
                 }
-                switch config.onChange {
-                case .reprocess:
-                    break
-                case .skip:
-                    // Touched or changed, it is left alone: no need to read it to know.
-                    plan.skippedChanged += 1
-                    continue
-                case .error:
-                    if expected == nil, file.problem == nil {
-                        file.problem = "changed since run \(entry.runID) processed it (\(entry.size) → \(file.size) bytes) and input.on_change is error"
+                if entry.size < file.size, let start = growth(file, entry) {
+                    file.start = start   // appended to: not a change
+                } else {
+                    switch config.onChange {
+                    case .reprocess:
+                        break
+                    case .skip:
+                        // Touched or changed, it is left alone: no need to read it to know.
+                        plan.skippedChanged += 1
+                        continue
+                    case .error:
+                        if expected == nil, file.problem == nil {
+                            file.problem = "changed since run \(entry.runID) processed it (\(entry.size) → \(file.size) bytes) and input.on_change is error"
+                        }
                     }
                 }
             }

@@ -148,6 +148,16 @@ public final class Ledger {
                      fingerprint: lookupStatement.text(2) ?? "", runID: lookupStatement.text(3) ?? "")
     }
 
+    /// The outputs (relative to the output directory) holding the records of the done
+    /// file `path`: one run's, or — for a file read on from where it stopped as it grew —
+    /// those of every run that read a part of it.
+    public func outputs(pipeline: String, path: String) throws(LedgerError) -> [String] {
+        let select = try database.prepare("SELECT outputs FROM files WHERE pipeline = ? AND path = ?")
+        select.bind([pipeline, path])
+        guard try select.step() else { return [] }
+        return (select.text(0) ?? "").split(separator: "\n").map(String.init)
+    }
+
     /// The failed attempts at `path`, if any.
     public func failures(pipeline: String, path: String) throws(LedgerError) -> FailureCount? {
         failureStatement.bind([pipeline, path])

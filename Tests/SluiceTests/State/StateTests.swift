@@ -144,7 +144,8 @@ import Testing
         let a = input.appendingPathComponent("a.ndjson")
         try TestSupport.write("{\"id\":1}\n", to: a)
         _ = TestSupport.run(try Self.config(), input: input, output: out, runID: "r1")
-        try TestSupport.write("{\"id\":1}\n{\"id\":2}\n", to: a)
+        // A rewrite (the old bytes changed): appending only would be read on from the end.
+        try TestSupport.write("{\"id\":9}\n{\"id\":2}\n", to: a)
         let skip = TestSupport.run(try Self.config(", on_change: skip"), input: input, output: out, runID: "r2")
         #expect(skip.files.skipped == 1 && skip.files.processed == 0)
         let error = TestSupport.run(try Self.config(", on_change: error"), input: input, output: out, runID: "r3")
