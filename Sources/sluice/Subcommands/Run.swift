@@ -136,7 +136,9 @@ extension SluiceCommand {
                     printError("sluice: \(error)")
                     throw ExitCode(ExitStatus.failure)
                 }
-                for file in planned.files { print("\(file.size)\t\(file.relativePath)") }
+                for file in planned.files {
+                    print("\(file.size)\t\(file.relativePath)" + (file.start.map { "\t" + PipelineRun.growthNote(file, $0) } ?? ""))
+                }
                 let total = planned.files.reduce(0) { $0 + $1.size }
                 printError("\(planned.files.count) files, \(total) bytes to process; \(planned.skipped) skipped")
                 return
