@@ -48,6 +48,7 @@ extension RunSummary {
             files.skipped += s.files.skipped
             files.unchanged += s.files.unchanged
             files.left += s.files.left
+            if let grown = s.files.grown { files.grown = (files.grown ?? [:]).merging(grown) { $1 } }
             records.in += s.records.in
             records.out += s.records.out
             records.filtered += s.records.filtered

@@ -45,6 +45,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var unchanged: Int = 0
         /// Files a stop (signal, `--max-runtime`) left for the next run.
         public var left: Int = 0
+        /// NDJSON files that grew since a run processed them, read on from where it
+        /// stopped: relative path → the byte reading started at (present only when any).
+        public var grown: [String: Int]? = nil
     }
 
     public struct Records: Codable, Sendable, Equatable {
