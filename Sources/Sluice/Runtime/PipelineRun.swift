@@ -155,7 +155,9 @@ public final class PipelineRun: Sendable {
         let files = plan.items.map(\.file)
         summary.files.skipped = plan.skipped
         for item in plan.items {
-            if let start = item.file.start { logger.info("\(PipelineRun.growthNote(item.file, start))") }
+            guard let start = item.file.start else { continue }
+            logger.info("\(PipelineRun.growthNote(item.file, start))")
+            summary.files.grown = (summary.files.grown ?? [:]).merging([item.file.relativePath: start.offset]) { $1 }
         }
         for path in plan.poison {
             logger.warning("skipping \(path): it failed more than input.max_retries (\(config.input.incremental.maxRetries)) times unchanged; rerun with --retry-failed to try it again")

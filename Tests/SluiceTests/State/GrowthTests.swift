@@ -68,8 +68,11 @@ import Testing
         let dry = try CLITests.sluice(["run", config.path, "--dry-run"])
         #expect(dry.code == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("app.ndjson: grew 18 → 44 bytes: reading from byte 18 (line 3)"), "\(dry.stdout)")
-        let second = try Self.run(config)
+        let summaryPath = dir.appendingPathComponent("summary.json")
+        let second = try Self.run(config, ["--summary", summaryPath.path])
         #expect(second.code == 0, "\(second.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryPath)) as? [String: Any]
+        #expect((summary?["files"] as? [String: Any])?["grown"] as? [String: Int] == ["app.ndjson": 18], "\(String(describing: summary))")
         #expect(second.stderr.contains("app.ndjson: grew 18 → 44 bytes: reading from byte 18 (line 3)"), "\(second.stderr)")
         #expect(second.stdout.contains("3 records in, 2 out, 0 filtered, 1 failed"), "\(second.stdout)")
         // The rejected record keeps its line number in the whole file.
