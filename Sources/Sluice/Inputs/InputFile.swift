@@ -19,6 +19,10 @@ public struct InputFile: Sendable, Equatable {
     /// Where to start reading, for an NDJSON file that grew since a run processed it and
     /// whose old bytes are unchanged (see ``IncrementalPlan``); nil: from the start.
     public var start: ReadStart?
+    /// True for the copy of standard input (`--input -`): the ledger records nothing of
+    /// it — no done entry, no failure count — since the next run's standard input is
+    /// another stream, whatever its name.
+    public var isStandardInput = false
 
     public init(relativePath: String, path: String, size: Int, mtime: Int, problem: String? = nil) {
         self.relativePath = relativePath

@@ -72,7 +72,9 @@ public struct StandardInput: Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw fail("cannot stat \(tempPath): " + DirectoryScanner.describe(errno)) }
         let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
-        return StandardInput(file: InputFile(relativePath: path, path: tempPath, size: Int(info.st_size), mtime: mtime))
+        var file = InputFile(relativePath: path, path: tempPath, size: Int(info.st_size), mtime: mtime)
+        file.isStandardInput = true
+        return StandardInput(file: file)
     }
 
     /// Removes the temporary copy.

@@ -29,7 +29,8 @@ struct RunCommit {
     /// `runOutputs`: its entry names them all, so that recovery and `sluice ledger
     /// rebuild` count it done only while every part of it is in place.
     func ledgerOutcomes(runOutputs: [String] = []) throws -> [Ledger.FileOutcome] {
-        try sink.segmentOutcomes.map { outcome in
+        // Standard input is never a ledger entry: the run (and its outputs) is recorded, not `-`.
+        try sink.segmentOutcomes.filter { !files[$0.file].isStandardInput }.map { outcome in
             let file = files[outcome.file]
             let status: Ledger.FileOutcome.Status = switch outcome.status {
             case .done: .done

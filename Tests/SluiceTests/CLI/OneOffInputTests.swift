@@ -117,6 +117,27 @@ import Testing
         let env = try Self.sluiceEnv(["run", config.path, "--input", "-"], stdin: Array(Self.records.utf8), tmpdir: tmp.path)
         #expect(env.code == 0, "\(env.stderr)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? ["?"]).isEmpty)
+
+        // Standard input is no ledger entry (nor a journal line), though its runs are recorded.
+        #expect(Self.ledgerMentionsDash(out) == false)
+        let ledger = try Ledger(directory: out.path)
+        #expect(try ledger.database.scalar("SELECT count(*) FROM runs") as Int >= 4)
+
+        // A file that is really named `-` in an input directory is an input file like any other.
+        let input = dir.appendingPathComponent("in")
+        try TestSupport.write(Self.records, to: input.appendingPathComponent("-"))
+        let named = try Self.sluice(["run", config.path, "--input", input.path, "--set", "input.include=[\"*\"]", "--format", "ndjson"], stdin: nil)
+        #expect(named.code == 0, "\(named.stderr)")
+        #expect(try Ledger(directory: out.path).entry(pipeline: "t", path: "-") != nil)
+    }
+
+    /// Whether the ledger of `out` has a done entry or failure count for `-`, or its journal names it.
+    static func ledgerMentionsDash(_ out: URL) -> Bool? {
+        guard let ledger = try? Ledger(directory: out.path) else { return nil }
+        let done = (try? ledger.entry(pipeline: "t", path: "-")) ?? nil
+        let failed = (try? ledger.failures(pipeline: "t", path: "-")) ?? nil
+        let journal = String(decoding: TestSupport.read(out.appendingPathComponent("sluice-ledger.journal")), as: UTF8.self)
+        return done != nil || failed != nil || journal.contains("\"path\":\"-\"")
     }
 
     @Test func brokenStandardInputFailsAsAFileNamedDash() throws {
@@ -130,6 +151,8 @@ import Testing
         #expect(result.stderr.contains("sluice: -: failed (io)"), "\(result.stderr)")
         let verbose = try Self.sluice(["run", config.path, "--input", "-", "--verbose"], stdin: truncated)
         #expect(verbose.stderr.contains("file 1/1 -: failed (io): "), "\(verbose.stderr)")
+        // A failed standard input counts toward no retry cap: the ledger does not know it.
+        #expect(Self.ledgerMentionsDash(dir.appendingPathComponent("out")) == false)
     }
 
     @Test func usageErrors() throws {
