@@ -81,14 +81,8 @@ public struct DirectoryScanner: Sendable {
     ///   root is neither a directory nor a regular file: a FIFO, a device) or
     ///   ``InputError/rootUnreadable(path:reason:)`` when the root itself cannot be listed.
     public func scan() throws(InputError) -> [InputFile] {
-        var info = stat()
-        guard stat(root, &info) == 0 else {
-            let code = errno
-            if code == ENOENT || code == ENOTDIR { throw .rootNotFound(path: root) }
-            throw .rootUnreadable(path: root, reason: DirectoryScanner.describe(code))
-        }
+        let info = try DirectoryScanner.checkRoot(root)
         if DirectoryScanner.kind(info.st_mode) == S_IFREG { return [singleFile(info)] }
-        guard DirectoryScanner.kind(info.st_mode) == S_IFDIR else { throw .rootNotDirectory(path: root) }
         guard let names = DirectoryScanner.list(root) else {
             throw .rootUnreadable(path: root, reason: DirectoryScanner.describe(errno))
         }
@@ -99,6 +93,23 @@ public struct DirectoryScanner: Sendable {
         walk(names: names, directory: base, relative: "", realRoot: realRoot, ancestors: &ancestors, into: &found)
         found.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         return found
+    }
+
+    /// Checks that `root` is a directory or a regular file, without listing it, and
+    /// returns its `stat`: what a run checks before it creates anything.
+    ///
+    /// - Throws: ``InputError/rootNotFound(path:)``, ``InputError/rootNotDirectory(path:)``
+    ///   or ``InputError/rootUnreadable(path:reason:)``.
+    @discardableResult
+    public static func checkRoot(_ root: String) throws(InputError) -> stat {
+        var info = stat()
+        guard stat(root, &info) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw .rootNotFound(path: root) }
+            throw .rootUnreadable(path: root, reason: describe(code))
+        }
+        guard kind(info.st_mode) == S_IFREG || kind(info.st_mode) == S_IFDIR else { throw .rootNotDirectory(path: root) }
+        return info
     }
 
     /// A warning when `include` keeps none of the files under the root while there are

@@ -118,6 +118,17 @@ public final class PipelineRun: Sendable {
             return summary
         }
 
+        // The input first: a run whose input is missing (cron in the wrong directory)
+        // creates no output directory, lock, ledger or summary there.
+        if inputRoot != StandardInput.path {
+            do {
+                try DirectoryScanner.checkRoot(inputRoot)
+            } catch {
+                let absolute = URL(fileURLWithPath: inputRoot).standardizedFileURL.path
+                let cwd = FileManager.default.currentDirectoryPath
+                return finish(.fatal("\(error) (\(absolute); working directory \(cwd)); nothing was written"))
+            }
+        }
         do {
             try FileManager.default.createDirectory(atPath: outputRoot, withIntermediateDirectories: true)
         } catch {
