@@ -187,11 +187,20 @@ final class ReorderingSink: @unchecked Sendable {
     /// The final paths of the outputs and the error report.
     var paths: (outputs: [String], errors: String) { (outputs.paths, errors.path) }
 
-    /// Renames the outputs and the error report into place; `between` runs after the
-    /// first rename (a test hook).
+    /// True when the current segment's error report holds no line: it is never put in
+    /// place (a run that rejected nothing leaves no error report), nor named by the
+    /// ledger or the summary.
+    var errorReportIsEmpty: Bool { errors.size == 0 }
+
+    /// Renames the outputs and, unless it is empty, the error report into place (an
+    /// empty one is removed); `between` runs after the first rename (a test hook).
     func commit(between: () -> Void = {}) throws(SinkError) {
         try outputs.commit(afterFirst: between)
-        try errors.commit()
+        if errorReportIsEmpty {
+            errors.discard()
+        } else {
+            try errors.commit()
+        }
     }
 
     /// A run that failed its error threshold: removes every output and keeps the error
