@@ -298,7 +298,8 @@ public final class PipelineRun: Sendable {
         summary.errorReport = checkpoints?.committedReports.last ?? ""
         if sink.segmentOutcomes.contains(where: { $0.status != .unchanged }) {
             summary.outputs += sink.paths.outputs
-            summary.errorReport = sink.paths.errors
+            // No error report when nothing was rejected: the summary names none.
+            if !sink.errorReportIsEmpty { summary.errorReport = sink.paths.errors }
         }
         summary.files.left = files.count - sink.outcomes.count
         postActions.run(Array(sink.segmentOutcomes), files: files)

@@ -42,7 +42,7 @@ struct RunCommit {
                                            mtime: file.mtime, fingerprint: outcome.fingerprint.map(Fingerprint.hex),
                                            status: status, error: outcome.failure?.message)
             if sink.outputs.hasMirror && outcome.status == .done {
-                entry.outputs = sink.outputs.outputs(of: outcome.file).map(relative) + [relative(sink.paths.errors)]
+                entry.outputs = sink.outputs.outputs(of: outcome.file).map(relative) + reportNames
             }
             if skipped > 0 && outcome.status == .done {
                 let earlier = try ledger.outputs(pipeline: pipeline, path: file.relativePath)
@@ -53,6 +53,11 @@ struct RunCommit {
         }
     }
 
+    /// The error report as an output of the segment — none when it holds no line: an
+    /// empty report is not written, so the ledger must not name it (recovery and
+    /// `sluice ledger rebuild` count a file done only while every output it names exists).
+    private var reportNames: [String] { sink.errorReportIsEmpty ? [] : [relative(sink.paths.errors)] }
+
     /// Whether any file added records or error lines (else nothing is renamed).
     var writesOutputs: Bool { sink.segmentOutcomes.contains { $0.status != .unchanged } }
 
@@ -61,7 +66,7 @@ struct RunCommit {
     func run() throws {
         let wroteOutputs = writesOutputs
         if wroteOutputs { try sink.seal() }
-        let outputs = wroteOutputs ? sink.paths.outputs.map(relative) + [relative(sink.paths.errors)] : []
+        let outputs = wroteOutputs ? sink.paths.outputs.map(relative) + reportNames : []
         try ledger.prepare(runID: runID, pipeline: pipeline, outputs: outputs, files: ledgerOutcomes(runOutputs: outputs))
         TestHook.pause("before-rename", until: isReleased)
         if wroteOutputs {
@@ -160,7 +165,7 @@ final class Checkpoints: @unchecked Sendable {
         try commit.run()
         if wrote {
             committedOutputs += commit.sink.paths.outputs
-            committedReports.append(commit.sink.paths.errors)
+            if !commit.sink.errorReportIsEmpty { committedReports.append(commit.sink.paths.errors) }
             committedBytes += commit.sink.result.outputBytes
         }
         afterCommit()

@@ -49,6 +49,51 @@ import Testing
         for path in ["d", "f"] { #expect(try ledger.entry(pipeline: "t", path: path) == nil, "\(path)") }
     }
 
+    /// A run that rejects nothing writes no error report (issue 15): the summary names
+    /// none, the ledger and its journal do not count it as an output, so a rebuild still
+    /// finds the run's files done; a run with rejected records has its report, named.
+    @Test func noEmptyErrorReportAndRebuildAgrees() throws {
+        let dir = TestSupport.temporaryDirectory("sluice-rebuild")
+        defer { TestSupport.cleanup(dir) }
+        let input = dir.appendingPathComponent("in"), out = dir.appendingPathComponent("out")
+        try TestSupport.write("{\"id\":1}\n{\"id\":2}\n", to: input.appendingPathComponent("a.ndjson"))
+        let config = dir.appendingPathComponent("p.yaml")
+        try TestSupport.write("""
+            name: t
+            input: { path: in }
+            stages:
+              - validate: { required: [id] }
+            output: { path: out }
+            errors: { max_error_rate: 1 }
+            """, to: config)
+        let summaryPath = dir.appendingPathComponent("s.json")
+        let clean = try CLITests.sluice(["run", config.path, "--summary", summaryPath.path, "--verbose"])
+        #expect(clean.code == 0, "\(clean.stderr)")
+        #expect(clean.stdout.contains("(1 output file; no errors)"), "\(clean.stdout)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(!names.contains { $0.hasPrefix("errors-") }, "\(names)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryPath)) as? [String: Any]
+        #expect(summary?["error_report"] as? String == "", "\(String(describing: summary))")
+        let journal = String(decoding: TestSupport.read(out.appendingPathComponent("sluice-ledger.journal")), as: UTF8.self)
+        #expect(!journal.contains("errors-"), "\(journal)")
+
+        // A rebuild from the journal finds the file done: its outputs are all in place.
+        try Data().write(to: out.appendingPathComponent(Ledger.fileName))
+        let rebuild = try CLITests.sluice(["ledger", "rebuild", config.path])
+        #expect(rebuild.code == 0, "\(rebuild.stdout)\(rebuild.stderr)")
+        #expect(try Ledger(directory: out.path).entry(pipeline: "t", path: "a.ndjson") != nil)
+
+        // Rejected records: the report is written, named by the summary and the ledger.
+        try TestSupport.write("{\"no\":1}\n", to: input.appendingPathComponent("b.ndjson"))
+        let dirty = try CLITests.sluice(["run", config.path, "--summary", summaryPath.path, "--verbose"])
+        #expect(dirty.code == 0, "\(dirty.stderr)")
+        let report = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: summaryPath)) as? [String: Any])?["error_report"] as? String)
+        #expect(FileManager.default.fileExists(atPath: report), "\(report)")
+        #expect(dirty.stdout.contains("errors: " + URL(fileURLWithPath: report).lastPathComponent), "\(dirty.stdout)")
+        let after = String(decoding: TestSupport.read(out.appendingPathComponent("sluice-ledger.journal")), as: UTF8.self)
+        #expect(after.contains(URL(fileURLWithPath: report).lastPathComponent), "\(after)")
+    }
+
     @Test func noJournalNeedsEmpty() throws {
         let dir = TestSupport.temporaryDirectory("sluice-rebuild")
         defer { TestSupport.cleanup(dir) }
