@@ -147,11 +147,16 @@ public enum ConfigSchema {
         public static let errorMessage = Setting.optional("message", .string, "The error's message, exactly.")
         public static let errorLine = Setting.integer("line", 1...Int.max, "The record's line in its file.")
         public static let expectedError = [errorStage.key, errorKind.key, errorMessage.key, errorLine.key]
+        public static let routes = ConfigKey("routes", .fields(label: "route name", .oneOf([.list(.any), .integer(0...Int.max)])),
+                                             "The records expected in each route (by `name`), in order — or how many — with `output.routes` applied as the config writes them; a route not named is not checked, `[]` or `0`: none.")
+        public static let partitions = ConfigKey("partitions", .fields(label: "directory", .oneOf([.list(.any), .integer(0...Int.max)])),
+                                                 "The records expected in each partition, in order — or how many — keyed by the directory its files are in, relative to `output.path` (`country=DE`; a route's: `eu/country=DE`).")
     }
 
     public static let testCase: [ConfigKey] = [
         TestCase.name.key, TestCase.input, TestCase.inputFile.key, TestCase.output, TestCase.outputCount.key,
         ConfigKey("errors", .list(.mapping(TestCase.expectedError)), "The error lines expected, in report order; the fields given must match (`[]`: none)."),
+        TestCase.routes, TestCase.partitions,
     ]
 
     /// The top level.
