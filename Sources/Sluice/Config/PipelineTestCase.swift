@@ -17,6 +17,13 @@ import Yams
 ///   - name: the fixture file
 ///     input_file: ../fixtures/orders/2026-11-03.ndjson   # relative to the config file
 ///     output_count: 5
+///   - name: big orders go to their own route, by country
+///     input: [{ id: 1, total: 200, country: DE }, { id: 2, total: 1, country: FR }]
+///     routes:                                  # by route name: records in order, or a count
+///       big: [{ id: 1, total: 200, country: DE }]
+///       rest: 1
+///     partitions:                              # by directory under output.path
+///       big/country=DE: 1
 /// ```
 public struct PipelineTestCase: Sendable, Equatable {
     public var name: String
@@ -30,6 +37,17 @@ public struct PipelineTestCase: Sendable, Equatable {
     public var outputCount: Int?
     /// Expected error lines, in report order (nil: not checked; [] means none).
     public var errors: [ExpectedError]?
+    /// Expected records per route (`routes:`), by route name, in the order written.
+    public var routes: [PlaceExpectation] = []
+    /// Expected records per partition (`partitions:`), by directory under the output.
+    public var partitions: [PlaceExpectation] = []
+
+    /// What one route or partition should hold: these records in order, or this many.
+    public struct PlaceExpectation: Sendable, Equatable {
+        public var place: String
+        public var records: [JSONValue]?
+        public var count: Int?
+    }
 
     public struct ExpectedError: Sendable, Equatable {
         public var stage: String?
@@ -76,7 +94,27 @@ public struct PipelineTestCase: Sendable, Equatable {
         } else if map["errors"] != nil {
             errors = []
         }
-        return PipelineTestCase(name: name, input: input, inputFile: inputFile, output: output, outputCount: outputCount, errors: errors)
+        var test = PipelineTestCase(name: name, input: input, inputFile: inputFile, output: output, outputCount: outputCount, errors: errors)
+        test.routes = places(map["routes"], what: "route")
+        test.partitions = places(map["partitions"], what: "partition")
+        return test
+    }
+
+    /// `routes:` / `partitions:`: place → a list of records or a count.
+    private static func places(_ node: ConfigNode?, what: String) -> [PlaceExpectation] {
+        guard let node, !node.isNull else { return [] }
+        guard let entries = node.orderedMapping() else { return [] }
+        return entries.compactMap { entry in
+            if case .sequence = entry.value.node, let list = entry.value.sequence() {
+                return PlaceExpectation(place: entry.key, records: list.map { jsonValue($0.node) })
+            }
+            if case .scalar = entry.value.node, let count = entry.value.int(in: 0...Int.max) {
+                return PlaceExpectation(place: entry.key, count: count)
+            }
+            if case .scalar = entry.value.node { return nil }   // int(in:) reported it
+            entry.value.report("\(what) '\(entry.key)': expected a list of records or a count")
+            return nil
+        }
     }
 
     /// A YAML value as a JSON value: YAML's own typing (`1` int, `1.5` float, `true`, `null`, the rest strings).

@@ -53,6 +53,7 @@ public struct PipelineTester {
         config.stages = config.stages.map { var s = $0; s.workers = 1; return s }
         // Test cases state the records the stages produce: one plain NDJSON output,
         // whatever format, layout or routes the config writes.
+        let routed = config   // for `routes:` and `partitions:`: the config's routes and partitions
         config.output.spec = OutputSpec()
         config.output.routes = []
         let summary = PipelineRun(config: config, options: RunOptions(inputPath: input.path, outputPath: output.path, runID: "test"),
@@ -88,7 +89,75 @@ public struct PipelineTester {
                 }
             }
         }
+        if !test.routes.isEmpty || !test.partitions.isEmpty {
+            differences += placeDifferences(test, config: routed, input: input, output: root.appendingPathComponent("routed"))
+        }
         return Result(name: test.name, differences: differences)
+    }
+
+    /// `routes:` and `partitions:`: runs the case again with the config's routes and
+    /// partitions (every output plain NDJSON in one file per route or partition, whatever
+    /// format, compression and rotation the config writes) and compares each route's and
+    /// partition's records with what the case expects.
+    private func placeDifferences(_ test: PipelineTestCase, config: PipelineConfig, input: URL, output: URL) -> [String] {
+        var config = config
+        func plain(_ spec: OutputSpec) -> OutputSpec {
+            var plain = OutputSpec()
+            plain.layout = spec.layout == .partitioned ? .partitioned : .merged
+            plain.partitionBy = spec.partitionBy
+            plain.compiledPartitions = spec.compiledPartitions
+            plain.maxOpenPartitions = spec.maxOpenPartitions
+            return plain
+        }
+        config.output.spec = plain(config.output.spec)
+        config.output.routes = config.output.routes.map { var route = $0; route.spec = plain(route.spec); return route }
+        let summary = PipelineRun(config: config, options: RunOptions(inputPath: input.path, outputPath: output.path, runID: "test"),
+                                  logger: logger).run()
+        guard summary.exitCode == 0 else {
+            return ["the run with output.routes failed: \(summary.failure ?? "exit \(summary.exitCode)")"]
+        }
+        let routes = config.output.effectiveRoutes
+        let root = output.standardizedFileURL.path + "/"
+        var byRoute: [String: [JSONValue]] = [:]
+        var byPartition: [String: [JSONValue]] = [:]
+        for path in summary.outputs {
+            let full = URL(fileURLWithPath: path).standardizedFileURL.path
+            let relative = full.hasPrefix(root) ? String(full.dropFirst(root.count)) : full
+            let directory = (relative as NSString).deletingLastPathComponent
+            let records = Self.readRecords(path, gzip: false)
+            // The route whose directory holds the file (the longest match; "" holds all).
+            let route = routes.filter { $0.directory.isEmpty || directory == $0.directory || directory.hasPrefix($0.directory + "/") }
+                .max { $0.directory.count < $1.directory.count }
+            if let route { byRoute[route.name, default: []] += records }
+            if directory != route?.directory { byPartition[directory, default: []] += records }
+        }
+        var differences: [String] = []
+        let names = routes.map(\.name).filter { !$0.isEmpty }
+        for expected in test.routes {
+            guard names.contains(expected.place) else {
+                differences.append("routes: no route named '\(expected.place)' (the config's routes: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+                continue
+            }
+            differences += Self.compare(expected, byRoute[expected.place] ?? [], what: "route '\(expected.place)'")
+        }
+        for expected in test.partitions {
+            let actual = byPartition[expected.place] ?? []
+            var lines = Self.compare(expected, actual, what: "partition '\(expected.place)'")
+            if actual.isEmpty && !lines.isEmpty {
+                let written = byPartition.keys.sorted()
+                lines[0] += " (partitions written: \(written.isEmpty ? "none" : written.joined(separator: ", ")))"
+            }
+            differences += lines
+        }
+        return differences
+    }
+
+    private static func compare(_ expected: PipelineTestCase.PlaceExpectation, _ actual: [JSONValue], what: String) -> [String] {
+        if let count = expected.count, count != actual.count {
+            return ["\(what): expected \(count) record\(count == 1 ? "" : "s"), got \(actual.count)"]
+        }
+        guard let records = expected.records else { return [] }
+        return diff(expected: records, actual: actual, what: "record").map { "\(what): " + $0 }
     }
 
     /// Every NDJSON line of a file as a value.
