@@ -99,6 +99,10 @@ struct RunExecution {
             WorkerThread(name: "sluice-read-\(r)") {
                 while let index = cursor.take() {
                     let file = files[index]
+                    if logger.logLevel <= .info {   // --verbose: beside FileLog's "done" line
+                        let from = file.start.map { $0.skipsAnything ? ", from byte \($0.offset) (grew)" : "" } ?? ""
+                        logger.info("file \(index + 1)/\(files.count) \(file.relativePath): started, \(file.size) bytes\(from)")
+                    }
                     if let problem = file.problem {
                         let failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: problem)
                         if !executor.fileEnded(FileEnd(file: index, batches: 0, failure: failure, fileBytes: 0, decodedBytes: 0)) { break }
