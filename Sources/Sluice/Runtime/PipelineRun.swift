@@ -199,7 +199,8 @@ public final class PipelineRun: Sendable {
         var pausedAfterFile = false
         let storage = self.storage
         let fileLog = FileLog(files: files, logger: logger)
-        logger.info("\(files.count) file\(files.count == 1 ? "" : "s") to read (\(files.reduce(0) { $0 + $1.size }) bytes), \(plan.skipped) skipped")
+        let toRead = files.reduce(0) { $0 + $1.size - ($1.start.map { $0.skipsAnything ? $0.offset : 0 } ?? 0) }   // a grown file: its new bytes
+        logger.info("\(files.count) file\(files.count == 1 ? "" : "s") to read (\(toRead) bytes), \(plan.skipped) skipped")
         sink.onFileCommitted = { [unowned sink] outcome in
             fileLog.committed(outcome, records: sink.result.records)
             if !pausedAfterFile {

@@ -51,6 +51,10 @@ import Testing
         // --verbose: the files to read, then one line per file with its records and time.
         #expect(first.stderr.contains("1 file to read ("), "\(first.stderr)")
         #expect(first.stderr.contains("file 1/1 day.ndjson.gz: done, 3 records in, 2 out, 0 filtered, 1 failed; "), "\(first.stderr)")
+        // ... and one when it starts, before it (issue 15).
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
+        let started = try #require(first.stderr.range(of: "file 1/1 day.ndjson.gz: started, \(size) bytes\n"), "\(first.stderr)")
+        #expect(started.lowerBound < first.stderr.range(of: "file 1/1 day.ndjson.gz: done")!.lowerBound)
         #expect(Self.lines(out, prefix: "t-").count == 2)
         let errors = Self.lines(out, prefix: "errors-")
         #expect(Self.errorFiles(errors) == ["day.ndjson.gz"], "\(errors)")

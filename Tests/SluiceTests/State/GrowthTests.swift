@@ -75,6 +75,8 @@ import Testing
         #expect((summary?["files"] as? [String: Any])?["grown"] as? [String: Int] == ["app.ndjson": 18], "\(String(describing: summary))")
         #expect(second.stderr.contains("app.ndjson: grew 18 → 44 bytes: reading from byte 18 (line 3)"), "\(second.stderr)")
         #expect(second.stdout.contains("3 records in, 2 out, 0 filtered, 1 failed"), "\(second.stdout)")
+        #expect(second.stderr.contains("1 file to read (26 bytes)"), "\(second.stderr)")
+        #expect(second.stderr.contains("file 1/1 app.ndjson: started, 44 bytes, from byte 18 (grew)"), "\(second.stderr)")
         // The rejected record keeps its line number in the whole file.
         #expect(Self.errorLines(out).map(\.line) == [4], "\(Self.lines(out, prefix: "errors-"))")
 
