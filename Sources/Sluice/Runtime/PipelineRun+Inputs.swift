@@ -29,18 +29,29 @@ extension PipelineRun {
         var scanned = try DirectoryScanner(root: root, include: config.input.include, exclude: config.input.exclude,
                                            symlinks: config.input.followSymlinks).scan()
         scanned = options.shardFiles(scanned)
-        let input = config.input
-        // A mirror output holds all of its input's records and a rerun replaces it: a grown
-        // file is read again whole there, never from where it stopped.
-        let resumes = !config.output.effectiveRoutes.contains { $0.spec.layout == .mirror }
-        let plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: input.incremental,
+        let plan = try IncrementalPlan.make(files: scanned, ledger: ledger, pipeline: config.name, config: config.input.incremental,
                                             full: options.full, retryFailed: options.retryFailed, peers: options.peerLedgers(config: config),
-                                            growth: { file, entry in
-                                                guard resumes else { return nil }
-                                                return GrowthScan.start(of: file, previous: entry, format: input.format, codecs: input.codecs,
-                                                                 maxRecordBytes: input.maxRecordBytes)
-                                            })
+                                            growth: Self.growth(config))
         return PlannedInput(seen: scanned.count, plan: plan, standardInput: nil)
+    }
+
+    /// Where a grown file of `config`'s input resumes (see ``GrowthScan``), or nil to read
+    /// it whole. A mirror output holds all of its input's records and a rerun replaces it:
+    /// there a grown file is read again whole, never from where it stopped.
+    static func growth(_ config: PipelineConfig) -> (InputFile, Ledger.Entry) -> ReadStart? {
+        let input = config.input
+        let resumes = !config.output.effectiveRoutes.contains { $0.spec.layout == .mirror }
+        return { file, entry in
+            guard resumes else { return nil }
+            return GrowthScan.start(of: file, previous: entry, format: input.format, codecs: input.codecs, maxRecordBytes: input.maxRecordBytes)
+        }
+    }
+
+    /// The files of `files` a run of `config` would process with `ledger` (as
+    /// `sluice ledger rebuild` lists them), a grown file with its ``InputFile/start``.
+    public static func filesToProcess(_ files: [InputFile], ledger: Ledger, config: PipelineConfig) throws -> [InputFile] {
+        try IncrementalPlan.make(files: files, ledger: ledger, pipeline: config.name, config: config.input.incremental,
+                                 full: false, retryFailed: false, growth: growth(config)).items.map(\.file)
     }
 
     /// How a run, `--dry-run` and the log name a grown file it reads from where it stopped:

@@ -228,10 +228,4 @@ extension Ledger {
         report.files = try database.scalar("SELECT count(*) FROM files")
         report.lostFiles = lost.map { String($0.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false).last ?? "") }.sorted()
     }
-
-    /// The files of `files` a run would process with this ledger (as `--dry-run` lists them).
-    public func filesToProcess(_ files: [InputFile], pipeline: String, config: IncrementalConfig) throws -> [InputFile] {
-        try IncrementalPlan.make(files: files, ledger: self, pipeline: pipeline, config: config, full: false, retryFailed: false)
-            .items.map(\.file)
-    }
 }

@@ -101,9 +101,9 @@ extension SluiceCommand {
                     let ledger = try Ledger(directory: ledgerDirectory)
                     let scanned = try DirectoryScanner(root: pipeline.input.path, include: pipeline.input.include,
                                                        exclude: pipeline.input.exclude, symlinks: pipeline.input.followSymlinks).scan()
-                    let todo = try ledger.filesToProcess(scanned, pipeline: pipeline.name, config: pipeline.input.incremental)
+                    let todo = try PipelineRun.filesToProcess(scanned, ledger: ledger, config: pipeline)
                     print("the next run would process \(todo.count) of \(scanned.count) input files\(todo.isEmpty ? "" : ":")")
-                    for file in todo { print("  \(file.relativePath)") }
+                    for file in todo { print("  " + (file.start.map { PipelineRun.growthNote(file, $0) } ?? file.relativePath)) }
                 } catch {
                     printError("sluice: cannot list the input files: \(error)")
                 }

@@ -102,6 +102,11 @@ import Testing
         #expect(rebuild.code == 0, "\(rebuild.stdout)\(rebuild.stderr)")
         let after = try CLITests.sluice(["run", config.path, "--dry-run"])
         #expect(after.stderr.contains("0 files, 0 bytes to process; 1 skipped"), "\(after.stdout)\(after.stderr)")
+        // ... and says where a file that grew since would be read from.
+        try Self.append("{\"id\":7}\n", to: log)
+        let preview = try CLITests.sluice(["ledger", "rebuild", config.path, "--dry-run"])
+        #expect(preview.stdout.contains("the next run would process 1 of 1 input files:\n  app.ndjson: grew 54 → 63 bytes: reading from byte 54 (line 7)"),
+                "\(preview.stdout)\(preview.stderr)")
     }
 
     @Test func aLineCaughtHalfWrittenIsReadWholeOnceFinished() throws {
