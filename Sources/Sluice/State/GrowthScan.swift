@@ -67,7 +67,7 @@ enum GrowthScan {
                     blank = finishesLineWithBlanks(chunk)
                     return blank == nil
                 } atEnd: {}
-                if blank != true { carried = tail }
+                if blank == false { carried = tail }   // continued: read the line again, whole
             }
             return ReadStart(offset: previous.size, previousSize: previous.size, line: scan.newlines + 1,
                              decodedOffset: scan.decodedBytes - carried.count, carried: carried, hash: hash)

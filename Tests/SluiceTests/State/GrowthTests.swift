@@ -158,6 +158,14 @@ import Testing
         let fourth = try Self.run(config)
         #expect(fourth.stdout.contains("1 records in, 1 out, 0 filtered, 0 failed"), "\(fourth.stdout)\(fourth.stderr)")
         #expect(Self.lines(out, prefix: "t-").sorted() == ["{\"id\":1}", "{\"id\":2}", "{\"id\":3}", "{\"id\":5}"])
+
+        // A whole last line without a newline, then a member of blanks only: not read twice.
+        try Self.append(TestSupport.gzip(Array("{\"id\":6}".utf8)), to: log)
+        _ = try Self.run(config)
+        try Self.append(TestSupport.gzip(Array("  ".utf8)), to: log)
+        let blanks = try Self.run(config)
+        #expect(blanks.stdout.contains("0 records in"), "\(blanks.stdout)\(blanks.stderr)")
+        #expect(Self.lines(out, prefix: "t-").sorted() == ["{\"id\":1}", "{\"id\":2}", "{\"id\":3}", "{\"id\":5}", "{\"id\":6}"])
     }
 
     @Test func aRewriteStillFollowsOnChange() throws {
