@@ -34,14 +34,14 @@ public struct OutputCompression: RawRepresentable, Sendable, Hashable {
 
 extension OutputSpec {
     /// The level frames are written at: `level`, or the codec's default.
-    var effectiveLevel: Int { level ?? compression.defaultLevel }
+    package var effectiveLevel: Int { level ?? compression.defaultLevel }
 
     /// `bytes` as written to the file: compressed into one frame of the output's codec,
     /// or unchanged for `none`.
     ///
     /// - Parameter keepsEmpty: compress empty input too (an empty frame): a file must
     ///   be a valid file of its codec even when it holds no record.
-    func encode(_ bytes: [UInt8], keepsEmpty: Bool = false) -> [UInt8] {
+    package func encode(_ bytes: [UInt8], keepsEmpty: Bool = false) -> [UInt8] {
         guard let encoder = compression.encoder, keepsEmpty || !bytes.isEmpty else { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count / 3 + 64)

@@ -1,4 +1,6 @@
 import Foundation
+import SluiceCore
+import SluiceIO
 
 extension IncrementalConfig {
     /// The defaults of ``ConfigSchema/Input``, where they are declared.

@@ -1,3 +1,7 @@
+import SluiceCore
+import SluiceStages
+import SluiceIO
+
 /// `output:` — where kept records go, in which format, layout and files.
 ///
 /// The single-output form writes every kept record to one output; `routes:` splits

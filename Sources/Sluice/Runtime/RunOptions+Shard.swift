@@ -1,4 +1,5 @@
 import Foundation
+import SluiceIO
 
 extension RunOptions {
     /// The output directory given by the config or `--output`, shard or not.

@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// Turns a finished batch into the bytes the sink appends: the kept records routed to
 /// their outputs (and partitions), each group encoded in its output's format (one gzip
 /// member per group when compressing), and error-report lines.
@@ -12,7 +15,7 @@
 /// Routing, partitioning and CSV columns evaluate expressions over the record; an
 /// evaluation error fails the record (kind `transform`, stage `output`), and a record
 /// that matches no route is dropped and counted as unrouted (and filtered).
-struct OutputEncoder: Sendable {
+package struct OutputEncoder: Sendable {
     let routes: [OutputRoute]
     /// Each route's format (see ``OutputFormat``).
     let formats: [OutputFormat]
@@ -21,7 +24,7 @@ struct OutputEncoder: Sendable {
     let filePaths: [String]
     var maxDepth: Int = JSONIndexer.defaultMaxDepth
 
-    init(routes: [OutputRoute], filePaths: [String], maxDepth: Int = JSONIndexer.defaultMaxDepth) {
+    package init(routes: [OutputRoute], filePaths: [String], maxDepth: Int = JSONIndexer.defaultMaxDepth) {
         self.routes = routes
         self.formats = routes.map { OutputFormat(spec: $0.spec) }
         self.recordFraming = formats.map { format in
@@ -49,7 +52,7 @@ struct OutputEncoder: Sendable {
         var records = 0
     }
 
-    func encode(_ batch: Batch) -> EncodedBatch {
+    package func encode(_ batch: Batch) -> EncodedBatch {
         var batch = batch
         var groups: [Group] = []
         var unrouted = 0
@@ -184,7 +187,7 @@ struct OutputPiece: Sendable {
     var bytes: [UInt8]
     /// The rows of a file format (then `bytes` is empty).
     var rows: (any FileFormatRows)? = nil
-    var records: Int
+    package var records: Int
 }
 
 /// One error-report line (**contract**):
@@ -193,7 +196,7 @@ struct OutputPiece: Sendable {
 /// `truncated: true` when `record` holds only the start of an over-long record;
 /// `discarded: N` on a failed file's line (its records withheld from the output).
 enum ErrorLineEncoder {
-    static func encode(_ error: RecordError, discarded: Int? = nil) -> [UInt8] {
+    package static func encode(_ error: RecordError, discarded: Int? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
         writer.key("file"); writer.write(error.file)

@@ -7,19 +7,27 @@ import Logging
 /// A run withheld by its error threshold (nothing committed) writes
 /// `<name>-<run id>.failed-summary.json` instead: not a `*.summary.json`, so neither
 /// `summary merge` globs nor the ledger's health check take it for a committed run.
-struct RunSummaryWriter {
+package struct RunSummaryWriter {
     let pipeline: String
     let runID: String
     let extraPath: String?
     let logger: Logger
     var withheld = false
 
+    package init(pipeline: String, runID: String, extraPath: String?, logger: Logger, withheld: Bool = false) {
+        self.pipeline = pipeline
+        self.runID = runID
+        self.extraPath = extraPath
+        self.logger = logger
+        self.withheld = withheld
+    }
+
     /// The summary's name in the output directory.
     static func fileName(pipeline: String, runID: String, withheld: Bool) -> String {
         "\(pipeline)-\(runID).\(withheld ? "failed-summary" : "summary").json"
     }
 
-    func write(_ summary: RunSummary, outputRoot: String) {
+    package func write(_ summary: RunSummary, outputRoot: String) {
         let data = summary.encoded()
         var targets: [String] = []
         if FileManager.default.fileExists(atPath: outputRoot) {

@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The texts a run shows people and log shippers: the progress line and JSON logs.
 @Suite struct RunOutputTextTests {

@@ -1,7 +1,7 @@
 /// Appends valid JSON `text` on one line: without surrounding whitespace, and — when it
 /// spans lines (a pretty-printed element of a JSON array) — without any whitespace
 /// outside strings. Single-line text is copied byte for byte.
-func appendCompact(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+package func appendCompact(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
     var start = 0
     var end = text.count
     while start < end, isJSONWhitespace(text[start]) { start += 1 }

@@ -1,3 +1,5 @@
+import SluiceStages
+
 /// Format, compression, layout and file limits of one output.
 public struct OutputSpec: Sendable {
     public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv, parquet }
@@ -27,8 +29,8 @@ public struct OutputSpec: Sendable {
     /// `format: parquet`: the schema and row-group settings (`parquet:`).
     public var parquet: ParquetOptions?
     /// Compiled `columns` and `partition_by`.
-    var compiledColumns: [CompiledExpression] = []
-    var compiledPartitions: [CompiledExpression] = []
+    package var compiledColumns: [CompiledExpression] = []
+    package var compiledPartitions: [CompiledExpression] = []
 
     package init(format: Format, compression: OutputCompression, level: Int?, layout: Layout, maxOpenPartitions: Int) {
         self.format = format
@@ -53,4 +55,11 @@ public struct OutputRoute: Sendable {
     /// Directory relative to the output directory (`path`, default the route's name).
     public var directory: String
     public var spec: OutputSpec
+
+    package init(name: String, condition: CompiledExpression?, directory: String, spec: OutputSpec) {
+        self.name = name
+        self.condition = condition
+        self.directory = directory
+        self.spec = spec
+    }
 }

@@ -1,5 +1,6 @@
 import CSystem
 import Logging
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -341,7 +342,7 @@ final class StderrDrain: @unchecked Sendable {
 
     var lastLine: String? { lock.withLock { last } }
 
-    func run() {
+    package func run() {
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
