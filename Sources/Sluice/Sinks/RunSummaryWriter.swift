@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SluiceCore
 
 /// Writes a run's summary to `<output>/<name>-<run id>.summary.json` and `--summary`,
 /// each through a temporary name and a rename. A failure to write is logged, never fatal.
@@ -43,7 +44,7 @@ package struct RunSummaryWriter {
                 try data.write(to: URL(fileURLWithPath: temporary))
                 if rename(temporary, path) != 0 { throw SinkError.io(path: path, operation: "rename", errno: errno) }
             } catch {
-                logger.error("cannot write run summary", metadata: ["path": "\(path)", "error": "\(error)"])
+                logger.error("cannot write run summary", metadata: ["path": "\(path)", "error": "\(error)"], source: logSource)
             }
         }
     }

@@ -349,7 +349,7 @@ struct CommandSession {
         } else {
             context.logger.warning("command worker restarted", metadata: [
                 "stage": "\(context.stageName)", "reason": "\(reason)", "restarts": "\(restarts)",
-            ])
+            ], source: logSource)
         }
     }
 

@@ -382,6 +382,6 @@ final class StderrDrain: @unchecked Sendable {
         if text.hasSuffix("\r") { text.removeLast() }
         guard !text.allSatisfy({ $0 == " " || $0 == "\t" }) else { return }
         lock.withLock { last = text }
-        logger.warning("\(text)", metadata: ["stage": "\(stageName)", "worker_pid": "\(pid)"])
+        logger.warning("\(text)", metadata: ["stage": "\(stageName)", "worker_pid": "\(pid)"], source: logSource)
     }
 }
