@@ -57,5 +57,5 @@ public struct ReadStart: Sendable, Equatable {
 
     /// True when the reader has anything to skip; a start at byte 0 with nothing carried
     /// is a read from the beginning.
-    var skipsAnything: Bool { offset > 0 || !carried.isEmpty }
+    package var skipsAnything: Bool { offset > 0 || !carried.isEmpty }
 }

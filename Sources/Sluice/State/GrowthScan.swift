@@ -25,13 +25,13 @@ import Darwin
 ///
 /// Anything else — another format, the old bytes changed, a compressed prefix that does
 /// not end at a frame boundary — is a rewrite, and `input.on_change` decides.
-enum GrowthScan {
+package enum GrowthScan {
     /// Bytes per `pread`.
     static let chunkSize = 256 << 10
 
     /// Where to resume `file`, which the ledger recorded as `previous`, or nil when it
     /// was not merely appended to (or cannot be read: the run's read then says why).
-    static func start(of file: InputFile, previous: Ledger.Entry, format: InputFormat, codecs: CodecOptions,
+    package static func start(of file: InputFile, previous: Ledger.Entry, format: InputFormat, codecs: CodecOptions,
                       maxRecordBytes: Int) -> ReadStart? {
         guard file.problem == nil, previous.size > 0, file.size > previous.size,
               let expected = UInt64(previous.fingerprint, radix: 16) else { return nil }
