@@ -50,6 +50,24 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
         return pushed
     }
 
+    /// Appends `item` when there is room, without waiting.
+    /// - Returns: true when pushed, false when the queue was cancelled, nil when it is
+    ///   full (the caller may then ``push(_:)`` and wait).
+    public func tryPush(_ item: Element) -> Bool? {
+        let capacity = self.capacity
+        let pushed = state.withLock { state -> Bool? in
+            if state.isCancelled { return false }
+            guard state.count < capacity else { return nil }
+            precondition(!state.isClosed, "push after close")
+            state.items[(state.head + state.count) % capacity] = item
+            state.count += 1
+            if state.count > state.maxCount { state.maxCount = state.count }
+            return true
+        }
+        if pushed == true { state.notifyAll() }
+        return pushed
+    }
+
     /// Removes the oldest item, waiting while the queue is empty and open.
     /// - Returns: nil once the queue is closed and drained, or cancelled.
     public func pop() -> Element? {

@@ -50,8 +50,9 @@ final class StageExecutor: Sendable {
         return usable == 0 ? 0 : max(1, min(cores, usable))
     }
 
-    /// Starts the threads.
+    /// Starts the threads (and the stages' clocks).
     func start() {
+        scheduler.withLock { $0.advanceClock(to: monotonicSeconds()) }
         var started: [WorkerThread] = []
         for t in 0..<sharedThreads {
             started.append(WorkerThread(name: "sluice-cpu-\(t)") { [self] in serve(.shared) })
@@ -74,7 +75,10 @@ final class StageExecutor: Sendable {
     /// Hands a reader's batch to the first stage, waiting while its queue is full.
     /// - Returns: false when the run is cancelled (the batch is dropped).
     func submit(_ batch: Batch) -> Bool {
-        let admission = scheduler.retrying({ $0.submit(batch) }, until: { $0 != .full })
+        let admission = scheduler.retrying({ s -> StageScheduler.Admission in
+            s.advanceClock(to: monotonicSeconds())
+            return s.submit(batch)
+        }, until: { $0 != .full })
         scheduler.notifyAll()
         return admission == .accepted
     }
@@ -101,12 +105,25 @@ final class StageExecutor: Sendable {
         scheduler.withLock { ($0.fills, $0.highWaterMarks) }
     }
 
+    /// Where each stage's worker slots spent their time so far, and the seconds spent
+    /// encoding output for the sink (see ``StageScheduler/SlotTimes``).
+    var slotTimes: (stages: [StageScheduler.SlotTimes], encodeSeconds: Double) {
+        scheduler.withLock { s in
+            s.advanceClock(to: monotonicSeconds())
+            return (s.slotTimes, s.encodeSeconds)
+        }
+    }
+
     // MARK: Threads
 
     private func serve(_ crew: StageScheduler.Crew) {
         var carried: StageScheduler.Work?
+        let last = steps.count - 1
         while true {
-            let work = carried ?? scheduler.retrying { $0.take(on: crew) }
+            let work = carried ?? scheduler.retrying { s in
+                s.advanceClock(to: monotonicSeconds())
+                return s.take(on: crew)
+            }
             carried = nil
             switch work {
             case .exit:
@@ -117,17 +134,41 @@ final class StageExecutor: Sendable {
                 steps[k].spec.stage.finish(context: steps[k].context)
                 if closesSink { sink.close() }
             case .run(let k, var batch):
-                let started = monotonicSeconds()
                 let delta = steps[k].apply(&batch)
-                if k == steps.count - 1 {
-                    let encoded = encoder.encode(batch)
-                    if let delta { counters[k].add(delta, busy: monotonicSeconds() - started) }
-                    let delivered = sink.push(.batch(encoded))
-                    scheduler.withLockNotifying { _ = $0.complete(stage: k, batch: nil, fuseOn: nil) }
-                    if !delivered { cancel() }
+                if let delta { counters[k].add(delta) }
+                if k == last {
+                    // The stage's work ends here: encoding is the sink's (its own row in
+                    // the summary), so a cheap last stage does not look like the bottleneck.
+                    scheduler.withLockNotifying { s in
+                        s.advanceClock(to: monotonicSeconds())
+                        s.handOff(stage: k)
+                    }
+                    let started = monotonicSeconds()
+                    let encoded = SinkMessage.batch(encoder.encode(batch))
+                    let encodeSeconds = monotonicSeconds() - started
+                    var delivered = sink.tryPush(encoded)
+                    if delivered == nil {
+                        scheduler.withLock { s in
+                            s.advanceClock(to: monotonicSeconds())
+                            s.sinkWait(1)
+                        }
+                        delivered = sink.push(encoded)
+                        scheduler.withLock { s in
+                            s.advanceClock(to: monotonicSeconds())
+                            s.sinkWait(-1)
+                        }
+                    }
+                    let mayEnd = scheduler.withLock { s in
+                        s.advanceClock(to: monotonicSeconds())
+                        return s.handedOff(encodeSeconds: encodeSeconds)
+                    }
+                    if mayEnd { scheduler.notifyAll() }
+                    if delivered != true { cancel() }
                 } else {
-                    if let delta { counters[k].add(delta, busy: monotonicSeconds() - started) }
-                    carried = scheduler.withLockNotifying { $0.complete(stage: k, batch: batch, fuseOn: crew) }
+                    carried = scheduler.withLockNotifying { s in
+                        s.advanceClock(to: monotonicSeconds())
+                        return s.complete(stage: k, batch: batch, fuseOn: crew)
+                    }
                 }
             }
         }

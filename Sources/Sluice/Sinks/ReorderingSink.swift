@@ -31,6 +31,22 @@ final class ReorderingSink: @unchecked Sendable {
         var filesUnchanged = 0
         /// Records that matched no route (also counted as filtered).
         var unrouted = 0
+        /// Records committed per output: route index and partition.
+        var outputRecords: [OutputKey: Int] = [:]
+        /// Error lines committed by ``RunSummary/ErrorCounts/key(stage:kind:)``, and per input file.
+        var errorKinds: [String: Int] = [:]
+        var errorFiles: [Int: Int] = [:]
+        /// The sink thread's time (see ``RunSummary/SinkStats``).
+        var waitingSeconds = 0.0
+        var writeSeconds = 0.0
+        var sealSeconds = 0.0
+        var spanSeconds = 0.0
+    }
+
+    /// One output of the run: a route and a partition of it.
+    struct OutputKey: Hashable {
+        var route: Int
+        var partition: String
     }
 
     /// One finished input file, in commit order: what the ledger records.
@@ -52,6 +68,9 @@ final class ReorderingSink: @unchecked Sendable {
     // Where the head input file began in each output, and what it has added so far.
     private var fileErrorStart = 0
     private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0, dropped: 0, created: 0, unrouted: 0)
+    // What the head file added per output and error kind, counted once it commits.
+    private var fileOutputs: [OutputKey: Int] = [:]
+    private var fileErrorKinds: [String: Int] = [:]
     private var fileStarted = false
     private var endings: [Int: FileEnd] = [:]
     /// Every file committed so far (done, failed or unchanged), in order.
@@ -81,7 +100,16 @@ final class ReorderingSink: @unchecked Sendable {
     /// Drains `queue` until it closes or is cancelled.
     func run(queue: BoundedQueue<SinkMessage>, gate: AdmissionGate) {
         gate.advanceHead(to: 0)
+        let began = monotonicSeconds()
+        defer { result.spanSeconds = monotonicSeconds() - began }
+        var waitStart = began
         while !window.isFinished, let message = queue.pop() {
+            let popped = monotonicSeconds()
+            result.waitingSeconds += popped - waitStart
+            defer {
+                waitStart = monotonicSeconds()
+                result.writeSeconds += waitStart - popped
+            }
             switch message {
             case .batch(let batch):
                 window.insert(batch, file: batch.file, batch: batch.index)
@@ -112,7 +140,11 @@ final class ReorderingSink: @unchecked Sendable {
                     fileStarted = true
                     outputs.beginFile(batch.file)
                 }
-                for piece in batch.pieces { try outputs.append(piece) }
+                for piece in batch.pieces {
+                    try outputs.append(piece)
+                    fileOutputs[OutputKey(route: piece.route, partition: piece.partition), default: 0] += piece.records
+                }
+                for (key, count) in batch.errorKinds { fileErrorKinds[key, default: 0] += count }
                 try errors.write(batch.errorLines)
                 fileTotals.recordsIn += batch.recordsIn
                 fileTotals.out += batch.recordsOut
@@ -139,6 +171,8 @@ final class ReorderingSink: @unchecked Sendable {
                     try outputs.rollBackFile()
                     try errors.truncate(to: fileErrorStart)
                     try errors.write(ErrorLineEncoder.encode(failure, discarded: fileTotals.recordsIn))
+                    result.errorKinds[RunSummary.ErrorCounts.key(stage: failure.stage, kind: failure.kind.rawValue), default: 0] += 1
+                    result.errorFiles[file, default: 0] += 1
                     result.filesFailed += 1
                     result.errorLines += 1
                     result.records.in += fileTotals.recordsIn
@@ -153,12 +187,17 @@ final class ReorderingSink: @unchecked Sendable {
                     result.records.dropped += fileTotals.dropped
                     result.records.created += fileTotals.created
                     result.unrouted += fileTotals.unrouted
+                    for (key, count) in fileOutputs { result.outputRecords[key, default: 0] += count }
+                    for (key, count) in fileErrorKinds { result.errorKinds[key, default: 0] += count }
+                    if fileTotals.errorLines > 0 { result.errorFiles[file, default: 0] += fileTotals.errorLines }
                     try outputs.endFile()
                 }
                 outcomes.append(outcome)
                 fileStarted = false
                 fileErrorStart = errors.size
                 fileTotals = (0, 0, 0, 0, 0, 0, 0, 0)
+                fileOutputs.removeAll(keepingCapacity: true)
+                fileErrorKinds.removeAll(keepingCapacity: true)
                 gate.advanceHead(to: window.headFile)
                 onFileCommitted?(outcome)
                 try betweenFiles?()
@@ -170,6 +209,8 @@ final class ReorderingSink: @unchecked Sendable {
     /// Drops what the head file (being written when the run stopped) has added, so that
     /// both files hold exactly the records of ``outcomes``.
     func abandonUnfinished() throws(SinkError) {
+        fileOutputs.removeAll()
+        fileErrorKinds.removeAll()
         if fileStarted { try outputs.rollBackFile() }
         fileStarted = false
         try errors.truncate(to: fileErrorStart)
@@ -179,6 +220,8 @@ final class ReorderingSink: @unchecked Sendable {
     /// Ends every output (footers) and flushes every file to disk, so that the ledger
     /// can name them before the renames: from then on a crash can finish the renames.
     func seal() throws(SinkError) {
+        let began = monotonicSeconds()
+        defer { result.sealSeconds += monotonicSeconds() - began }
         try outputs.finish()
         try errors.seal()
         result.outputBytes = outputs.bytesWritten
