@@ -24,6 +24,18 @@ final class StageExecutor: Sendable {
     private let threads = LockedBox<[WorkerThread]>([])
     /// Shared threads started (tests and `sluice explain`).
     let sharedThreads: Int
+    /// The crew that runs the first stage.
+    private let firstCrew: StageScheduler.Crew
+    /// Readers waiting for room in the first stage's queue.
+    private static let readersCondition = 0
+
+    /// The condition the threads of `crew` wait on.
+    private static func condition(of crew: StageScheduler.Crew) -> Int {
+        switch crew {
+        case .shared: return 1
+        case .dedicated(let k): return 2 + k
+        }
+    }
 
     /// - Parameters:
     ///   - cores: how many shared threads to run at most (default: the cores this
@@ -39,7 +51,10 @@ final class StageExecutor: Sendable {
                                       needsInputOrder: step.spec.stage.needsInputOrder,
                                       isBlocking: step.spec.stage.blocksThread)
         }
-        scheduler = LockedBox(StageScheduler(stages: shapes, fileCount: fileCount))
+        // Waiters of one kind per condition (see `condition(of:)`), so that a reader's batch
+        // wakes one thread that can run it, not every thread and every reader.
+        scheduler = LockedBox(StageScheduler(stages: shapes, fileCount: fileCount), conditions: 2 + steps.count)
+        firstCrew = shapes[0].isBlocking ? .dedicated(stage: 0) : .shared
         sharedThreads = Self.sharedThreadCount(shapes, cores: cores)
     }
 
@@ -75,18 +90,23 @@ final class StageExecutor: Sendable {
     /// Hands a reader's batch to the first stage, waiting while its queue is full.
     /// - Returns: false when the run is cancelled (the batch is dropped).
     func submit(_ batch: Batch) -> Bool {
-        let admission = scheduler.retrying({ s -> StageScheduler.Admission in
+        let admission = scheduler.retrying(on: Self.readersCondition, { s -> StageScheduler.Admission in
             s.advanceClock(to: monotonicSeconds())
             return s.submit(batch)
         }, until: { $0 != .full })
-        scheduler.notifyAll()
+        // One batch more lets one thread of the first stage's crew go on: wake one, not
+        // every thread and reader (many small files made that a wake-up storm).
+        if admission == .accepted { scheduler.notifyOne(Self.condition(of: firstCrew)) }
         return admission == .accepted
     }
 
     /// The reader is done with a file: the ending travels down the stages, then to the
     /// sink. - Returns: false when the run is cancelled.
     func fileEnded(_ end: FileEnd) -> Bool {
-        let open = scheduler.withLockNotifying { $0.fileEnded(end.file, batches: end.batches) }
+        // Only an input-order stage's window moves with a file ending; FIFO lanes do not
+        // change, so there is nobody to wake.
+        let (open, moved) = scheduler.withLock { s in (s.fileEnded(end.file, batches: end.batches), s.hasInputOrderLane) }
+        if moved { scheduler.notifyAll() }
         return open && sink.push(.fileEnd(end))
     }
 
@@ -120,7 +140,7 @@ final class StageExecutor: Sendable {
         var carried: StageScheduler.Work?
         let last = steps.count - 1
         while true {
-            let work = carried ?? scheduler.retrying { s in
+            let work = carried ?? scheduler.retrying(on: Self.condition(of: crew)) { s in
                 s.advanceClock(to: monotonicSeconds())
                 return s.take(on: crew)
             }

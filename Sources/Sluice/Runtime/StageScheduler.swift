@@ -234,6 +234,9 @@ struct StageScheduler: Sendable {
         return true
     }
 
+    /// Whether some lane runs in input order (only those change with a file ending).
+    var hasInputOrderLane: Bool { lanes.contains { $0.window != nil } }
+
     /// Every reader has finished: the first lane gets nothing more.
     mutating func closeInput() {
         lanes[0].isInputClosed = true
