@@ -102,7 +102,11 @@ public struct RunDiagnosis: Sendable, Equatable {
         let cpuBusy = parts.filter { $0.role != "stage" || $0.stage?.kind != "command" }.reduce(0) { $0 + $1.busy } + encode
         let cpuShare = cpuBusy / (Double(cores) * wall)
         reasoning.append("on the cores: \(secs(cpuBusy)) busy of \(cores) core\(cores == 1 ? "" : "s") × \(secs(wall)) (\(pct(min(cpuShare, 1))))")
-        var costs: [(String, Double)] = cpuStages.map { ("stage \($0.name)", $0.busySeconds) }
+        // The first stage also parses (indexes) every record: say so, or it looks expensive.
+        let firstName = summary.stages.first?.name
+        var costs: [(String, Double)] = cpuStages.map { s in
+            ("stage \(s.name)\(s.name == firstName ? " (with parsing the records, which the first stage does)" : "")", s.busySeconds)
+        }
         if let r = summary.readers { costs.append(("reading (decode \(secs(r.decodeSeconds)), frame \(secs(r.frameSeconds)))", r.busySeconds)) }
         costs.append(("output encoding", encode))
         if let k = summary.sink { costs.append(("the sink's writes", k.writeSeconds + k.sealSeconds)) }
@@ -110,11 +114,20 @@ public struct RunDiagnosis: Sendable, Equatable {
 
         let ranked = parts.sorted { $0.utilisation > $1.utilisation }
         let bound: Bound
-        let headline: String
-        if cpuShare >= 0.85 && wall >= 0.05 {
-            let name = costliest.0.hasPrefix("stage ") ? String(costliest.0.dropFirst(6)) : costliest.0
+        var headline: String
+        // A stage that had a batch and room for it but no thread: the threads were on
+        // other stages, or the cores on other processes (or waking up).
+        let starved = cpuStages.map { s -> (String, Double) in
+            let all = Double(Self.slots(s)) * max(s.spanSeconds ?? wall, 1e-9)
+            return (s.name, (s.readySeconds ?? 0) / all)
+        }.max { $0.1 < $1.1 } ?? ("", 0)
+        if (cpuShare >= 0.85 || (starved.1 >= 0.3 && cpuShare >= 0.5)) && wall >= 0.05 {
+            let name = costliest.0.hasPrefix("stage ") ? String(costliest.0.dropFirst(6).prefix { $0 != " " }) : costliest.0
             bound = .cpu(costliest: name)
-            headline = "The cores bound the run: \(pct(min(cpuShare, 1))) of \(cores) core\(cores == 1 ? "" : "s") busy; \(costliest.0) cost the most, \(secs(costliest.1)) (\(pct(costliest.1 / max(cpuBusy, 1e-9))) of the busy time)."
+            headline = "The cores bound the run: this run kept \(pct(min(cpuShare, 1))) of \(cores) core\(cores == 1 ? "" : "s") busy; \(costliest.0) cost the most, \(secs(costliest.1)) (\(pct(costliest.1 / max(cpuBusy, 1e-9))) of the busy time)."
+            if starved.1 >= 0.3 {
+                headline += " Stage \(starved.0) had a batch and room for it but no thread \(pct(starved.1)) of the time\(cpuShare < 0.85 ? ": the cores were taken by other processes on this machine, or threads were slow to wake" : "")."
+            }
             advice.append("More workers, readers or queue cannot make this run faster: the \(threads) shared stage thread\(threads == 1 ? "" : "s") already use the \(cores) core\(cores == 1 ? "" : "s"). Run on more cores (or `--shard` over machines), or make \(costliest.0) cheaper.")
             let over = summary.stages.filter { $0.kind != "command" && !Self.runsInOrder($0) && $0.workers > threads }
             for s in over {
