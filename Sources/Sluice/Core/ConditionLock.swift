@@ -15,13 +15,13 @@ import Darwin
 /// without starving the cooperative pool.
 // `@unchecked`: the pthread objects live at fixed heap addresses for the lock's life and
 // are only used through pthread calls, which are thread-safe by contract.
-final class ConditionLock: @unchecked Sendable {
+package final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let conditions: UnsafeMutablePointer<pthread_cond_t>
     private let conditionCount: Int
     private var condition: UnsafeMutablePointer<pthread_cond_t> { conditions }
 
-    init(conditions count: Int = 1) {
+    package init(conditions count: Int = 1) {
         precondition(count >= 1, "a lock has at least one condition")
         conditionCount = count
         conditions = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: count)
@@ -38,19 +38,19 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Runs `body` with the mutex held.
     @inline(__always)
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Waits on condition `c` (0: the first); call only with the mutex held (inside `withLock`).
-    func wait(on c: Int = 0) {
+    package func wait(on c: Int = 0) {
         pthread_cond_wait(conditions + c, mutex)
     }
 
     /// Waits at most `seconds`; returns false on timeout. Call with the mutex held.
-    func wait(seconds: Double) -> Bool {
+    package func wait(seconds: Double) -> Bool {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let whole = Int(seconds)
@@ -64,13 +64,13 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Wakes every waiter of every condition. May be called with or without the mutex held
     /// (a change made under the mutex before the call is seen by every waiter it wakes).
-    func broadcast() {
+    package func broadcast() {
         for i in 0..<conditionCount { pthread_cond_broadcast(conditions + i) }
     }
 
     /// Wakes one waiter of condition `c`: enough when the change lets exactly one waiter
     /// go on and every waiter of `c` waits for the same thing (else a wake-up is lost).
-    func signal(_ c: Int) {
+    package func signal(_ c: Int) {
         pthread_cond_signal(conditions + c)
     }
 }

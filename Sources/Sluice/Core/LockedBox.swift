@@ -23,26 +23,26 @@ import Darwin
 /// - Waking: a change that can satisfy a waiter's condition must be followed by
 ///   ``notifyAll()`` (or use ``withLockNotifying(_:)``); the call may come after the lock
 ///   is released, because a waiter checks its condition under the lock before sleeping.
-final class LockedBox<State> {
+package final class LockedBox<State> {
     private let lock: ConditionLock
     private var state: State
 
     /// - Parameter conditions: kinds of waiter (see ``notifyOne(_:)``); 1 unless some
     ///   change should wake one waiter of one kind rather than all.
-    init(_ state: State, conditions: Int = 1) {
+    package init(_ state: State, conditions: Int = 1) {
         self.state = state
         self.lock = ConditionLock(conditions: conditions)
     }
 
     /// Runs `body` on the state with the lock held.
     @inline(__always)
-    func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock { try body(&state) }
     }
 
     /// Runs `body` with the lock held, then wakes every waiter.
     @inline(__always)
-    func withLockNotifying<T>(_ body: (inout State) throws -> T) rethrows -> T {
+    package func withLockNotifying<T>(_ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock {
             defer { lock.broadcast() }
             return try body(&state)
@@ -50,7 +50,7 @@ final class LockedBox<State> {
     }
 
     /// Waits until `condition` holds, then runs `body` with the lock still held.
-    func withLock<T>(when condition: (State) -> Bool, on c: Int = 0, _ body: (inout State) throws -> T) rethrows -> T {
+    package func withLock<T>(when condition: (State) -> Bool, on c: Int = 0, _ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock {
             while !condition(state) { lock.wait(on: c) }
             return try body(&state)
@@ -63,7 +63,7 @@ final class LockedBox<State> {
     ///
     /// A name of its own, not a `withLock` overload: a trailing closure returning an
     /// optional would otherwise silently pick this one and wait forever on nil.
-    func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T?) rethrows -> T {
+    package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T?) rethrows -> T {
         try lock.withLock {
             while true {
                 if let value = try body(&state) { return value }
@@ -73,7 +73,7 @@ final class LockedBox<State> {
     }
 
     /// As ``retrying(_:)``, for answers where `isDone` tells "wait" apart.
-    func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
+    package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
         try retrying(on: c, { state -> T? in
             let value = try body(&state)
             return isDone(value) ? value : nil
@@ -82,7 +82,7 @@ final class LockedBox<State> {
 
     /// As ``withLock(when:_:)``, but gives up after `seconds`; `body` then gets `false`
     /// (the condition still does not hold).
-    func withLock<T>(when condition: (State) -> Bool, timeout seconds: Double,
+    package func withLock<T>(when condition: (State) -> Bool, timeout seconds: Double,
                      _ body: (inout State, Bool) throws -> T) rethrows -> T {
         try lock.withLock {
             let deadline = monotonicSeconds() + seconds
@@ -100,7 +100,7 @@ final class LockedBox<State> {
     /// Needs no lock: a waiter tests its condition under the lock and sleeps atomically
     /// with releasing it, so a change made under the lock before this call is seen.
     @inline(__always)
-    func notifyAll() {
+    package func notifyAll() {
         lock.broadcast()
     }
 
@@ -108,7 +108,7 @@ final class LockedBox<State> {
     /// for a change that lets one waiter go on, when all of `c`'s waiters wait for the same
     /// thing. `pthread_cond_broadcast` per tiny batch woke every thread to find one batch.
     @inline(__always)
-    func notifyOne(_ c: Int) {
+    package func notifyOne(_ c: Int) {
         lock.signal(c)
     }
 }

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// How a config will run: threads, queues and the memory bound that follows from them.
 ///
 /// The runtime sizes its queues and its ``AdmissionGate`` from a plan, and `sluice
@@ -122,9 +124,9 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
                                    note: "max_keys \(dedupe.maxKeys) keys × ~\(dedupeKeyBytes) B (80 B + a 20-byte key)")
             }
             if let lookup = spec.stage as? LookupStage {
-                let bytes = lookup.table.memoryBytes
+                let bytes = lookup.referenceMemoryBytes
                 return StageMemory(stage: spec.name, kind: spec.kind, boundBytes: bytes, typicalBytes: bytes,
-                                   note: "\(lookup.table.rows.count) reference rows, loaded whole")
+                                   note: "\(lookup.referenceRows) reference rows, loaded whole")
             }
             if spec.stage.blocksThread {
                 let workers = max(1, spec.workers)

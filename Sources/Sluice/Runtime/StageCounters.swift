@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Per-stage record counts, added to once per batch by whichever thread ran it (time is
 /// the scheduler's: ``StageScheduler/SlotTimes``).
 final class StageCounters: Sendable {

@@ -53,6 +53,18 @@ extension RunSummary {
         /// write / span, 0…1: the one sink thread's load.
         public var utilisation: Double
 
+        package init(encodeSeconds: Double, writeSeconds: Double, waitingSeconds: Double, sealSeconds: Double,
+                     spanSeconds: Double, queueCapacity: Int, queueHighWater: Int, utilisation: Double) {
+            self.encodeSeconds = encodeSeconds
+            self.writeSeconds = writeSeconds
+            self.waitingSeconds = waitingSeconds
+            self.sealSeconds = sealSeconds
+            self.spanSeconds = spanSeconds
+            self.queueCapacity = queueCapacity
+            self.queueHighWater = queueHighWater
+            self.utilisation = utilisation
+        }
+
         enum CodingKeys: String, CodingKey {
             case encodeSeconds = "encode_seconds", writeSeconds = "write_seconds", waitingSeconds = "waiting_seconds",
                  sealSeconds = "seal_seconds", spanSeconds = "span_seconds", queueCapacity = "queue_capacity",
@@ -71,10 +83,22 @@ extension RunSummary {
         /// The queue in front of the sink.
         public var sinkQueueDepth: [Double]
 
+        package init(intervalSeconds: Double, stages: [Series], sinkQueueDepth: [Double]) {
+            self.intervalSeconds = intervalSeconds
+            self.stages = stages
+            self.sinkQueueDepth = sinkQueueDepth
+        }
+
         public struct Series: Codable, Sendable, Equatable {
             public var name: String
             public var queueDepth: [Double]
             public var recordsPerSecond: [Double]
+
+            package init(name: String, queueDepth: [Double], recordsPerSecond: [Double]) {
+                self.name = name
+                self.queueDepth = queueDepth
+                self.recordsPerSecond = recordsPerSecond
+            }
 
             enum CodingKeys: String, CodingKey {
                 case name, queueDepth = "queue_depth", recordsPerSecond = "records_per_second"
@@ -92,6 +116,12 @@ extension RunSummary {
         public var route: String
         public var partition: String
         public var records: Int
+
+        package init(route: String, partition: String, records: Int) {
+            self.route = route
+            self.partition = partition
+            self.records = records
+        }
     }
 
     /// Error-report lines (failed records and failed files) by where they came from.
@@ -100,10 +130,21 @@ extension RunSummary {
             public var stage: String
             public var kind: String
             public var count: Int
+
+            package init(stage: String, kind: String, count: Int) {
+                self.stage = stage
+                self.kind = kind
+                self.count = count
+            }
         }
         public struct ByFile: Codable, Sendable, Equatable {
             public var file: String
             public var count: Int
+
+            package init(file: String, count: Int) {
+                self.file = file
+                self.count = count
+            }
         }
         /// Every (stage, kind) with its lines, most first.
         public var byKind: [ByKind]
@@ -119,7 +160,7 @@ extension RunSummary {
 
 extension RunSummary.ErrorCounts {
     /// Sorted as the summary lists them: most first, then by name.
-    init(kinds: [String: Int], files: [String: Int]) {
+    package init(kinds: [String: Int], files: [String: Int]) {
         byKind = kinds.map { key, count in
             let parts = key.split(separator: "\u{0}", maxSplits: 1).map(String.init)
             return ByKind(stage: parts[0], kind: parts.count > 1 ? parts[1] : "", count: count)
@@ -130,5 +171,5 @@ extension RunSummary.ErrorCounts {
     }
 
     /// Key of a (stage, kind) pair in the dictionaries above.
-    static func key(stage: String, kind: String) -> String { stage + "\u{0}" + kind }
+    package static func key(stage: String, kind: String) -> String { stage + "\u{0}" + kind }
 }

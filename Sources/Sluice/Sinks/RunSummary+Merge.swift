@@ -98,14 +98,14 @@ extension RunSummary {
 }
 
 extension RunSummary {
-    static func sum(_ a: Double?, _ b: Double?) -> Double? {
+    package static func sum(_ a: Double?, _ b: Double?) -> Double? {
         guard a != nil || b != nil else { return nil }
         return (((a ?? 0) + (b ?? 0)) * 1000).rounded() / 1000
     }
 
     /// Readers', sink's and per-output numbers add up; timelines of runs side by side do
     /// not line up, so a merged summary has none.
-    mutating func mergeAccounting(_ summaries: [RunSummary]) {
+    package mutating func mergeAccounting(_ summaries: [RunSummary]) {
         timeline = nil
         batchSize = summaries.compactMap(\.batchSize).max()
         let readerRows = summaries.compactMap(\.readers)

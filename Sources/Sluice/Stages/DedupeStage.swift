@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Drops records whose key was already seen earlier in the run: the first occurrence in
 /// input order wins, whatever the worker counts (batches run one at a time in input
 /// order, see ``InputOrderSequencer``). Repeats are counted as filtered.
@@ -33,7 +35,7 @@ public final class DedupeStage: Stage, @unchecked Sendable {
     public var needsInputOrder: Bool { true }
 
     let key: CompiledExpression
-    let maxKeys: Int
+    package let maxKeys: Int
     private let lock = ConditionLock()
     private var seen = Set<[UInt8]>()
 

@@ -178,7 +178,8 @@ import Testing
             """
         let config = try PipelineConfig.parse(yaml: yaml, file: "m.yaml")
         let plan = PipelinePlan(config: config, stages: config.effectiveStages, cores: 2)
-        #expect(plan.stageMemory.map(\.stage) == ["once", "ext"])
+        try #require(plan.stageMemory.map(\.stage) == ["once", "ext"], "a command stage blocks its threads (blocksThread)")
+        #expect(plan.threads == 2 + 1 + 3 + 1, "2 readers, 1 shared thread (dedupe runs one batch at a time), 3 for the command, the sink")
         #expect(plan.stageMemory[0].boundBytes == 1000 * PipelinePlan.dedupeKeyBytes)
         #expect(plan.stageMemory[1].boundBytes == 3 * 2 * plan.batchBytesBound)
         #expect(plan.text.contains("stage memory: once (dedupe): up to 97.7 KiB"))

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Enriches records from a reference file (CSV or NDJSON) loaded once, when the config
 /// is loaded: a missing, unreadable or malformed file is a config error (exit 2) naming
@@ -91,6 +92,10 @@ public struct LookupStage: Stage {
     let defaultRow: [[UInt8]]
     /// The file name, for messages.
     let fileName: String
+
+    /// Rows of the reference table, and about the memory it holds (`sluice explain`).
+    package var referenceRows: Int { table.rows.count }
+    package var referenceMemoryBytes: Int { table.memoryBytes }
 
     /// Builds the stage and loads the reference file.
     ///
