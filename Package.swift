@@ -28,7 +28,7 @@ let package = Package(
             name: "SluiceCore",
             dependencies: ["CSystem", "CLibXML2"],
             path: "Sources/Sluice",
-            exclude: ["Exports.swift", "Expressions", "Stages", "Codecs", "Inputs", "Sinks", "State", "Config", "Runtime"],
+            exclude: ["Exports.swift", "Expressions", "Stages", "Codecs", "Inputs", "Sinks", "State", "Config", "Runtime", "Report"],
             sources: ["Core", "KeyTable", "Formats"]
         ),
         .target(
@@ -39,7 +39,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Sluice",
-            exclude: ["Exports.swift", "Core", "KeyTable", "Formats", "Codecs", "Inputs", "Sinks", "State", "Config", "Runtime"],
+            exclude: ["Exports.swift", "Core", "KeyTable", "Formats", "Codecs", "Inputs", "Sinks", "State", "Config", "Runtime", "Report"],
             sources: ["Expressions", "Stages"]
         ),
         .target(
@@ -54,7 +54,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Sluice",
-            exclude: ["Exports.swift", "Core", "KeyTable", "Formats", "Expressions", "Stages", "Config", "Runtime"],
+            exclude: ["Exports.swift", "Core", "KeyTable", "Formats", "Expressions", "Stages", "Config", "Runtime", "Report"],
             sources: ["Codecs", "Inputs", "Sinks", "State"]
         ),
         .target(

@@ -18,7 +18,7 @@ struct SluiceCommand: ParsableCommand {
             5 the ledger is unusable · 130/143 stopped by SIGINT/SIGTERM.
             """,
         version: "0.1.0",
-        subcommands: [Run.self, Validate.self, Explain.self, Test.self, Eval.self, Init.self, Schema.self, Summary.self, LedgerCommand.self]
+        subcommands: [Run.self, Validate.self, Explain.self, Test.self, Eval.self, Init.self, Schema.self, Summary.self, Report.self, LedgerCommand.self]
     )
 }
 

@@ -26,11 +26,15 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     public let capacity: Int
     private let state: LockedBox<State>
+    // Consumers wait on one condition, producers on the other: a push wakes one consumer,
+    // a pop one producer; close and cancel wake everyone.
+    private static var notEmpty: Int { 0 }
+    private static var notFull: Int { 1 }
 
     public init(capacity: Int) {
         precondition(capacity > 0, "queue capacity must be positive")
         self.capacity = capacity
-        self.state = LockedBox(State(items: Array(repeating: nil, count: capacity)))
+        self.state = LockedBox(State(items: Array(repeating: nil, count: capacity)), conditions: 2)
     }
 
     /// Appends `item`, waiting while the queue is full.
@@ -38,7 +42,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     @discardableResult
     public func push(_ item: Element) -> Bool {
         let capacity = self.capacity
-        let pushed = state.withLock(when: { $0.count < capacity || $0.isCancelled }) { state -> Bool in
+        let pushed = state.withLock(when: { $0.count < capacity || $0.isCancelled }, on: Self.notFull) { state -> Bool in
             if state.isCancelled { return false }
             precondition(!state.isClosed, "push after close")
             state.items[(state.head + state.count) % capacity] = item
@@ -46,7 +50,25 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
             if state.count > state.maxCount { state.maxCount = state.count }
             return true
         }
-        if pushed { state.notifyAll() }
+        if pushed { state.notifyOne(Self.notEmpty) }
+        return pushed
+    }
+
+    /// Appends `item` when there is room, without waiting.
+    /// - Returns: true when pushed, false when the queue was cancelled, nil when it is
+    ///   full (the caller may then ``push(_:)`` and wait).
+    public func tryPush(_ item: Element) -> Bool? {
+        let capacity = self.capacity
+        let pushed = state.withLock { state -> Bool? in
+            if state.isCancelled { return false }
+            guard state.count < capacity else { return nil }
+            precondition(!state.isClosed, "push after close")
+            state.items[(state.head + state.count) % capacity] = item
+            state.count += 1
+            if state.count > state.maxCount { state.maxCount = state.count }
+            return true
+        }
+        if pushed == true { state.notifyOne(Self.notEmpty) }
         return pushed
     }
 
@@ -54,14 +76,14 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// - Returns: nil once the queue is closed and drained, or cancelled.
     public func pop() -> Element? {
         let capacity = self.capacity
-        let item = state.withLock(when: { $0.count > 0 || $0.isClosed || $0.isCancelled }) { state -> Element? in
+        let item = state.withLock(when: { $0.count > 0 || $0.isClosed || $0.isCancelled }, on: Self.notEmpty) { state -> Element? in
             if state.isCancelled || state.count == 0 { return nil }
             let item = state.items[state.head].take()
             state.head = (state.head + 1) % capacity
             state.count -= 1
             return item
         }
-        if item != nil { state.notifyAll() }
+        if item != nil { state.notifyOne(Self.notFull) }
         return item
     }
 

@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A pthread mutex with one condition variable: the primitive under ``LockedBox``, which
+/// A pthread mutex with one or more condition variables (one per kind of waiter, so a
+/// change can wake one waiter of the kind it concerns): the primitive under ``LockedBox``, which
 /// is what the runtime's own types use (state inside the lock). Kept for the few types
 /// outside the runtime that still hold a lock beside their state.
 ///
@@ -16,17 +17,22 @@ import Darwin
 // are only used through pthread calls, which are thread-safe by contract.
 package final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let conditions: UnsafeMutablePointer<pthread_cond_t>
+    private let conditionCount: Int
+    private var condition: UnsafeMutablePointer<pthread_cond_t> { conditions }
 
-    package init() {
+    package init(conditions count: Int = 1) {
+        precondition(count >= 1, "a lock has at least one condition")
+        conditionCount = count
+        conditions = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: count)
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        for i in 0..<count { pthread_cond_init(conditions + i, nil) }
     }
 
     deinit {
-        pthread_cond_destroy(condition)
+        for i in 0..<conditionCount { pthread_cond_destroy(conditions + i) }
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
+        conditions.deallocate()
         mutex.deallocate()
     }
 
@@ -38,9 +44,9 @@ package final class ConditionLock: @unchecked Sendable {
         return try body()
     }
 
-    /// Waits on the condition; call only with the mutex held (inside `withLock`).
-    package func wait() {
-        pthread_cond_wait(condition, mutex)
+    /// Waits on condition `c` (0: the first); call only with the mutex held (inside `withLock`).
+    package func wait(on c: Int = 0) {
+        pthread_cond_wait(conditions + c, mutex)
     }
 
     /// Waits at most `seconds`; returns false on timeout. Call with the mutex held.
@@ -56,9 +62,15 @@ package final class ConditionLock: @unchecked Sendable {
         return pthread_cond_timedwait(condition, mutex, &deadline) == 0
     }
 
-    /// Wakes every waiter. May be called with or without the mutex held (a change made
-    /// under the mutex before the call is seen by every waiter it wakes).
+    /// Wakes every waiter of every condition. May be called with or without the mutex held
+    /// (a change made under the mutex before the call is seen by every waiter it wakes).
     package func broadcast() {
-        pthread_cond_broadcast(condition)
+        for i in 0..<conditionCount { pthread_cond_broadcast(conditions + i) }
+    }
+
+    /// Wakes one waiter of condition `c`: enough when the change lets exactly one waiter
+    /// go on and every waiter of `c` waits for the same thing (else a wake-up is lost).
+    package func signal(_ c: Int) {
+        pthread_cond_signal(conditions + c)
     }
 }

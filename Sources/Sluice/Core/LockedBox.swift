@@ -24,11 +24,14 @@ import Darwin
 ///   ``notifyAll()`` (or use ``withLockNotifying(_:)``); the call may come after the lock
 ///   is released, because a waiter checks its condition under the lock before sleeping.
 package final class LockedBox<State> {
-    private let lock = ConditionLock()
+    private let lock: ConditionLock
     private var state: State
 
-    package init(_ state: State) {
+    /// - Parameter conditions: kinds of waiter (see ``notifyOne(_:)``); 1 unless some
+    ///   change should wake one waiter of one kind rather than all.
+    package init(_ state: State, conditions: Int = 1) {
         self.state = state
+        self.lock = ConditionLock(conditions: conditions)
     }
 
     /// Runs `body` on the state with the lock held.
@@ -47,9 +50,9 @@ package final class LockedBox<State> {
     }
 
     /// Waits until `condition` holds, then runs `body` with the lock still held.
-    package func withLock<T>(when condition: (State) -> Bool, _ body: (inout State) throws -> T) rethrows -> T {
+    package func withLock<T>(when condition: (State) -> Bool, on c: Int = 0, _ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock {
-            while !condition(state) { lock.wait() }
+            while !condition(state) { lock.wait(on: c) }
             return try body(&state)
         }
     }
@@ -60,18 +63,18 @@ package final class LockedBox<State> {
     ///
     /// A name of its own, not a `withLock` overload: a trailing closure returning an
     /// optional would otherwise silently pick this one and wait forever on nil.
-    package func retrying<T>(_ body: (inout State) throws -> T?) rethrows -> T {
+    package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T?) rethrows -> T {
         try lock.withLock {
             while true {
                 if let value = try body(&state) { return value }
-                lock.wait()
+                lock.wait(on: c)
             }
         }
     }
 
     /// As ``retrying(_:)``, for answers where `isDone` tells "wait" apart.
-    package func retrying<T>(_ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
-        try retrying({ state -> T? in
+    package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
+        try retrying(on: c, { state -> T? in
             let value = try body(&state)
             return isDone(value) ? value : nil
         })
@@ -99,6 +102,14 @@ package final class LockedBox<State> {
     @inline(__always)
     package func notifyAll() {
         lock.broadcast()
+    }
+
+    /// Wakes one thread waiting on condition `c` (``retrying(on:_:)``, ``withLock(when:on:_:)``):
+    /// for a change that lets one waiter go on, when all of `c`'s waiters wait for the same
+    /// thing. `pthread_cond_broadcast` per tiny batch woke every thread to find one batch.
+    @inline(__always)
+    package func notifyOne(_ c: Int) {
+        lock.signal(c)
     }
 }
 

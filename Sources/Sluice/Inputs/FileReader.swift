@@ -123,7 +123,10 @@ public enum FileReader {
                                                 isComplete: isComplete, lineLimit: options.maxRecordBytes)
             }
             if bom != nil && framing != nil || framing == .xml { break }
-            guard let chunk = try input.next() else {
+            let started = monotonicSeconds()
+            let next = try input.next()
+            outcome.timing.decodeSeconds += monotonicSeconds() - started
+            guard let chunk = next else {
                 isComplete = true
                 continue
             }
@@ -162,7 +165,11 @@ public enum FileReader {
                 try framer.consume(buffer, emit: emit)
             }
             afterHead(&framer)
-            while let chunk = try input.next() {
+            while true {
+                let started = monotonicSeconds()
+                let next = try input.next()
+                outcome.timing.decodeSeconds += monotonicSeconds() - started
+                guard let chunk = next else { break }
                 try framer.consume(chunk, emit: emit)
             }
             try framer.finish(emit: emit)

@@ -60,6 +60,8 @@ public struct FileReadOutcome: Sendable, Equatable {
     /// What the reader noticed and accepted (zero padding after the last gzip member),
     /// one line each, for the run's log.
     public var warnings: [String] = []
+    /// Seconds spent reading and decompressing (for the run's accounting).
+    public var timing = ReadTiming()
 
     public init(batches: Int = 0, records: Int = 0, fileBytes: Int = 0, decodedBytes: Int = 0, failure: RecordError? = nil, cancelled: Bool = false) {
         self.batches = batches
@@ -69,4 +71,15 @@ public struct FileReadOutcome: Sendable, Equatable {
         self.failure = failure
         self.cancelled = cancelled
     }
+}
+
+/// Where a file's read went, for the run's accounting. Not part of an outcome's identity:
+/// two reads of the same file are equal whatever their timing.
+public struct ReadTiming: Sendable, Equatable {
+    /// Waiting for the next decoded chunk: reading and decompressing.
+    public var decodeSeconds = 0.0
+
+    public init() {}
+
+    public static func == (_: ReadTiming, _: ReadTiming) -> Bool { true }
 }

@@ -50,6 +50,25 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     public var memoryBoundBytes: Int
     /// The same estimate when records average 1 KiB (batches then close on `batch_size`).
     public var memoryAt1KiBRecords: Int
+    /// What stages hold besides batches (dedupe keys, lookup tables, command pipes); in
+    /// both figures above.
+    public var stageMemory: [StageMemory] = []
+
+    /// Memory a stage holds of its own.
+    public struct StageMemory: Codable, Sendable, Equatable {
+        public var stage: String
+        public var kind: String
+        /// At most (dedupe: `max_keys` keys; command: a batch in and out per worker).
+        public var boundBytes: Int
+        /// With 1 KiB records (dedupe: one key per record of a 1 M-record run, at most max_keys).
+        public var typicalBytes: Int
+        /// What the figures count.
+        public var note: String
+
+        enum CodingKeys: String, CodingKey {
+            case stage, kind, boundBytes = "bound_bytes", typicalBytes = "typical_bytes", note
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case pipeline, readers, batchSize = "batch_size", maxRecordBytes = "max_record_bytes",
@@ -57,8 +76,12 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
              batchesInFlight = "batches_in_flight", threads, stageThreads = "stage_threads", cores,
              decoderBytesPerReader = "decoder_bytes_per_reader", outputBufferBytes = "output_buffer_bytes",
              batchBytesBound = "batch_bytes_bound",
-             memoryBoundBytes = "memory_bound_bytes", memoryAt1KiBRecords = "memory_at_1kib_records"
+             memoryBoundBytes = "memory_bound_bytes", memoryAt1KiBRecords = "memory_at_1kib_records",
+             stageMemory = "stage_memory"
     }
+
+    /// Per dedupe key: the set entry (~80 bytes) plus the key, taken as 20 bytes.
+    static let dedupeKeyBytes = 100
 
     /// Per reader: one read chunk, one inflate chunk and zlib's window (~1 MiB, rounded up).
     static let readerBufferBytes = 1 << 20
@@ -84,9 +107,61 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
         decoderBytesPerReader = config.input.codecs.decoderMemoryBound
         outputBufferBytes = config.output.effectiveRoutes.reduce(0) { $0 + $1.spec.bufferedBytesBound }
         let fixed = readers * Self.readerBufferBytes + Self.runtimeBytes + outputBufferBytes
-        memoryBoundBytes = batchesInFlight * batchBytesBound * 7 / 2 + fixed + readers * decoderBytesPerReader
+        stageMemory = Self.stageMemory(stages, batchBytes: batchBytesBound, typicalBatchBytes: min(batchBytesBound, batchSize * 1024))
+        let stagesBound = stageMemory.reduce(0) { $0 + $1.boundBytes }
+        memoryBoundBytes = batchesInFlight * batchBytesBound * 7 / 2 + fixed + readers * decoderBytesPerReader + stagesBound
         // The typical figure: 1 KiB records and gzip or plain input (no large window).
         memoryAt1KiBRecords = batchesInFlight * min(batchBytesBound, batchSize * 1024) * 7 / 2 + fixed
+            + stageMemory.reduce(0) { $0 + $1.typicalBytes }
+    }
+
+    /// The memory of stages that hold more than their batches.
+    static func stageMemory(_ stages: [StageSpec], batchBytes: Int, typicalBatchBytes: Int) -> [StageMemory] {
+        stages.compactMap { spec -> StageMemory? in
+            if let dedupe = spec.stage as? DedupeStage {
+                return StageMemory(stage: spec.name, kind: spec.kind, boundBytes: dedupe.maxKeys * dedupeKeyBytes,
+                                   typicalBytes: min(dedupe.maxKeys, 1_000_000) * dedupeKeyBytes,
+                                   note: "max_keys \(dedupe.maxKeys) keys × ~\(dedupeKeyBytes) B (80 B + a 20-byte key)")
+            }
+            if let lookup = spec.stage as? LookupStage {
+                let bytes = lookup.referenceMemoryBytes
+                return StageMemory(stage: spec.name, kind: spec.kind, boundBytes: bytes, typicalBytes: bytes,
+                                   note: "\(lookup.referenceRows) reference rows, loaded whole")
+            }
+            if spec.stage.blocksThread {
+                let workers = max(1, spec.workers)
+                return StageMemory(stage: spec.name, kind: spec.kind, boundBytes: workers * 2 * batchBytes,
+                                   typicalBytes: workers * 2 * typicalBatchBytes,
+                                   note: "\(workers) worker\(workers == 1 ? "" : "s") × a batch written and one read (the children's own memory is not counted)")
+            }
+            return nil
+        }
+    }
+
+    /// A finished run's figures in place of the 1 KiB assumption: its mean record size,
+    /// the dedupe keys it kept, the batches its queues held at most.
+    public func typicalBytes(from run: RunSummary) -> (bytes: Int, recordBytes: Int) {
+        let recordBytes = run.records.in > 0 ? max(1, run.bytes.decoded / run.records.in) : 1024
+        let batch = min(batchBytesBound, batchSize * recordBytes)
+        // Batches that existed at once: what the queues held at most, one per worker, readers, sink queue.
+        var held = readers + (run.sink?.queueHighWater ?? sinkQueue)
+        for stage in stages {
+            let seen = run.stages.first { $0.name == stage.name }
+            held += (seen?.queueHighWater ?? stage.queue) + stage.workers
+        }
+        held = min(held, batchesInFlight)
+        let fixed = readers * Self.readerBufferBytes + Self.runtimeBytes + outputBufferBytes
+        var total = held * batch * 7 / 2 + fixed
+        for m in stageMemory {
+            if m.kind == "dedupe", let seen = run.stages.first(where: { $0.name == m.stage }) {
+                total += min(m.boundBytes, seen.recordsOut * Self.dedupeKeyBytes)
+            } else if m.kind == "lookup" {
+                total += m.boundBytes
+            } else {
+                total += m.typicalBytes * batch / max(1, min(batchBytesBound, batchSize * 1024))
+            }
+        }
+        return (total, recordBytes)
     }
 
     /// The plan as text for `sluice explain`.
@@ -105,11 +180,14 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
             lines.append("output buffers: \(Self.size(outputBufferBytes)) (Parquet row groups, one per open output or partition)")
         }
         lines.append("decoders: up to \(Self.size(decoderBytesPerReader)) per reader for zstd/xz input (input.max_window); ~1 MiB for gzip")
-        lines.append("memory bound: \(Self.size(memoryBoundBytes)) (\(batchesInFlight) batches × \(Self.size(batchBytesBound)) × 3.5 + decoders + buffers); with 1 KiB records and gzip input: \(Self.size(memoryAt1KiBRecords))")
+        for m in stageMemory {
+            lines.append("stage memory: \(m.stage) (\(m.kind)): up to \(Self.size(m.boundBytes)) (\(m.note))")
+        }
+        lines.append("memory bound: \(Self.size(memoryBoundBytes)) (\(batchesInFlight) batches × \(Self.size(batchBytesBound)) × 3.5 + decoders + buffers\(stageMemory.isEmpty ? "" : " + stages")); with 1 KiB records and gzip input: \(Self.size(memoryAt1KiBRecords))")
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func size(_ bytes: Int) -> String {
+    public static func size(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

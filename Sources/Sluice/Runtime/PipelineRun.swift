@@ -108,14 +108,9 @@ public final class PipelineRun: Sendable {
             RunSummaryWriter(pipeline: config.name, runID: runID, extraPath: options.summaryPath, logger: logger, withheld: withheld)
                 .write(summary, outputRoot: outputRoot)
             if let path = options.metricsPath {
-                let s = summary
                 let code = summary.exitCode
-                RunMetricsWriter(pipeline: config.name, logger: logger).write(path, MetricsSnapshot(
-                    pipeline: config.name, durationSeconds: s.elapsedSeconds, filesSeen: s.files.seen,
-                    filesProcessed: s.files.processed, filesFailed: s.files.failed, filesSkipped: s.files.skipped,
-                    filesLeft: s.files.left, recordsIn: s.records.in, recordsOut: s.records.out, stages: s.stages,
-                    exitCode: code,
-                    lastSuccess: code == ExitStatus.success ? end.timeIntervalSince1970 : PrometheusText.lastSuccess(in: path)))
+                RunMetricsWriter(pipeline: config.name, logger: logger).write(path, .final(
+                    summary, lastSuccess: code == ExitStatus.success ? end.timeIntervalSince1970 : PrometheusText.lastSuccess(in: path)))
             }
             return summary
         }
@@ -244,6 +239,7 @@ public final class PipelineRun: Sendable {
         summary.records = result.records
         summary.bytes = RunSummary.Bytes(read: result.fileBytes, decoded: result.decodedBytes, written: result.outputBytes)
         summary.stages = outcome.stages
+        summary.addAccounting(outcome, sink: result, routes: config.output.effectiveRoutes, files: files)
         summary.files.unchanged = result.filesUnchanged
         if config.output.dropsUnmatched { summary.records.unrouted = result.unrouted }
 
@@ -297,6 +293,7 @@ public final class PipelineRun: Sendable {
                 return finish(.fatal("\(error)"))
             }
         }
+        summary.addSealTime(sink.result)
         summary.outputs = checkpoints?.committedOutputs ?? []
         summary.errorReport = checkpoints?.committedReports.last ?? ""
         if sink.segmentOutcomes.contains(where: { $0.status != .unchanged }) {

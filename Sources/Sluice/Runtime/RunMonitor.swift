@@ -41,6 +41,26 @@ struct MetricsSnapshot {
     var exitCode: Int32?
     /// Unix seconds of the last run that exited 0 (this one, or carried over).
     var lastSuccess: Double?
+    /// Batches waiting in front of each stage now (0 once the run ended).
+    var queueDepths: [Int]? = nil
+    /// Error lines by stage and kind; readers' and sink's time (at the end of a run).
+    var errorKinds: [RunSummary.ErrorCounts.ByKind]? = nil
+    var readers: RunSummary.ReaderStats? = nil
+    var sink: RunSummary.SinkStats? = nil
+
+    /// The snapshot of a finished run, from its summary.
+    static func final(_ s: RunSummary, lastSuccess: Double?) -> MetricsSnapshot {
+        var snapshot = MetricsSnapshot(
+            pipeline: s.pipeline, durationSeconds: s.elapsedSeconds, filesSeen: s.files.seen,
+            filesProcessed: s.files.processed, filesFailed: s.files.failed, filesSkipped: s.files.skipped,
+            filesLeft: s.files.left, recordsIn: s.records.in, recordsOut: s.records.out, stages: s.stages,
+            exitCode: s.exitCode, lastSuccess: lastSuccess)
+        snapshot.queueDepths = s.stages.map { _ in 0 }
+        snapshot.errorKinds = s.errors?.byKind ?? []
+        snapshot.readers = s.readers
+        snapshot.sink = s.sink
+        return snapshot
+    }
 }
 
 /// Prometheus text exposition (format 0.0.4) for node_exporter's textfile collector.
@@ -71,8 +91,32 @@ enum PrometheusText {
         perStage("sluice_stage_records_failed", "Records the stage turned into error lines.") { Double($0.recordsFailed) }
         perStage("sluice_stage_records_filtered", "Records the stage dropped on purpose.") { Double($0.recordsFiltered) }
         perStage("sluice_stage_busy_seconds", "Seconds the stage's workers spent on batches, summed.") { $0.busySeconds }
+        perStage("sluice_stage_waiting_seconds", "Worker-seconds the stage had no batch to take (waiting for input).") { $0.waitingSeconds ?? 0 }
+        perStage("sluice_stage_blocked_seconds", "Worker-seconds the stage had a batch but no room downstream (blocked on output).") { $0.blockedSeconds ?? 0 }
+        perStage("sluice_stage_ready_seconds", "Worker-seconds the stage had a batch and room but no free thread (CPU-bound).") { $0.readySeconds ?? 0 }
+        perStage("sluice_stage_utilisation", "Share of the stage's worker time spent busy, 0 to 1.") { $0.utilisation ?? 0 }
+        if let depths = s.queueDepths, depths.count == s.stages.count {
+            gauge("sluice_stage_queue_depth", "Batches waiting in the stage's input queue now.",
+                  zip(s.stages, depths).map { (p + ",stage=\"\(escape($0.name))\"", Double($1)) })
+        }
         perStage("sluice_stage_queue_capacity", "Capacity of the stage's input queue, in batches.") { Double($0.queueCapacity) }
         perStage("sluice_stage_queue_high_water", "Most batches the stage's input queue held.") { Double($0.queueHighWater) }
+        if let kinds = s.errorKinds {
+            gauge("sluice_records_failed", "Error-report lines of the run, by stage and kind.",
+                  kinds.map { (p + ",stage=\"\(escape($0.stage))\",kind=\"\(escape($0.kind))\"", Double($0.count)) })
+        }
+        if let r = s.readers {
+            gauge("sluice_reader_seconds", "The reader threads' seconds, summed, by what they did.", [
+                (p + ",state=\"decode\"", r.decodeSeconds), (p + ",state=\"frame\"", r.frameSeconds),
+                (p + ",state=\"blocked\"", r.blockedSeconds),
+            ])
+        }
+        if let k = s.sink {
+            gauge("sluice_sink_seconds", "The sink's seconds by what it did (encode: on the stage threads).", [
+                (p + ",state=\"encode\"", k.encodeSeconds), (p + ",state=\"write\"", k.writeSeconds),
+                (p + ",state=\"waiting\"", k.waitingSeconds), (p + ",state=\"seal\"", k.sealSeconds),
+            ])
+        }
         if let last = s.lastSuccess {
             gauge("sluice_last_success_timestamp_seconds", "Unix time the last successful run ended.", [(p, last)])
         }

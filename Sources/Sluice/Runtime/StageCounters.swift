@@ -1,6 +1,7 @@
 import SluiceCore
 
-/// Per-stage numbers, added to once per batch by whichever thread ran it.
+/// Per-stage record counts, added to once per batch by whichever thread ran it (time is
+/// the scheduler's: ``StageScheduler/SlotTimes``).
 final class StageCounters: Sendable {
     struct Delta: Sendable {
         var recordsIn = 0
@@ -16,19 +17,17 @@ final class StageCounters: Sendable {
         var failed = 0
         var filtered = 0
         var dropped = 0
-        var busy = 0.0
     }
 
     private let sum = LockedBox(Totals())
 
-    func add(_ delta: Delta, busy seconds: Double) {
+    func add(_ delta: Delta) {
         sum.withLock { sum in
             sum.recordsIn += delta.recordsIn
             sum.recordsOut += delta.recordsOut
             sum.failed += delta.failed
             sum.filtered += delta.filtered
             sum.dropped += delta.dropped
-            sum.busy += seconds
         }
     }
 

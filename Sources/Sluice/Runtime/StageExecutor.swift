@@ -27,6 +27,18 @@ final class StageExecutor: Sendable {
     private let threads = LockedBox<[WorkerThread]>([])
     /// Shared threads started (tests and `sluice explain`).
     let sharedThreads: Int
+    /// The crew that runs the first stage.
+    private let firstCrew: StageScheduler.Crew
+    /// Readers waiting for room in the first stage's queue.
+    private static let readersCondition = 0
+
+    /// The condition the threads of `crew` wait on.
+    private static func condition(of crew: StageScheduler.Crew) -> Int {
+        switch crew {
+        case .shared: return 1
+        case .dedicated(let k): return 2 + k
+        }
+    }
 
     /// - Parameters:
     ///   - cores: how many shared threads to run at most (default: the cores this
@@ -42,7 +54,10 @@ final class StageExecutor: Sendable {
                                       needsInputOrder: step.spec.stage.needsInputOrder,
                                       isBlocking: step.spec.stage.blocksThread)
         }
-        scheduler = LockedBox(StageScheduler(stages: shapes, fileCount: fileCount))
+        // Waiters of one kind per condition (see `condition(of:)`), so that a reader's batch
+        // wakes one thread that can run it, not every thread and every reader.
+        scheduler = LockedBox(StageScheduler(stages: shapes, fileCount: fileCount), conditions: 2 + steps.count)
+        firstCrew = shapes[0].isBlocking ? .dedicated(stage: 0) : .shared
         sharedThreads = Self.sharedThreadCount(shapes, cores: cores)
     }
 
@@ -53,8 +68,9 @@ final class StageExecutor: Sendable {
         return usable == 0 ? 0 : max(1, min(cores, usable))
     }
 
-    /// Starts the threads.
+    /// Starts the threads (and the stages' clocks).
     func start() {
+        scheduler.withLock { $0.advanceClock(to: monotonicSeconds()) }
         var started: [WorkerThread] = []
         for t in 0..<sharedThreads {
             started.append(WorkerThread(name: "sluice-cpu-\(t)") { [self] in serve(.shared) })
@@ -77,15 +93,23 @@ final class StageExecutor: Sendable {
     /// Hands a reader's batch to the first stage, waiting while its queue is full.
     /// - Returns: false when the run is cancelled (the batch is dropped).
     func submit(_ batch: Batch) -> Bool {
-        let admission = scheduler.retrying({ $0.submit(batch) }, until: { $0 != .full })
-        scheduler.notifyAll()
+        let admission = scheduler.retrying(on: Self.readersCondition, { s -> StageScheduler.Admission in
+            s.advanceClock(to: monotonicSeconds())
+            return s.submit(batch)
+        }, until: { $0 != .full })
+        // One batch more lets one thread of the first stage's crew go on: wake one, not
+        // every thread and reader (many small files made that a wake-up storm).
+        if admission == .accepted { scheduler.notifyOne(Self.condition(of: firstCrew)) }
         return admission == .accepted
     }
 
     /// The reader is done with a file: the ending travels down the stages, then to the
     /// sink. - Returns: false when the run is cancelled.
     func fileEnded(_ end: FileEnd) -> Bool {
-        let open = scheduler.withLockNotifying { $0.fileEnded(end.file, batches: end.batches) }
+        // Only an input-order stage's window moves with a file ending; FIFO lanes do not
+        // change, so there is nobody to wake.
+        let (open, moved) = scheduler.withLock { s in (s.fileEnded(end.file, batches: end.batches), s.hasInputOrderLane) }
+        if moved { scheduler.notifyAll() }
         return open && sink.push(.fileEnd(end))
     }
 
@@ -104,12 +128,25 @@ final class StageExecutor: Sendable {
         scheduler.withLock { ($0.fills, $0.highWaterMarks) }
     }
 
+    /// Where each stage's worker slots spent their time so far, and the seconds spent
+    /// encoding output for the sink (see ``StageScheduler/SlotTimes``).
+    var slotTimes: (stages: [StageScheduler.SlotTimes], encodeSeconds: Double) {
+        scheduler.withLock { s in
+            s.advanceClock(to: monotonicSeconds())
+            return (s.slotTimes, s.encodeSeconds)
+        }
+    }
+
     // MARK: Threads
 
     private func serve(_ crew: StageScheduler.Crew) {
         var carried: StageScheduler.Work?
+        let last = steps.count - 1
         while true {
-            let work = carried ?? scheduler.retrying { $0.take(on: crew) }
+            let work = carried ?? scheduler.retrying(on: Self.condition(of: crew)) { s in
+                s.advanceClock(to: monotonicSeconds())
+                return s.take(on: crew)
+            }
             carried = nil
             switch work {
             case .exit:
@@ -120,17 +157,41 @@ final class StageExecutor: Sendable {
                 steps[k].spec.stage.finish(context: steps[k].context)
                 if closesSink { sink.close() }
             case .run(let k, var batch):
-                let started = monotonicSeconds()
                 let delta = steps[k].apply(&batch)
-                if k == steps.count - 1 {
-                    let encoded = encoder.encode(batch)
-                    if let delta { counters[k].add(delta, busy: monotonicSeconds() - started) }
-                    let delivered = sink.push(.batch(encoded))
-                    scheduler.withLockNotifying { _ = $0.complete(stage: k, batch: nil, fuseOn: nil) }
-                    if !delivered { cancel() }
+                if let delta { counters[k].add(delta) }
+                if k == last {
+                    // The stage's work ends here: encoding is the sink's (its own row in
+                    // the summary), so a cheap last stage does not look like the bottleneck.
+                    scheduler.withLockNotifying { s in
+                        s.advanceClock(to: monotonicSeconds())
+                        s.handOff(stage: k)
+                    }
+                    let started = monotonicSeconds()
+                    let encoded = SinkMessage.batch(encoder.encode(batch))
+                    let encodeSeconds = monotonicSeconds() - started
+                    var delivered = sink.tryPush(encoded)
+                    if delivered == nil {
+                        scheduler.withLock { s in
+                            s.advanceClock(to: monotonicSeconds())
+                            s.sinkWait(1)
+                        }
+                        delivered = sink.push(encoded)
+                        scheduler.withLock { s in
+                            s.advanceClock(to: monotonicSeconds())
+                            s.sinkWait(-1)
+                        }
+                    }
+                    let mayEnd = scheduler.withLock { s in
+                        s.advanceClock(to: monotonicSeconds())
+                        return s.handedOff(encodeSeconds: encodeSeconds)
+                    }
+                    if mayEnd { scheduler.notifyAll() }
+                    if delivered != true { cancel() }
                 } else {
-                    if let delta { counters[k].add(delta, busy: monotonicSeconds() - started) }
-                    carried = scheduler.withLockNotifying { $0.complete(stage: k, batch: batch, fuseOn: crew) }
+                    carried = scheduler.withLockNotifying { s in
+                        s.advanceClock(to: monotonicSeconds())
+                        return s.complete(stage: k, batch: batch, fuseOn: crew)
+                    }
                 }
             }
         }

@@ -26,6 +26,9 @@ import SluiceCore
 ///   cache and skips a queue hop — instead of queueing it.
 /// - Blocking stages (a `command` waiting on a child) run only on their own threads;
 ///   the shared, core-count threads run only CPU stages.
+/// - Accounting: ``advanceClock(to:)``, called with the time before each change, charges
+///   every lane's worker slots to busy, waiting, blocked or ready (see ``SlotTimes``), so
+///   the four add up to `workers` × the lane's span by construction.
 struct StageScheduler: Sendable {
     /// Which lanes a thread serves.
     enum Crew: Equatable, Sendable {
@@ -112,8 +115,33 @@ struct StageScheduler: Sendable {
         var isBlocking = false
     }
 
+    /// Where a lane's worker slots spent the run, in slot-seconds (one slot per worker).
+    struct SlotTimes: Sendable, Equatable {
+        /// Running a batch of the stage.
+        var busy = 0.0
+        /// Free, with no batch to take: waiting for input.
+        var waiting = 0.0
+        /// Free, with a batch to take, but the next queue (or the sink's) has no room.
+        var blocked = 0.0
+        /// Free, with a batch and room for it, but every thread of the crew was busy
+        /// elsewhere (the shared threads on other stages): a CPU-bound run.
+        var ready = 0.0
+        /// Seconds from the first change to the lane's end (its `finish`).
+        var span = 0.0
+    }
+
     private(set) var lanes: [Lane]
     private(set) var isCancelled = false
+    /// Per lane, where its slots' time went (``advanceClock(to:)``).
+    private(set) var slotTimes: [SlotTimes]
+    private var clock: Double?
+    /// Batches the last stage has run that are being encoded and pushed to the sink: the
+    /// last lane is not over (the sink must not close) while one is.
+    private(set) var handingOff = 0
+    /// Threads waiting for room in the sink's queue: the last lane is then blocked.
+    private(set) var sinkWaiters = 0
+    /// Seconds the stage threads spent encoding output for the sink (not the last stage's).
+    private(set) var encodeSeconds = 0.0
 
     init(stages: [StageShape], fileCount: Int) {
         precondition(!stages.isEmpty, "a pipeline has at least one stage")
@@ -123,6 +151,58 @@ struct StageScheduler: Sendable {
                  fifo: shape.needsInputOrder ? nil : BatchFIFO(),
                  window: shape.needsInputOrder ? ReorderWindow(fileCount: fileCount) : nil)
         }
+        slotTimes = Array(repeating: SlotTimes(), count: lanes.count)
+    }
+
+    // MARK: Accounting
+
+    /// Charges the time since the last call to each open lane's slots, by the state the
+    /// lanes were in meanwhile (the state only changes under the executor's lock, right
+    /// after this call). O(stages); one clock read per change, so a few per batch.
+    mutating func advanceClock(to now: Double) {
+        guard let last = clock else {
+            clock = now
+            return
+        }
+        let dt = now - last
+        guard dt > 0 else { return }
+        clock = now
+        for k in lanes.indices where !lanes[k].isDone {
+            let lane = lanes[k]
+            let running = min(lane.running, lane.workers)
+            let free = lane.workers - running
+            let queued = lane.fifo?.count ?? ((lane.window?.hasNextItem ?? false) ? 1 : 0)
+            let takeable = min(free, queued)
+            let isBlocked = k == self.last ? sinkWaiters > 0 : !lanes[k + 1].hasRoom
+            slotTimes[k].span += dt
+            slotTimes[k].busy += Double(running) * dt
+            slotTimes[k].waiting += Double(free - takeable) * dt
+            if isBlocked {
+                slotTimes[k].blocked += Double(takeable) * dt
+            } else {
+                slotTimes[k].ready += Double(takeable) * dt
+            }
+        }
+    }
+
+    /// The last stage ran `batch`: its slot is free, the batch goes on to be encoded and
+    /// pushed to the sink; ``handedOff(encodeSeconds:)`` follows.
+    mutating func handOff(stage k: Int) {
+        _ = complete(stage: k, batch: nil, fuseOn: nil)
+        handingOff += 1
+    }
+
+    /// A hand-off is done (the batch is in the sink's queue, or the run was cancelled).
+    /// Returns true when this may end the last lane (wake the threads).
+    mutating func handedOff(encodeSeconds seconds: Double) -> Bool {
+        handingOff -= 1
+        encodeSeconds += seconds
+        return handingOff == 0 && !lanes[last].isDone && isOver(last)
+    }
+
+    /// A thread begins (`+1`) or ends (`-1`) waiting for room in the sink's queue.
+    mutating func sinkWait(_ delta: Int) {
+        sinkWaiters += delta
     }
 
     private var last: Int { lanes.count - 1 }
@@ -155,6 +235,9 @@ struct StageScheduler: Sendable {
         }
         return true
     }
+
+    /// Whether some lane runs in input order (only those change with a file ending).
+    var hasInputOrderLane: Bool { lanes.contains { $0.window != nil } }
 
     /// Every reader has finished: the first lane gets nothing more.
     mutating func closeInput() {
@@ -238,7 +321,7 @@ struct StageScheduler: Sendable {
     /// waits in it, nothing runs in it, and the lane before it is over.
     private func isOver(_ k: Int) -> Bool {
         let lane = lanes[k]
-        guard lane.running == 0 else { return false }
+        guard lane.running == 0, k < last || handingOff == 0 else { return false }
         if isCancelled { return k == 0 || lanes[k - 1].isDone }
         return lane.isInputClosed && lane.waiting == 0 && lane.reserved == 0
     }

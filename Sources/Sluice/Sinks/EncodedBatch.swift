@@ -15,4 +15,6 @@ package struct EncodedBatch: Sendable {
     package var fatal: String?
     /// Records that matched no route (included in `recordsFiltered`).
     var recordsUnrouted: Int = 0
+    /// Error lines by stage and kind (``RunSummary/ErrorCounts/key(stage:kind:)``).
+    var errorKinds: [String: Int] = [:]
 }

@@ -157,15 +157,17 @@ package struct OutputEncoder: Sendable {
         let ordered = batch.errors.enumerated().sorted {
             ($0.element.offset ?? 0, $0.offset) < ($1.element.offset ?? 0, $1.offset)
         }
+        var errorKinds: [String: Int] = [:]
         for (_, error) in ordered {
             errorLines.append(contentsOf: ErrorLineEncoder.encode(error))
+            errorKinds[RunSummary.ErrorCounts.key(stage: error.stage, kind: error.kind.rawValue), default: 0] += 1
         }
         return EncodedBatch(
             file: batch.file, index: batch.index, pieces: pieces, errorLines: errorLines,
             recordsIn: batch.recordsIn, recordsOut: batch.records.count,
             recordsFailed: batch.errors.count, recordsFiltered: batch.filtered,
             recordsDropped: batch.dropped, recordsCreated: batch.created, fatal: batch.fatal,
-            recordsUnrouted: unrouted)
+            recordsUnrouted: unrouted, errorKinds: errorKinds)
     }
 
     private static func evaluate(_ expression: CompiledExpression, _ root: Int, _ view: JSONView) throws(OutputRecordError) -> ExpressionValue {

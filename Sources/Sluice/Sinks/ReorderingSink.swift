@@ -33,6 +33,22 @@ package final class ReorderingSink: @unchecked Sendable {
         package var filesUnchanged = 0
         /// Records that matched no route (also counted as filtered).
         package var unrouted = 0
+        /// Records committed per output: route index and partition.
+        package var outputRecords: [OutputKey: Int] = [:]
+        /// Error lines committed by ``RunSummary/ErrorCounts/key(stage:kind:)``, and per input file.
+        package var errorKinds: [String: Int] = [:]
+        package var errorFiles: [Int: Int] = [:]
+        /// The sink thread's time (see ``RunSummary/SinkStats``).
+        package var waitingSeconds = 0.0
+        package var writeSeconds = 0.0
+        package var sealSeconds = 0.0
+        package var spanSeconds = 0.0
+    }
+
+    /// One output of the run: a route and a partition of it.
+    package struct OutputKey: Hashable {
+        package var route: Int
+        package var partition: String
     }
 
     /// One finished input file, in commit order: what the ledger records.
@@ -54,6 +70,9 @@ package final class ReorderingSink: @unchecked Sendable {
     // Where the head input file began in each output, and what it has added so far.
     private var fileErrorStart = 0
     private var fileTotals = (recordsIn: 0, out: 0, filtered: 0, failed: 0, errorLines: 0, dropped: 0, created: 0, unrouted: 0)
+    // What the head file added per output and error kind, counted once it commits.
+    private var fileOutputs: [OutputKey: Int] = [:]
+    private var fileErrorKinds: [String: Int] = [:]
     private var fileStarted = false
     private var endings: [Int: FileEnd] = [:]
     /// Every file committed so far (done, failed or unchanged), in order.
@@ -83,7 +102,16 @@ package final class ReorderingSink: @unchecked Sendable {
     /// Drains `queue` until it closes or is cancelled.
     package func run(queue: BoundedQueue<SinkMessage>, gate: AdmissionGate) {
         gate.advanceHead(to: 0)
+        let began = monotonicSeconds()
+        defer { result.spanSeconds = monotonicSeconds() - began }
+        var waitStart = began
         while !window.isFinished, let message = queue.pop() {
+            let popped = monotonicSeconds()
+            result.waitingSeconds += popped - waitStart
+            defer {
+                waitStart = monotonicSeconds()
+                result.writeSeconds += waitStart - popped
+            }
             switch message {
             case .batch(let batch):
                 window.insert(batch, file: batch.file, batch: batch.index)
@@ -114,7 +142,11 @@ package final class ReorderingSink: @unchecked Sendable {
                     fileStarted = true
                     outputs.beginFile(batch.file)
                 }
-                for piece in batch.pieces { try outputs.append(piece) }
+                for piece in batch.pieces {
+                    try outputs.append(piece)
+                    fileOutputs[OutputKey(route: piece.route, partition: piece.partition), default: 0] += piece.records
+                }
+                for (key, count) in batch.errorKinds { fileErrorKinds[key, default: 0] += count }
                 try errors.write(batch.errorLines)
                 fileTotals.recordsIn += batch.recordsIn
                 fileTotals.out += batch.recordsOut
@@ -141,6 +173,8 @@ package final class ReorderingSink: @unchecked Sendable {
                     try outputs.rollBackFile()
                     try errors.truncate(to: fileErrorStart)
                     try errors.write(ErrorLineEncoder.encode(failure, discarded: fileTotals.recordsIn))
+                    result.errorKinds[RunSummary.ErrorCounts.key(stage: failure.stage, kind: failure.kind.rawValue), default: 0] += 1
+                    result.errorFiles[file, default: 0] += 1
                     result.filesFailed += 1
                     result.errorLines += 1
                     result.records.in += fileTotals.recordsIn
@@ -155,12 +189,17 @@ package final class ReorderingSink: @unchecked Sendable {
                     result.records.dropped += fileTotals.dropped
                     result.records.created += fileTotals.created
                     result.unrouted += fileTotals.unrouted
+                    for (key, count) in fileOutputs { result.outputRecords[key, default: 0] += count }
+                    for (key, count) in fileErrorKinds { result.errorKinds[key, default: 0] += count }
+                    if fileTotals.errorLines > 0 { result.errorFiles[file, default: 0] += fileTotals.errorLines }
                     try outputs.endFile()
                 }
                 outcomes.append(outcome)
                 fileStarted = false
                 fileErrorStart = errors.size
                 fileTotals = (0, 0, 0, 0, 0, 0, 0, 0)
+                fileOutputs.removeAll(keepingCapacity: true)
+                fileErrorKinds.removeAll(keepingCapacity: true)
                 gate.advanceHead(to: window.headFile)
                 onFileCommitted?(outcome)
                 try betweenFiles?()
@@ -172,6 +211,8 @@ package final class ReorderingSink: @unchecked Sendable {
     /// Drops what the head file (being written when the run stopped) has added, so that
     /// both files hold exactly the records of ``outcomes``.
     package func abandonUnfinished() throws(SinkError) {
+        fileOutputs.removeAll()
+        fileErrorKinds.removeAll()
         if fileStarted { try outputs.rollBackFile() }
         fileStarted = false
         try errors.truncate(to: fileErrorStart)
@@ -181,6 +222,8 @@ package final class ReorderingSink: @unchecked Sendable {
     /// Ends every output (footers) and flushes every file to disk, so that the ledger
     /// can name them before the renames: from then on a crash can finish the renames.
     package func seal() throws(SinkError) {
+        let began = monotonicSeconds()
+        defer { result.sealSeconds += monotonicSeconds() - began }
         try outputs.finish()
         try errors.seal()
         result.outputBytes = outputs.bytesWritten

@@ -67,12 +67,22 @@ extension RunSummary {
                     stages[i].recordsFailed += stage.recordsFailed
                     stages[i].recordsFiltered += stage.recordsFiltered
                     stages[i].busySeconds = ((stages[i].busySeconds + stage.busySeconds) * 1000).rounded() / 1000
+                    stages[i].waitingSeconds = Self.sum(stages[i].waitingSeconds, stage.waitingSeconds)
+                    stages[i].blockedSeconds = Self.sum(stages[i].blockedSeconds, stage.blockedSeconds)
+                    stages[i].readySeconds = Self.sum(stages[i].readySeconds, stage.readySeconds)
+                    stages[i].spanSeconds = Self.sum(stages[i].spanSeconds, stage.spanSeconds)
+                    // Shards ran side by side: a stage's share of its own time, over all of them.
+                    if let span = stages[i].spanSeconds, span > 0 {
+                        let slots = Double(max(1, stages[i].workers))
+                        stages[i].utilisation = ((min(1, stages[i].busySeconds / (span * slots / Double(max(1, summaries.count))))) * 1000).rounded() / 1000
+                    }
                 } else {
                     stages.append(stage)
                 }
             }
         }
         records.unrouted = unrouted
+        merged.mergeAccounting(summaries)
         merged.files = files
         merged.records = records
         merged.bytes = bytes
@@ -89,6 +99,65 @@ extension RunSummary {
 }
 
 extension RunSummary {
+    package static func sum(_ a: Double?, _ b: Double?) -> Double? {
+        guard a != nil || b != nil else { return nil }
+        return (((a ?? 0) + (b ?? 0)) * 1000).rounded() / 1000
+    }
+
+    /// Readers', sink's and per-output numbers add up; timelines of runs side by side do
+    /// not line up, so a merged summary has none.
+    package mutating func mergeAccounting(_ summaries: [RunSummary]) {
+        timeline = nil
+        batchSize = summaries.compactMap(\.batchSize).max()
+        let readerRows = summaries.compactMap(\.readers)
+        readers = readerRows.dropFirst().reduce(readerRows.first) { sum, r in
+            guard var sum else { return r }
+            sum.threads += r.threads
+            sum.busySeconds = Self.sum(sum.busySeconds, r.busySeconds)!
+            sum.decodeSeconds = Self.sum(sum.decodeSeconds, r.decodeSeconds)!
+            sum.frameSeconds = Self.sum(sum.frameSeconds, r.frameSeconds)!
+            sum.blockedSeconds = Self.sum(sum.blockedSeconds, r.blockedSeconds)!
+            sum.spanSeconds = Self.sum(sum.spanSeconds, r.spanSeconds)!
+            sum.utilisation = max(sum.utilisation, r.utilisation)
+            return sum
+        }
+        let sinkRows = summaries.compactMap(\.sink)
+        sink = sinkRows.dropFirst().reduce(sinkRows.first) { sum, k in
+            guard var sum else { return k }
+            sum.encodeSeconds = Self.sum(sum.encodeSeconds, k.encodeSeconds)!
+            sum.writeSeconds = Self.sum(sum.writeSeconds, k.writeSeconds)!
+            sum.waitingSeconds = Self.sum(sum.waitingSeconds, k.waitingSeconds)!
+            sum.sealSeconds = Self.sum(sum.sealSeconds, k.sealSeconds)!
+            sum.spanSeconds = Self.sum(sum.spanSeconds, k.spanSeconds)!
+            sum.queueHighWater = max(sum.queueHighWater, k.queueHighWater)
+            sum.utilisation = max(sum.utilisation, k.utilisation)
+            return sum
+        }
+        let threads = summaries.compactMap(\.stageThreads)
+        stageThreads = threads.isEmpty ? nil : threads.reduce(0, +)
+        let coreCounts = summaries.compactMap(\.cores)
+        cores = coreCounts.isEmpty ? nil : coreCounts.reduce(0, +)
+        if summaries.contains(where: { $0.outputRecords != nil }) {
+            var counts: [String: OutputRecords] = [:]
+            for row in summaries.flatMap({ $0.outputRecords ?? [] }) {
+                counts["\(row.route)\u{0}\(row.partition)", default: OutputRecords(route: row.route, partition: row.partition, records: 0)].records += row.records
+            }
+            outputRecords = counts.values.sorted { ($0.route, $0.partition) < ($1.route, $1.partition) }
+        } else {
+            outputRecords = nil
+        }
+        if summaries.contains(where: { $0.errors != nil }) {
+            var kinds: [String: Int] = [:], files: [String: Int] = [:]
+            for e in summaries.compactMap(\.errors) {
+                for k in e.byKind { kinds[ErrorCounts.key(stage: k.stage, kind: k.kind), default: 0] += k.count }
+                for f in e.topFiles { files[f.file, default: 0] += f.count }
+            }
+            errors = ErrorCounts(kinds: kinds, files: files)
+        } else {
+            errors = nil
+        }
+    }
+
     /// One merged run, in a merged summary's `shards`: which shard of which job, and how
     /// much it did in how long — to see how evenly the work was split.
     public struct ShardStats: Codable, Sendable, Equatable {

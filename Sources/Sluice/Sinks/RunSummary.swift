@@ -29,6 +29,21 @@ public struct RunSummary: Codable, Sendable, Equatable {
     /// error report (`error_report` is then the first).
     public var mergedRuns: [String]? = nil
     public var errorReports: [String]? = nil
+    /// The readers' time: reading and decompressing, framing, blocked on the first queue.
+    public var readers: ReaderStats? = nil
+    /// The sink's time: encoding (on the stage threads), writing, waiting, sealing.
+    public var sink: SinkStats? = nil
+    /// Shared threads that ran the CPU-only stages, and the cores the run could use.
+    public var stageThreads: Int? = nil
+    public var cores: Int? = nil
+    /// The config's `batch_size` (records per batch).
+    public var batchSize: Int? = nil
+    /// Queue depths and records/s over the run (see ``Timeline``).
+    public var timeline: Timeline? = nil
+    /// Records written per output route and partition.
+    public var outputRecords: [OutputRecords]? = nil
+    /// Error-report lines by stage and kind, and the input files with the most.
+    public var errors: ErrorCounts? = nil
 
     package init(runID: String, pipeline: String, startedAt: String, endedAt: String, elapsedSeconds: Double, files: Files, records: Records, bytes: Bytes, stages: [StageStats], outputs: [String], errorReport: String, exitCode: Int32, failure: String? = nil, shard: String? = nil, jobID: String? = nil, shards: [ShardStats]? = nil, mergedRuns: [String]? = nil, errorReports: [String]? = nil) {
         self.runID = runID
@@ -141,8 +156,23 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var recordsFiltered: Int
         /// Failed records removed without an error line (`on_error: drop`).
         public var recordsDropped: Int = 0
-        /// Seconds the stage's workers spent processing batches, summed over workers.
+        /// Seconds the stage's workers spent processing batches, summed over workers
+        /// (output encoding is the sink's: ``SinkStats/encodeSeconds``).
         public var busySeconds: Double
+        /// Worker-seconds with nothing to take: waiting for input.
+        public var waitingSeconds: Double? = nil
+        /// Worker-seconds with a batch to take but no room downstream (the next stage's
+        /// queue, or the sink's, was full): blocked on output.
+        public var blockedSeconds: Double? = nil
+        /// Worker-seconds with a batch and room for it but no free thread: every shared
+        /// thread was busy with other stages (the run was CPU-bound).
+        public var readySeconds: Double? = nil
+        /// Seconds from the start of the stages to this stage's end. busy + waiting +
+        /// blocked + ready = span × the batches the stage may run at once (`workers`, 1 for
+        /// `dedupe`/`limit`, which run in input order).
+        public var spanSeconds: Double? = nil
+        /// busy / (span × batches it may run at once), 0…1.
+        public var utilisation: Double? = nil
 
         package init(name: String, kind: String, workers: Int, queueCapacity: Int, queueHighWater: Int, recordsIn: Int, recordsOut: Int, recordsFailed: Int, recordsFiltered: Int, recordsDropped: Int = 0, busySeconds: Double) {
             self.name = name
@@ -163,7 +193,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
         case runID = "run_id", pipeline, startedAt = "started_at", endedAt = "ended_at",
              elapsedSeconds = "elapsed_seconds", files, records, bytes, stages, outputs,
              errorReport = "error_report", exitCode = "exit_code", failure, shard,
-             mergedRuns = "merged_runs", errorReports = "error_reports", jobID = "job_id", shards
+             mergedRuns = "merged_runs", errorReports = "error_reports", jobID = "job_id", shards,
+             readers, sink, stageThreads = "stage_threads", cores, batchSize = "batch_size", timeline, outputRecords = "output_records", errors
     }
 
     /// Pretty JSON with sorted keys, ending in a newline.
@@ -180,6 +211,8 @@ extension RunSummary.StageStats {
     enum CodingKeys: String, CodingKey {
         case name, kind, workers, queueCapacity = "queue_capacity", queueHighWater = "queue_high_water",
              recordsIn = "records_in", recordsOut = "records_out", recordsFailed = "records_failed",
-             recordsFiltered = "records_filtered", recordsDropped = "records_dropped", busySeconds = "busy_seconds"
+             recordsFiltered = "records_filtered", recordsDropped = "records_dropped", busySeconds = "busy_seconds",
+             waitingSeconds = "waiting_seconds", blockedSeconds = "blocked_seconds", readySeconds = "ready_seconds",
+             spanSeconds = "span_seconds", utilisation
     }
 }

@@ -69,6 +69,10 @@ public struct CommandStage: Stage {
     }
 
     public static let kind = "command"
+    /// A `command` stage waits on its child processes: it runs on its own threads. (The
+    /// witness must be declared with the conformance: since the module split an extension
+    /// in the runtime target no longer overrides the protocol's default `false`.)
+    public var blocksThread: Bool { true }
     /// Nesting limit of answers (the default `input.max_depth`); deeper is garbage.
     static let maxAnswerDepth = 512
     /// How long a faulty worker has between SIGTERM and SIGKILL.

@@ -35,7 +35,7 @@ public final class DedupeStage: Stage, @unchecked Sendable {
     public var needsInputOrder: Bool { true }
 
     let key: CompiledExpression
-    let maxKeys: Int
+    package let maxKeys: Int
     private let lock = ConditionLock()
     private var seen = Set<[UInt8]>()
 

@@ -69,6 +69,9 @@ extension SluiceCommand {
         @Option(help: ArgumentHelp("Exit code of a run that committed but had failed files (default: errors.failed_files_exit, itself 3 by default; 0 for job systems that count any other code as a failed job).", valueName: "code"))
         var failedFilesExit: Int32?
 
+        @Flag(help: "Also write the run's HTML report (NAME-RUNID.report.html, see `sluice report`) beside its summary.")
+        var report = false
+
         @Flag(help: "Only errors on stderr; nothing on stdout.")
         var quiet = false
 
@@ -152,6 +155,17 @@ extension SluiceCommand {
             }
             let result = run.run()
             if showProgress { ProgressLine.clear() }
+            if report {
+                let root = RunChecks.outputRoot(pipeline, output: output, shard: options.shard)
+                if let path = RunReport.pathBeside(result, outputRoot: root) {
+                    do throws(RunReport.FileError) {
+                        try RunReport.write(RunReport.html(result), to: path)
+                        if verbose { printError("sluice: report: \(path)") }
+                    } catch {
+                        printError("sluice: warning: \(error.description)")
+                    }
+                }
+            }
             let r = result.records
             let speak = !quiet && (verbose || isatty(STDOUT_FILENO) == 1)
             if speak {

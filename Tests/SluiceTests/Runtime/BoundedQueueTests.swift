@@ -118,3 +118,27 @@ final class ResultBox: Sendable {
         #expect(drain(&window) == ["1.0", "done1!"])
     }
 }
+
+/// A push wakes one consumer and a pop one producer (not everyone): with several of each
+/// on a queue of one slot, no wake-up may be lost — every item arrives, nothing hangs.
+@Suite struct BoundedQueueWakeOneTests {
+    @Test(.timeLimit(.minutes(1))) func manyProducersAndConsumersOnOneSlot() {
+        let queue = BoundedQueue<Int>(capacity: 1)
+        let received = LockedBox([Int]())
+        let producers = (0..<4).map { p in
+            WorkerThread(name: "producer-\(p)") { for i in 0..<2000 { queue.push(p * 10_000 + i) } }
+        }
+        let consumers = (0..<4).map { c in
+            WorkerThread(name: "consumer-\(c)") {
+                while let item = queue.pop() { received.withLock { $0.append(item) } }
+            }
+        }
+        for p in producers { p.join() }
+        queue.close()
+        for c in consumers { c.join() }
+        let items = received.withLock { $0 }
+        #expect(items.count == 8000)
+        #expect(Set(items).count == 8000)
+        #expect(queue.highWaterMark == 1)
+    }
+}

@@ -93,6 +93,10 @@ public struct LookupStage: Stage {
     /// The file name, for messages.
     let fileName: String
 
+    /// Rows of the reference table, and about the memory it holds (`sluice explain`).
+    package var referenceRows: Int { table.rows.count }
+    package var referenceMemoryBytes: Int { table.memoryBytes }
+
     /// Builds the stage and loads the reference file.
     ///
     /// - Parameter baseDirectory: where relative `file` paths start ("" for the working

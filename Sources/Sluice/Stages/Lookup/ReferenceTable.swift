@@ -34,6 +34,11 @@ struct ReferenceTable: Sendable {
     /// The CSV header, or nil for NDJSON.
     let header: [String]?
 
+    /// About what the table holds in memory (see the type's discussion).
+    var memoryBytes: Int {
+        index.keys.reduce(0) { $0 + 80 + $1.count } + rows.reduce(0) { sum, row in row.reduce(sum) { $0 + 40 + $1.count } }
+    }
+
     /// Loads `bytes` as `format`.
     ///
     /// - Parameters:
