@@ -37,7 +37,9 @@ import Darwin
 /// root's start tag is over 64 KiB, whose root may itself be a record, that contains a NUL
 /// byte (UTF-16) or that the guard cannot follow (EBCDIC); a file with no cut (smaller than
 /// a segment, or one huge element below the root) is parsed as one segment. Memory: at
-/// most `threads + 2` segments and their records at once.
+/// most `threads + 2` segments and their records at once. The reader thread parses too:
+/// `threads - 1` pool threads, and the reader takes a waiting segment rather than sit idle
+/// until the oldest one is done.
 final class XMLSegmentedFramer: RecordFramer {
     /// Where to read the file again after a fault.
     struct Source {
@@ -244,6 +246,8 @@ final class XMLSegmentedFramer: RecordFramer {
     private func closeSegment(at cut: Int, emit: (Batch) throws -> Void) throws(InputFault) {
         guard cut > segmentStart, cut <= received else { return }
         if prologue == nil {
+            // `auto` asks again at the first cut: readers that started meanwhile count too.
+            if options.split == .auto && XMLSegmentedFramer.threads(for: options) == nil { canSplit = false }
             guard canSplit, let rootEnd = scanner.rootTagEnd, rootEnd <= cut, rootEnd <= XMLSegmentedFramer.maxPrologue,
                   let root = XMLSegmentedFramer.rootName(segment[0..<rootEnd]), !rootMayBeRecord(root) else {
                 canSplit = false
@@ -260,7 +264,7 @@ final class XMLSegmentedFramer: RecordFramer {
         lineBase += XMLSegmentedFramer.newlines(segment[...])
         segment = rest
         segmentStart = cut
-        if pool == nil { pool = SegmentPool(threads: threads, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file) }
+        if pool == nil { pool = SegmentPool(threads: threads - 1, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file) }
         try dispatch(job, emit: emit)
     }
 
@@ -295,6 +299,11 @@ final class XMLSegmentedFramer: RecordFramer {
 
     private func handNext(emit: (Batch) throws -> Void) throws(InputFault) {
         guard let pool else { return }
+        // Rather than wait for the oldest segment, parse a waiting one here: the reader
+        // stays busy (one parser fewer to wake up and schedule on a loaded machine).
+        while !pool.isFinished(nextEmit), let job = pool.takeWaitingJob() {
+            pool.store(XMLSegmentedFramer.parse(job, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file))
+        }
         let result = pool.take(nextEmit)
         try hand(result, emit: emit)
     }
@@ -569,6 +578,15 @@ private final class SegmentPool: @unchecked Sendable {
     }
 
     func isFinished(_ index: Int) -> Bool { state.withLock { $0.results[index] != nil } }
+
+    /// Takes the oldest segment no thread has started, for the caller to parse.
+    func takeWaitingJob() -> SegmentJob? {
+        state.withLock { $0.jobs.isEmpty ? nil : $0.jobs.removeFirst() }
+    }
+
+    func store(_ result: SegmentResult) {
+        state.withLockNotifying { $0.results[result.index] = result }
+    }
 
     /// Waits for segment `index` and takes its result.
     func take(_ index: Int) -> SegmentResult {
