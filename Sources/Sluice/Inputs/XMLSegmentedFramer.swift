@@ -1,3 +1,4 @@
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
 
 /// What a read produced, in every detail that reaches output or the error report.
 private struct Read: Equatable {

@@ -23,7 +23,7 @@ import Darwin
 /// skips NUL bytes so that UTF-16 documents scan like ASCII ones. In encodings where `<`
 /// is not the byte 0x3C (EBCDIC) it sees no markup and lets everything through; the
 /// depth limit still applies there, in the parser callbacks.
-struct XMLMarkupGuard {
+package struct XMLMarkupGuard {
     private enum State: UInt8 {
         case text, open, bang, startTag, endTag, instruction, comment, cdata, doctype, doctypeComment, reference
     }
@@ -56,12 +56,12 @@ struct XMLMarkupGuard {
     /// Offsets of the `<` of start tags directly below the root, at least `cutSpacing`
     /// apart: each is a place where the document can be split into segments. The owner
     /// takes them (and empties the list) as it goes.
-    var cuts: [Int] = []
+    package var cuts: [Int] = []
     /// Decoded offset just past the root's start tag, once seen (cuts come only after it).
-    private(set) var rootTagEnd: Int?
+    package private(set) var rootTagEnd: Int?
 
     /// `cutSpacing` 0 finds no cuts.
-    init(maxAttributes: Int, maxTokenBytes: Int, cutSpacing: Int = 0) {
+    package init(maxAttributes: Int, maxTokenBytes: Int, cutSpacing: Int = 0) {
         self.maxAttributes = maxAttributes
         self.maxTokenBytes = maxTokenBytes
         self.cutSpacing = cutSpacing
@@ -96,7 +96,7 @@ struct XMLMarkupGuard {
     private mutating func stopCutting() { nextCut = Int.max }
 
     /// Scans `chunk`; returns the violation that must fail the file, or nil.
-    mutating func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
+    package mutating func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
         guard let base = chunk.baseAddress, chunk.count > 0 else { return nil }
         let n = chunk.count
         defer {
