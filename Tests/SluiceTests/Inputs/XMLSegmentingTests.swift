@@ -171,6 +171,25 @@ extension InputsTests {
             #expect(deep.records.count == 18)
         }
 
+        @Test func aHugeChildOfTheRootGoesOnInOneParserWithShiftedLines() throws {
+            // Cuts before the big group, then none for over 1 MiB: the rest streams through
+            // one parser started after the prolog, its lines and offsets shifted.
+            let small = (1...20).map { "<group n=\"\($0)\">\(orders(2))</group>\n" }.joined()
+            let big = "<group n=\"big\">\n" + orders(15000) + "</group>\n"
+            let xml = "<set>\n" + small + big + small + "</set>\n"
+            #expect(xml.utf8.count > 1 << 20)
+            let options = XMLOptions(records: paths("order"))
+            let bytes = Array(xml.utf8)
+            for gzip in [false, true] {
+                for chunk in [4096, 256 << 10] {
+                    let reference = try readDoc(bytes, gzip: gzip, split: .off, segmentBytes: 1 << 20, chunkSize: chunk, options: options)
+                    let split = try readDoc(bytes, gzip: gzip, split: .always, segmentBytes: 100, chunkSize: chunk, options: options)
+                    #expect(split == reference, "chunk \(chunk), gzip \(gzip): \(difference(split, reference))")
+                    #expect(reference.records.count == 15080 && reference.failure == nil)
+                }
+            }
+        }
+
         @Test func encodingsAndByteOrderMarksAreThoseOfTheDocument() throws {
             let bom = "\u{FEFF}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<orders>\n" + orders(12) + "</orders>"
             let read = try expectSameSplit(bom, XMLOptions(records: paths("/orders/order")))
