@@ -29,13 +29,14 @@ extension PipelineConfig {
         let maxDepth = map.read(x.maxDepth)
         let maxAttributes = map.read(x.maxAttributes)
         let maxToken = map.read(x.maxTokenBytes)
+        let split = map.read(x.split)
         if let textKey, textKey.isEmpty { map["text_key"]?.report("must not be empty") }
         if let nameKey, nameKey.isEmpty { map["name_key"]?.report("must not be empty") }
         guard let records, let arrays, let attributePrefix, let textKey, !textKey.isEmpty, let nameKey, !nameKey.isEmpty,
-              let namespaces, let maxDepth, let maxAttributes, let maxToken else { return nil }
+              let namespaces, let maxDepth, let maxAttributes, let maxToken, let split else { return nil }
         return XMLOptions(records: records, arrays: arrays, attributePrefix: attributePrefix, textKey: textKey,
                           nameKey: nameKey, tagsRecords: map["name_key"] != nil ? true : nil,
                           stripsNamespaces: namespaces == "strip", maxDepth: maxDepth, maxAttributes: maxAttributes,
-                          maxTokenBytes: maxToken)
+                          maxTokenBytes: maxToken, split: split)
     }
 }

@@ -146,7 +146,16 @@ public enum FileReader {
             try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
         case .xml:
             // libxml2 reads the BOM and the encoding declaration itself. Parsing XML costs
-            // several times what gunzip does: inflate (and pre-scan) on a helper thread.
+            // several times what gunzip does: inflate (and pre-scan) on a helper thread,
+            // and parse a large file's segments on several cores when there are cores to spare.
+            XMLSegmentedFramer.ActiveReads.begin()
+            defer { XMLSegmentedFramer.ActiveReads.end() }
+            if let threads = XMLSegmentedFramer.threads(for: options.xml) {
+                var framer = XMLSegmentedFramer(assembler: assembler, options: options.xml, maxRecordBytes: options.maxRecordBytes, threads: threads,
+                                                source: .init(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs))
+                try run(&framer, head: head[...], input: input, outcome: &outcome, emit: emit) { $0.scanAhead(on: input) }
+                return
+            }
             var framer = XMLFramer(assembler: assembler, options: options.xml, maxRecordBytes: options.maxRecordBytes)
             try run(&framer, head: head[...], input: input, outcome: &outcome, emit: emit) { $0.scanAhead(on: input) }
         }

@@ -39,12 +39,44 @@ final class XMLFramer: RecordFramer {
 
     var assembler: BatchAssembler { state.pointee.assembler }
 
-    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int) {
+    /// True unless the bytes were pre-scanned already (a segment of ``XMLSegmentedFramer``).
+    private let guardsMarkup: Bool
+
+    /// - Parameters:
+    ///   - guardsMarkup: false when the caller has run the markup guard over the bytes.
+    ///   - skipping: records (and `limit` errors) at the start of the document to leave out,
+    ///     because they were handed over already (a re-read after a split parse failed).
+    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int, guardsMarkup: Bool = true, skipping: Int = 0) {
         XMLFramer.setUpLibXML
         state = .allocate(capacity: 1)
         state.initialize(to: XMLParseState(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes))
+        state.pointee.skipItems = skipping
         markupGuard = XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes)
+        self.guardsMarkup = guardsMarkup
     }
+
+    /// Shifts applied to each record's line and offset (a segment parsed after a prologue).
+    func shiftPositions(line: Int, offset: Int) {
+        state.pointee.lineShift = line
+        state.pointee.offsetShift = offset
+    }
+
+    /// Keeps `limit` errors aside (with the number of records before each) instead of
+    /// adding them to the batch: see ``takeRejects()``.
+    func collectRejects() { state.pointee.collectsRejects = true }
+
+    func takeRejects() -> [XMLParseState.Reject] {
+        defer { state.pointee.rejects = [] }
+        return state.pointee.rejects
+    }
+
+    /// Takes the batch being filled (a segment's records), leaving an empty one.
+    func takeBatch() -> Batch {
+        let batch = state.pointee.assembler.batch
+        state.pointee.assembler.batch = Batch(file: batch.file, index: batch.index)
+        return batch
+    }
+
 
     deinit {
         if let parser = state.pointee.parser {
@@ -80,7 +112,9 @@ final class XMLFramer: RecordFramer {
     func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
         guard chunk.count > 0 else { return }
         let violation: String?
-        if let scannedAhead {
+        if !guardsMarkup {
+            violation = nil
+        } else if let scannedAhead {
             violation = scannedAhead.chunkVerdict
         } else {
             violation = markupGuard.scan(chunk)
@@ -98,6 +132,11 @@ final class XMLFramer: RecordFramer {
 
     func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
         try state.pointee.assembler.flush(emit: emit)
+    }
+
+    /// As ``finish(emit:)`` without emitting the batch being filled (see ``takeBatch()``).
+    func endDocument(emit: (Batch) throws -> Void) throws(InputFault) {
+        try feed(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit)
     }
 
     private func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
@@ -225,6 +264,21 @@ struct XMLParseState {
     var fedBytes = 0
     /// Depth of the record element while inside a record, else 0.
     private(set) var recordDepth = 0
+    /// Records and `limit` errors still to leave out (see ``XMLFramer/init``).
+    var skipItems = 0
+    /// Added to each record's line and (non-zero) offset.
+    var lineShift = 0
+    var offsetShift = 0
+    /// A record over `max_record_bytes`, kept aside when ``collectsRejects``.
+    struct Reject {
+        /// Records of the batch before it.
+        var position: Int
+        var shown: [UInt8]
+        var line: Int
+        var offset: Int
+    }
+    var collectsRejects = false
+    var rejects: [Reject] = []
 
     private let options: XMLOptions
     private let maxRecordBytes: Int
@@ -320,8 +374,9 @@ struct XMLParseState {
         recordDepth = depth
         isSkippingRecord = false
         tree.reset()
-        recordLine = currentLine
-        recordOffset = byteOffset
+        recordLine = currentLine + lineShift
+        let offset = byteOffset
+        recordOffset = offset == 0 ? 0 : offset + offsetShift
         tree.startElement(prefix: prefix, local: local, attributeCount: attributeCount, attributes: attributes)
         checkRecordSize()
     }
@@ -356,6 +411,10 @@ struct XMLParseState {
             reject(shown: Array(json.prefix(BatchAssembler.shownPrefix)))
             return
         }
+        if skipItems > 0 {
+            skipItems -= 1
+            return
+        }
         let start = assembler.batch.bytes.count
         assembler.batch.bytes.append(contentsOf: json)
         guard let emit else { return }
@@ -381,6 +440,14 @@ struct XMLParseState {
     }
 
     private mutating func reject(shown: [UInt8]) {
+        if skipItems > 0 {
+            skipItems -= 1
+            return
+        }
+        if collectsRejects {
+            rejects.append(Reject(position: assembler.batch.records.count, shown: shown, line: recordLine, offset: recordOffset))
+            return
+        }
         guard let emit else { return }
         do {
             try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: recordLine, offset: recordOffset, emit: emit)

@@ -14,6 +14,11 @@ import Darwin
 /// instruction, the DOCTYPE, an entity reference) is longer than `maxTokenBytes`. CDATA sections and text are
 /// not limited here: libxml2 streams them, and the record size limit applies.
 ///
+/// It also finds where the document may be split for parsing in parallel
+/// (``XMLSegmentedFramer``): it follows element depth, and notes the decoded offset of the
+/// root's start tag end and of one start tag directly below the root every
+/// `cutSpacing` bytes (``cuts``). A NUL byte stops cut-finding for the document.
+///
 /// It follows only the ASCII structure (`<`, `>`, quotes, `<!--`, `<![CDATA[`, `<?`), and
 /// skips NUL bytes so that UTF-16 documents scan like ASCII ones. In encodings where `<`
 /// is not the byte 0x3C (EBCDIC) it sees no markup and lets everything through; the
@@ -34,15 +39,70 @@ package struct XMLMarkupGuard {
     /// from `<` on, in comments, instructions, CDATA and the DOCTYPE).
     private var recent: UInt32 = 0
 
-    package init(maxAttributes: Int, maxTokenBytes: Int) {
+    // Cut-finding (see ``cuts``).
+    /// Decoded bytes scanned before the current chunk.
+    private var offset = 0
+    /// Elements open at the current position (start tags seen, minus end tags and `/>`).
+    private var depth = 0
+    /// Decoded offset of the `<` of the tag being scanned.
+    private var tagStart = 0
+    /// True while the start tag being scanned is the root's.
+    private var inRootTag = false
+    /// The last byte of the previous chunk (to see `/>` across a chunk boundary).
+    private var lastByte: UInt8 = 0
+    /// Decoded offset where the next cut may be; `Int.max` once cutting is off.
+    private var nextCut: Int
+    private let cutSpacing: Int
+    /// Offsets of the `<` of start tags directly below the root, at least `cutSpacing`
+    /// apart: each is a place where the document can be split into segments. The owner
+    /// takes them (and empties the list) as it goes.
+    package var cuts: [Int] = []
+    /// Decoded offset just past the root's start tag, once seen (cuts come only after it).
+    package private(set) var rootTagEnd: Int?
+
+    /// `cutSpacing` 0 finds no cuts.
+    package init(maxAttributes: Int, maxTokenBytes: Int, cutSpacing: Int = 0) {
         self.maxAttributes = maxAttributes
         self.maxTokenBytes = maxTokenBytes
+        self.cutSpacing = cutSpacing
+        nextCut = cutSpacing > 0 ? cutSpacing : Int.max
     }
+
+    /// A start tag begins at decoded offset `at` (its `<`).
+    @inline(__always)
+    private mutating func beginStartTag(at position: Int) {
+        if depth == 1 {
+            if position >= nextCut {
+                cuts.append(position)
+                nextCut = position + cutSpacing
+            }
+        } else if depth == 0 {
+            if rootTagEnd == nil { inRootTag = true } else { nextCut = Int.max }  // a second root: malformed
+        }
+        depth += 1
+    }
+
+    /// The start tag being scanned ends with the `>` at decoded offset `at`, after `previous`.
+    @inline(__always)
+    private mutating func endStartTag(at position: Int, previous: UInt8) {
+        if previous == UInt8(ascii: "/") { depth -= 1 }
+        if inRootTag {
+            inRootTag = false
+            rootTagEnd = position + 1
+            if depth == 0 { nextCut = Int.max }  // `<root/>`: nothing below it
+        }
+    }
+
+    private mutating func stopCutting() { nextCut = Int.max }
 
     /// Scans `chunk`; returns the violation that must fail the file, or nil.
     package mutating func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
-        guard let base = chunk.baseAddress else { return nil }
+        guard let base = chunk.baseAddress, chunk.count > 0 else { return nil }
         let n = chunk.count
+        defer {
+            offset += n
+            lastByte = base[n - 1]
+        }
         var i = 0
         while i < n {
             if state == .text || state == .startTag || state == .endTag {
@@ -72,7 +132,10 @@ package struct XMLMarkupGuard {
             }
             let byte = base[i]
             i += 1
-            if byte == 0 { continue }
+            if byte == 0 {
+                stopCutting()
+                continue
+            }
             recent = recent << 8 | UInt32(byte)
             tokenBytes += 1
             if tokenBytes > maxTokenBytes { return tokenTooLong }
@@ -81,13 +144,17 @@ package struct XMLMarkupGuard {
                 break  // handled above
             case .open:
                 switch byte {
-                case UInt8(ascii: "/"): state = .endTag
+                case UInt8(ascii: "/"):
+                    state = .endTag
+                    depth -= 1
                 case UInt8(ascii: "?"): state = .instruction
                 case UInt8(ascii: "!"): state = .bang
                 default:
                     state = .startTag
                     attributes = 0
                     quote = 0
+                    beginStartTag(at: tagStart)
+                    if byte == UInt8(ascii: ">") { endStartTag(at: offset + i - 1, previous: UInt8(ascii: "<")); state = .text }
                 }
             case .bang:
                 switch byte {
@@ -117,7 +184,13 @@ package struct XMLMarkupGuard {
                     }
                 }
             case .reference:
-                if byte == UInt8(ascii: ";") { state = .text } else if byte == UInt8(ascii: "<") { state = .open; tokenBytes = 1 }
+                if byte == UInt8(ascii: ";") {
+                    state = .text
+                } else if byte == UInt8(ascii: "<") {
+                    state = .open
+                    tokenBytes = 1
+                    tagStart = offset + i - 1
+                }
             case .doctypeComment:
                 if recent & 0xFF_FFFF == 0x2D2D3E { state = .doctype }
             }
@@ -146,12 +219,13 @@ package struct XMLMarkupGuard {
                     state = .reference
                     return nil
                 }
+                tagStart = offset + j
                 guard i < n else {
                     state = .open
                     return nil
                 }
                 let next = base[i]
-                if next == UInt8(ascii: "?") || next == UInt8(ascii: "!") || next == 0 {
+                if next == UInt8(ascii: "?") || next == UInt8(ascii: "!") || next == 0 || next == UInt8(ascii: ">") {
                     state = .open
                     return nil
                 }
@@ -160,10 +234,12 @@ package struct XMLMarkupGuard {
                 recent = recent << 8 | UInt32(next)
                 if next == UInt8(ascii: "/") {
                     state = .endTag
+                    depth -= 1
                 } else {
                     state = .startTag
                     attributes = 0
                     quote = 0
+                    beginStartTag(at: tagStart)
                 }
             }
             if state == .endTag {
@@ -216,6 +292,7 @@ package struct XMLMarkupGuard {
                     }
                 } else if byte == UInt8(ascii: ">") {
                     ended = true
+                    endStartTag(at: offset + i - 1, previous: i >= 2 ? base[i - 2] : lastByte)
                     break
                 }
             }

@@ -34,10 +34,18 @@ public struct XMLOptions: Sendable, Equatable {
     /// Longest markup token — a start or end tag with its attributes, a comment, a
     /// processing instruction, a CDATA section or the DOCTYPE (`max_token_bytes`, default 1 MiB).
     public var maxTokenBytes: Int
+    /// Whether one large file is parsed on several cores (`split`): the document is cut
+    /// directly below the root into segments of about ``segmentBytes``, each parsed by its
+    /// own parser after the document's prolog and root start tag (see ``XMLSegmentedFramer``).
+    public var split: XMLSplit
+    /// Decoded bytes per segment when splitting.
+    public var segmentBytes: Int = 4 << 20
 
     public init(records: [XMLRecordPath] = [XMLRecordPath("/*/*")!], arrays: [String] = [], attributePrefix: String = "@",
                 textKey: String = "#text", nameKey: String = "#name", tagsRecords: Bool? = nil, stripsNamespaces: Bool = false,
-                maxDepth: Int = 256, maxAttributes: Int = 256, maxTokenBytes: Int = 1 << 20) {
+                maxDepth: Int = 256, maxAttributes: Int = 256, maxTokenBytes: Int = 1 << 20,
+                split: XMLSplit = .auto) {
+        self.split = split
         self.records = records
         self.arrays = arrays
         self.attributePrefix = attributePrefix
@@ -49,6 +57,17 @@ public struct XMLOptions: Sendable, Equatable {
         self.maxAttributes = max(1, maxAttributes)
         self.maxTokenBytes = max(64, maxTokenBytes)
     }
+}
+
+/// `input.xml.split`: whether a large XML file is parsed on more than one core.
+public enum XMLSplit: String, Sendable, CaseIterable {
+    /// Split when it pays: the process may use more than one core and fewer files are
+    /// being read at once than it has cores, and the file is larger than one segment.
+    case auto
+    /// One parser per file, as the file is read.
+    case off
+    /// Split whatever the cores (at least two parser threads): for measurements and tests.
+    case always
 }
 
 /// One entry of `input.xml.record`: `/a/b/c` from the root (`*` matches any one element),

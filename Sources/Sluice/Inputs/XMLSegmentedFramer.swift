@@ -1,0 +1,606 @@
+import SluiceCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Frames one XML file on several cores: the document is cut into segments directly
+/// below the root, and each segment is parsed by its own libxml2 parser on a pool thread,
+/// while the reader goes on reading (and, for gzip, inflating and pre-scanning ahead).
+///
+/// How a segment is parsed: the markup guard (``XMLMarkupGuard``), which already scans
+/// every byte before libxml2 sees it, follows element depth and notes the `<` of a start
+/// tag directly below the root every ``XMLOptions/segmentBytes``. Segment 0 runs from the
+/// start of the file to the first cut; segment *k* from cut *k* to cut *k+1*. Every
+/// segment but the first is parsed after the document's own prolog — the bytes up to and
+/// including the root's start tag, replayed as written: XML declaration and encoding,
+/// DOCTYPE and its internal subset (so entity and attribute rules are the same, and a
+/// reference to a declared entity still fails the file), and the root's namespace
+/// declarations — and every segment but the last is closed with the root's end tag. Each
+/// parser therefore sees a complete document whose records are exactly the segment's,
+/// with the same namespace context, so each record's JSON is byte for byte what one
+/// parser would write. Lines and offsets are shifted back to the file's (the reader
+/// counts the newlines before each cut); records are handed over in document order
+/// through the file's one ``BatchAssembler``, so batches, output and error lines do not
+/// depend on the segment size or the thread count.
+///
+/// A cut is correct exactly when the segment before it parses to its closing tag: any
+/// other state at the cut (inside a comment, CDATA, a tag or a record) leaves the segment
+/// unterminated or mismatched. So any fault in a segment — a malformed document, a
+/// markup-guard verdict, or a cut the scan got wrong — is not reported from the segment:
+/// the pool stops and the file is read again from its start by one ordinary
+/// ``XMLFramer`` that leaves out the records already handed over. Its verdict (message,
+/// line, column, offset, records before the fault) is the unsplit parse's, by
+/// construction.
+///
+/// Not split (one ordinary parser, as the file is read): a document whose prolog up to the
+/// root's start tag is over 64 KiB, whose root may itself be a record, that contains a NUL
+/// byte (UTF-16) or that the guard cannot follow (EBCDIC); a file with no cut (smaller than
+/// a segment, or one huge element below the root) is parsed as one segment. Memory: at
+/// most `threads + 2` segments and their records at once. The reader thread parses too:
+/// `threads - 1` pool threads, and the reader takes a waiting segment rather than sit idle
+/// until the oldest one is done.
+final class XMLSegmentedFramer: RecordFramer {
+    /// Where to read the file again after a fault.
+    struct Source {
+        var path: String
+        var chunkSize: Int
+        var codecs: CodecOptions
+    }
+
+    private let options: XMLOptions
+    private let maxRecordBytes: Int
+    private let source: Source
+    private let threads: Int
+    private var own: BatchAssembler
+    private let scanner: CutScanner
+    private var scannedAhead: DecodedInput?
+
+    private enum Mode {
+        /// Cutting into segments.
+        case splitting
+        /// One parser for the rest of the file, from segment `index` on (no cut was found
+        /// within the size limit, or the document cannot be split).
+        case streaming(XMLFramer, index: Int)
+        /// The file is being (or has been) read again by one parser after a fault.
+        case reread(XMLFramer)
+    }
+    private var mode = Mode.splitting
+
+    // The segment being filled.
+    private var segment: [UInt8] = []
+    private var segmentStart = 0
+    /// Newlines before `segmentStart`.
+    private var lineBase = 0
+    private var received = 0
+    private var nextIndex = 0
+    private var nextEmit = 0
+    /// Records and `limit` errors handed to `own` so far.
+    private var committed = 0
+
+    /// The document's bytes up to and including the root's start tag, once known.
+    private var prologue: [UInt8]?
+    private var prologueNewlines = 0
+    private var epilogue: [UInt8] = []
+    private var canSplit = true
+
+    private var pool: SegmentPool?
+
+    /// Segments cut so far (tests).
+    var segmentCount: Int { nextIndex }
+
+    /// The prolog larger than this is not replayed per segment.
+    static let maxPrologue = 64 << 10
+
+    var assembler: BatchAssembler {
+        switch mode {
+        case .splitting: own
+        case .streaming(let framer, _), .reread(let framer): framer.assembler
+        }
+    }
+
+    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int, threads: Int, source: Source) {
+        own = assembler
+        self.options = options
+        self.maxRecordBytes = maxRecordBytes
+        self.threads = max(2, threads)
+        self.source = source
+        scanner = CutScanner(XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes,
+                                            cutSpacing: max(1, options.segmentBytes)))
+    }
+
+    deinit {
+        pool?.stop()
+    }
+
+    /// How many parser threads to split a file over, or nil to read it with one
+    /// ``XMLFramer``. `auto`: the cores this process may use, less one for each other
+    /// file being read at the moment; splitting when that leaves two or more.
+    static func threads(for options: XMLOptions) -> Int? {
+        switch options.split {
+        case .off: return nil
+        case .always: return max(2, ProcessorCount.available)
+        case .auto:
+            let free = ProcessorCount.available - (ActiveReads.count - 1)
+            return free >= 2 ? free : nil
+        }
+    }
+
+    /// Counts the XML files being read in this process (for `auto`).
+    enum ActiveReads {
+        private static let box = LockedBox(0)
+        static var count: Int { box.withLock { $0 } }
+        static func begin() { box.withLock { $0 += 1 } }
+        static func end() { box.withLock { $0 -= 1 } }
+    }
+
+    // MARK: RecordFramer
+
+    /// As ``XMLFramer/scanAhead(on:)``: the guard (with its cut-finding) moves to the
+    /// inflating thread of `input`.
+    func scanAhead(on input: DecodedInput) {
+        let scanner = self.scanner
+        if input.startInflatingAhead(inspecting: { scanner.scan($0) }) { scannedAhead = input }
+    }
+
+    func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard chunk.count > 0 else { return }
+        let violation = scannedAhead != nil ? scannedAhead!.chunkVerdict : scanner.scan(chunk)
+        switch mode {
+        case .reread:
+            return  // the file was read to its end again already
+        case .streaming(let framer, let index):
+            if violation != nil { return try reread(emit: emit) }
+            do {
+                try framer.consume(chunk, emit: emit)
+            } catch {
+                if case .cancelled = error { throw error }
+                if index == 0 { throw error }  // the unsplit parse itself: its verdict is exact
+                try reread(emit: emit)
+            }
+            return
+        case .splitting:
+            break
+        }
+        if violation != nil { return try reread(emit: emit) }
+        segment.append(contentsOf: chunk)
+        received += chunk.count
+        for cut in scanner.takeCuts(below: received) {
+            try closeSegment(at: cut, emit: emit)
+            if case .splitting = mode {} else { return }
+        }
+        if case .splitting = mode, segment.count > max(4 * options.segmentBytes, 1 << 20) {
+            // No cut within reach: one parser for the rest.
+            try startStreaming(emit: emit)
+            return
+        }
+        try drain(waiting: false, emit: emit)
+    }
+
+    func finish(emit: (Batch) throws -> Void) throws(InputFault) {
+        switch mode {
+        case .reread(let framer):
+            try framer.flushFramed(emit: emit)
+            return
+        case .streaming(let framer, let index):
+            do {
+                try framer.finish(emit: emit)
+            } catch {
+                if case .cancelled = error { throw error }
+                if index == 0 { throw error }
+                try reread(emit: emit)
+                if case .reread(let framer) = mode { try framer.flushFramed(emit: emit) }
+            }
+            return
+        case .splitting:
+            break
+        }
+        let job = makeJob(bytes: segment, isLast: true)
+        segment = []
+        if pool == nil {
+            // One segment: the whole document, parsed here.
+            let result = XMLSegmentedFramer.parse(job, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file)
+            try hand(result, emit: emit)
+        } else {
+            try dispatch(job, emit: emit)
+            try drain(waiting: true, emit: emit)
+        }
+        if case .reread(let framer) = mode {
+            try framer.flushFramed(emit: emit)
+            return
+        }
+        try own.flush(emit: emit)
+    }
+
+    func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
+        switch mode {
+        case .reread(let framer), .streaming(let framer, _):
+            try framer.flushFramed(emit: emit)
+        case .splitting:
+            // A read error: hand over what the segments so far hold, as one parser would
+            // have before the error — the dispatched ones, then the open one cut short.
+            if pool != nil {
+                do throws(InputFault) {
+                    try drain(waiting: true, emit: emit)
+                } catch {
+                    if case .cancelled = error { throw error }
+                }
+            }
+            if case .splitting = mode, !segment.isEmpty {
+                var job = makeJob(bytes: segment, isLast: true)
+                job.cutShort = true
+                segment = []
+                let result = XMLSegmentedFramer.parse(job, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file)
+                try commit(result, emit: emit)
+            }
+            if case .reread(let framer) = mode {
+                try framer.flushFramed(emit: emit)
+            } else {
+                try own.flush(emit: emit)
+            }
+        }
+    }
+
+    // MARK: Segments
+
+    private func closeSegment(at cut: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard cut > segmentStart, cut <= received else { return }
+        if prologue == nil {
+            // `auto` asks again at the first cut: readers that started meanwhile count too.
+            if options.split == .auto && XMLSegmentedFramer.threads(for: options) == nil { canSplit = false }
+            guard canSplit, let rootEnd = scanner.rootTagEnd, rootEnd <= cut, rootEnd <= XMLSegmentedFramer.maxPrologue,
+                  let root = XMLSegmentedFramer.rootName(segment[0..<rootEnd]), !rootMayBeRecord(root) else {
+                canSplit = false
+                return try startStreaming(emit: emit)
+            }
+            prologue = Array(segment[0..<rootEnd])
+            prologueNewlines = XMLSegmentedFramer.newlines(segment[0..<rootEnd])
+            epilogue = Array("</".utf8) + root + Array(">".utf8)
+        }
+        let local = cut - segmentStart
+        let rest = Array(segment[local...])
+        segment.removeSubrange(local...)
+        let job = makeJob(bytes: segment, isLast: false)
+        lineBase += XMLSegmentedFramer.newlines(segment[...])
+        segment = rest
+        segmentStart = cut
+        if pool == nil { pool = SegmentPool(threads: threads - 1, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file) }
+        try dispatch(job, emit: emit)
+    }
+
+    private func makeJob(bytes: [UInt8], isLast: Bool) -> SegmentJob {
+        let index = nextIndex
+        nextIndex += 1
+        let first = index == 0
+        return SegmentJob(index: index, prologue: first ? nil : prologue, bytes: bytes, epilogue: isLast ? nil : epilogue,
+                          lineShift: first ? 0 : lineBase - prologueNewlines,
+                          offsetShift: first ? 0 : segmentStart - (prologue?.count ?? 0))
+    }
+
+    private func dispatch(_ job: SegmentJob, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard let pool else { return }
+        // Bounded: at most `threads + 1` segments parsed or waiting to be handed over.
+        while nextIndex - 1 - nextEmit > threads {
+            try handNext(emit: emit)
+            if case .splitting = mode {} else { return }
+        }
+        pool.submit(job)
+    }
+
+    /// Hands over finished segments in order; with `waiting`, every dispatched one.
+    private func drain(waiting: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard let pool else { return }
+        while nextEmit < nextIndex {
+            if !waiting && !pool.isFinished(nextEmit) { return }
+            try handNext(emit: emit)
+            if case .splitting = mode {} else { return }
+        }
+    }
+
+    private func handNext(emit: (Batch) throws -> Void) throws(InputFault) {
+        guard let pool else { return }
+        // Rather than wait for the oldest segment, parse a waiting one here: the reader
+        // stays busy (one parser fewer to wake up and schedule on a loaded machine).
+        while !pool.isFinished(nextEmit), let job = pool.takeWaitingJob() {
+            pool.store(XMLSegmentedFramer.parse(job, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file))
+        }
+        let result = pool.take(nextEmit)
+        try hand(result, emit: emit)
+    }
+
+    private func hand(_ result: SegmentResult, emit: (Batch) throws -> Void) throws(InputFault) {
+        nextEmit = result.index + 1
+        if let fault = result.fault {
+            guard result.isWholeDocument else { return try reread(emit: emit) }
+            // One parser saw the whole document: its verdict is the unsplit one.
+            try commit(result, emit: emit)
+            throw fault
+        }
+        try commit(result, emit: emit)
+    }
+
+    /// Copies a segment's records and `limit` errors into the file's assembler, in order.
+    private func commit(_ result: SegmentResult, emit: (Batch) throws -> Void) throws(InputFault) {
+        let batch = result.batch
+        var r = 0
+        for (i, record) in batch.records.enumerated() {
+            while r < result.rejects.count && result.rejects[r].position <= i {
+                try commitReject(result.rejects[r], emit: emit)
+                r += 1
+            }
+            let start = own.batch.bytes.count
+            own.batch.bytes.append(contentsOf: batch.bytes[record.start..<record.end])
+            try own.commit(start: start, line: record.line, offset: record.offset, emit: emit)
+            committed += 1
+        }
+        while r < result.rejects.count {
+            try commitReject(result.rejects[r], emit: emit)
+            r += 1
+        }
+    }
+
+    private func commitReject(_ reject: XMLParseState.Reject, emit: (Batch) throws -> Void) throws(InputFault) {
+        try own.recordTooLong(shown: reject.shown, limit: maxRecordBytes, line: reject.line, offset: reject.offset, emit: emit)
+        committed += 1
+    }
+
+    /// No more cutting: what is buffered and the rest of the file go through one parser.
+    private func startStreaming(emit: (Batch) throws -> Void) throws(InputFault) {
+        try drain(waiting: true, emit: emit)
+        guard case .splitting = mode else { return }
+        pool?.stop()
+        pool = nil
+        let index = nextIndex
+        let framer = XMLFramer(assembler: own, options: options, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
+        if index > 0 {
+            framer.shiftPositions(line: lineBase - prologueNewlines, offset: segmentStart - (prologue?.count ?? 0))
+        }
+        mode = .streaming(framer, index: index)
+        do {
+            if index > 0, let prologue {
+                try prologue.withUnsafeBufferPointer { (p) throws(InputFault) in try framer.consume(p, emit: emit) }
+            }
+            let bytes = segment
+            segment = []
+            try bytes.withUnsafeBufferPointer { (p) throws(InputFault) in try framer.consume(p, emit: emit) }
+        } catch {
+            if case .cancelled = error { throw error }
+            if index == 0 { throw error }
+            try reread(emit: emit)
+        }
+    }
+
+    /// After a fault in split mode: stop the pool and read the file again from the start
+    /// with one parser, leaving out the records handed over already. Throws that parser's
+    /// fault; returns when the document turns out well-formed (a wrong cut).
+    private func reread(emit: (Batch) throws -> Void) throws(InputFault) {
+        pool?.stop()
+        pool = nil
+        let skipping = committed
+        let base: BatchAssembler
+        switch mode {
+        case .splitting: base = own
+        case .streaming(let framer, _): base = framer.assembler
+        case .reread: return
+        }
+        let framer = XMLFramer(assembler: base, options: options, maxRecordBytes: maxRecordBytes, skipping: skipping)
+        mode = .reread(framer)
+        segment = []
+        let input = try DecodedInput(path: source.path, chunkSize: source.chunkSize, codecs: source.codecs, isXML: true)
+        defer { input.stopInflatingAhead() }
+        var first = true
+        while let chunk = try input.next() {
+            try framer.consume(chunk, emit: emit)
+            if first {
+                framer.scanAhead(on: input)
+                first = false
+            }
+        }
+        try framer.finish(emit: emit)
+    }
+
+    private func rootMayBeRecord(_ root: [UInt8]) -> Bool {
+        for spec in options.records {
+            if spec.isAbsolute {
+                if spec.steps.count == 1 && XMLSegmentedFramer.stepMatches(spec.steps[0], root, strip: options.stripsNamespaces) { return true }
+            } else if XMLSegmentedFramer.stepMatches(spec.steps[0], root, strip: options.stripsNamespaces) {
+                return true
+            }
+        }
+        return false
+    }
+
+    static func stepMatches(_ step: [UInt8]?, _ qname: [UInt8], strip: Bool) -> Bool {
+        guard let step else { return true }
+        if strip, let colon = qname.lastIndex(of: UInt8(ascii: ":")) { return step.elementsEqual(qname[(colon + 1)...]) }
+        return step == qname
+    }
+
+    /// The element name of the start tag at the end of `prolog`.
+    static func rootName(_ prolog: ArraySlice<UInt8>) -> [UInt8]? {
+        guard let open = prolog.lastIndex(of: UInt8(ascii: "<")) else { return nil }
+        var name: [UInt8] = []
+        for byte in prolog[(open + 1)...] {
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ">") { break }
+            name.append(byte)
+        }
+        return name.isEmpty ? nil : name
+    }
+
+    static func newlines(_ bytes: ArraySlice<UInt8>) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard var p = buffer.baseAddress else { return 0 }
+            let end = p + buffer.count
+            var count = 0
+            while p < end, let hit = memchr(p, 0x0A, end - p) {
+                count += 1
+                p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+            }
+            return count
+        }
+    }
+
+    // MARK: Parsing one segment
+
+    /// Parses one segment with its own parser; runs on a pool thread (or the reader's).
+    static func parse(_ job: SegmentJob, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int) -> SegmentResult {
+        var collecting = ReadOptions()
+        collecting.batchSize = Int.max
+        collecting.maxBatchBytes = Int.max
+        let assembler = BatchAssembler(fileIndex: fileIndex, file: file, options: collecting)
+        let framer = XMLFramer(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
+        framer.shiftPositions(line: job.lineShift, offset: job.offsetShift)
+        framer.collectRejects()
+        let ignore: (Batch) throws -> Void = { _ in }
+        var fault: InputFault?
+        do throws(InputFault) {
+            if let prologue = job.prologue { try feed(prologue[...], to: framer, emit: ignore) }
+            try feed(job.bytes[...], to: framer, emit: ignore)
+            if let epilogue = job.epilogue { try feed(epilogue[...], to: framer, emit: ignore) }
+            if !job.cutShort { try framer.endDocument(emit: ignore) }
+        } catch {
+            fault = error
+        }
+        return SegmentResult(index: job.index, batch: framer.takeBatch(), rejects: framer.takeRejects(), fault: fault,
+                             isWholeDocument: job.index == 0 && job.epilogue == nil && !job.cutShort)
+    }
+
+    /// Feeds `bytes` in read-chunk-sized pieces (libxml2 copies what it is given into its
+    /// own buffer; small pieces stay in cache).
+    private static func feed(_ bytes: ArraySlice<UInt8>, to framer: XMLFramer, emit: (Batch) throws -> Void) throws(InputFault) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(InputFault) in
+            var at = 0
+            while at < buffer.count {
+                let n = min(256 << 10, buffer.count - at)
+                try framer.consume(UnsafeBufferPointer(rebasing: buffer[at..<(at + n)]), emit: emit)
+                at += n
+            }
+        }
+    }
+}
+
+/// One segment to parse.
+struct SegmentJob: Sendable {
+    var index: Int
+    var prologue: [UInt8]?
+    var bytes: [UInt8]
+    var epilogue: [UInt8]?
+    var lineShift: Int
+    var offsetShift: Int
+    /// True for bytes cut short by a read error: parse them without the end-of-document checks.
+    var cutShort = false
+}
+
+/// A parsed segment: its records (in one batch), its `limit` errors, and its fault.
+struct SegmentResult: Sendable {
+    var index: Int
+    var batch: Batch
+    var rejects: [XMLParseState.Reject]
+    var fault: InputFault?
+    /// True when the segment was the whole document, parsed to its end.
+    var isWholeDocument: Bool
+}
+
+
+/// The markup guard with cut-finding, on whichever thread scans (the reader's, or the
+/// inflating thread of ``DecodedInput``): the cuts found go to the reader through a lock.
+private final class CutScanner: @unchecked Sendable {
+    // `markupGuard` is touched only by the scanning thread (one at a time: the reader's
+    // until `scanAhead`, then the inflating thread's); `found` only under its lock.
+    private var markupGuard: XMLMarkupGuard
+    private let found = LockedBox(Found())
+
+    private struct Found {
+        var cuts: [Int] = []
+        var rootTagEnd: Int?
+    }
+
+    init(_ markupGuard: XMLMarkupGuard) { self.markupGuard = markupGuard }
+
+    func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
+        let verdict = markupGuard.scan(chunk)
+        if !markupGuard.cuts.isEmpty || (markupGuard.rootTagEnd != nil && found.withLock({ $0.rootTagEnd == nil })) {
+            let cuts = markupGuard.cuts
+            let root = markupGuard.rootTagEnd
+            markupGuard.cuts.removeAll(keepingCapacity: true)
+            found.withLock {
+                $0.cuts.append(contentsOf: cuts)
+                $0.rootTagEnd = root
+            }
+        }
+        return verdict
+    }
+
+    /// The cuts found before decoded offset `limit`, in order, removed from the list.
+    func takeCuts(below limit: Int) -> [Int] {
+        found.withLock { found in
+            guard let first = found.cuts.first, first < limit else { return [] }
+            let n = found.cuts.firstIndex(where: { $0 >= limit }) ?? found.cuts.count
+            let taken = Array(found.cuts[..<n])
+            found.cuts.removeFirst(n)
+            return taken
+        }
+    }
+
+    var rootTagEnd: Int? { found.withLock { $0.rootTagEnd } }
+}
+
+/// The threads that parse one file's segments.
+private final class SegmentPool: @unchecked Sendable {
+    // `threads` is written in `init` and read by `stop()` on the reader's thread only;
+    // everything shared lives in `state`.
+    private struct State: Sendable {
+        var jobs: [SegmentJob] = []
+        var results: [Int: SegmentResult] = [:]
+        var stopping = false
+    }
+    private let state = LockedBox(State())
+    private var workers: [WorkerThread] = []
+
+    init(threads: Int, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int) {
+        let state = self.state
+        for t in 0..<threads {
+            workers.append(WorkerThread(name: "sluice-xml-\(t)") {
+                while true {
+                    let job = state.withLock(when: { $0.stopping || !$0.jobs.isEmpty }) { s -> SegmentJob? in
+                        s.stopping ? nil : s.jobs.removeFirst()
+                    }
+                    guard let job else { return }
+                    let result = XMLSegmentedFramer.parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex)
+                    state.withLockNotifying { $0.results[job.index] = result }
+                }
+            })
+        }
+    }
+
+    func submit(_ job: SegmentJob) {
+        state.withLockNotifying { $0.jobs.append(job) }
+    }
+
+    func isFinished(_ index: Int) -> Bool { state.withLock { $0.results[index] != nil } }
+
+    /// Takes the oldest segment no thread has started, for the caller to parse.
+    func takeWaitingJob() -> SegmentJob? {
+        state.withLock { $0.jobs.isEmpty ? nil : $0.jobs.removeFirst() }
+    }
+
+    func store(_ result: SegmentResult) {
+        state.withLockNotifying { $0.results[result.index] = result }
+    }
+
+    /// Waits for segment `index` and takes its result.
+    func take(_ index: Int) -> SegmentResult {
+        state.withLock(when: { $0.results[index] != nil }) { $0.results.removeValue(forKey: index)! }
+    }
+
+    /// Drops the waiting segments and joins the threads (a running parse finishes first).
+    func stop() {
+        state.withLockNotifying {
+            $0.stopping = true
+            $0.jobs.removeAll()
+        }
+        for worker in workers { worker.join() }
+        workers.removeAll()
+    }
+}
