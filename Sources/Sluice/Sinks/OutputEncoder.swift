@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Turns a finished batch into the bytes the sink appends: the kept records routed to
 /// their outputs (and partitions), each group encoded in its output's format (one gzip
 /// member per group when compressing), and error-report lines.
@@ -204,12 +208,10 @@ func appendCompact(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
     while start < end, isJSONWhitespace(text[start]) { start += 1 }
     while end > start, isJSONWhitespace(text[end - 1]) { end -= 1 }
     let body = UnsafeBufferPointer(rebasing: text[start..<end])
-    var spansLines = false
-    for byte in body where byte == 0x0A || byte == 0x0D {
-        spansLines = true
-        break
-    }
-    guard spansLines else {
+    // The common case, one line: two `memchr` passes (vectorised in libc) and one copy,
+    // instead of a byte loop (measured: appendCompact was 5 % of the bench's instructions).
+    guard let base = body.baseAddress, body.count > 0 else { return }
+    guard memchr(base, 0x0A, body.count) != nil || memchr(base, 0x0D, body.count) != nil else {
         out.append(contentsOf: body)
         return
     }
