@@ -10,7 +10,7 @@ extension JSONParser {
     /// Scans the string whose opening quote is at `s`, appends its node, and returns the
     /// index after the closing quote.
     @inline(__always)
-    func scanString(_ s: Int, into tape: inout [TapeEntry]) throws(JSONSyntaxError) -> Int {
+    func scanString(_ s: Int, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
         var i = s + 1
         var flags: UInt8 = 0
         while true {
@@ -53,7 +53,7 @@ extension JSONParser {
                 i += 1
             }
         }
-        tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: s), end: UInt32(truncatingIfNeeded: i), next: UInt32(truncatingIfNeeded: tape.count + 1)))
+        tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: s), end: UInt32(truncatingIfNeeded: i), next: tape.nextAfterScalar))
         return i
     }
 
