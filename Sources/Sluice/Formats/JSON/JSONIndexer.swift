@@ -112,16 +112,16 @@ struct TapeWriter {
 
     /// The tape index the next node gets.
     @inline(__always)
-    var index: Int { origin + count }
+    var index: Int { origin &+ count }
 
     /// `next` for a scalar written now: the index after it.
     @inline(__always)
-    var nextAfterScalar: UInt32 { UInt32(truncatingIfNeeded: origin + count + 1) }
+    var nextAfterScalar: UInt32 { UInt32(truncatingIfNeeded: origin &+ count &+ 1) }
 
     @inline(__always)
     mutating func append(_ entry: TapeEntry) {
         (base + count).initialize(to: entry)
-        count += 1
+        count &+= 1
     }
 }
 
@@ -135,7 +135,12 @@ struct JSONParser {
     /// Marks "no parent" in the `next` field of an open root container.
     static let noParent = UInt32.max
 
-    func run(into tape: inout TapeWriter) throws(JSONSyntaxError) {
+    func run(into writer: inout TapeWriter) throws(JSONSyntaxError) {
+        // A local copy the optimiser keeps in registers (the caller's is behind a pointer,
+        // and `scanString` is a call); its count goes back on success, and on a throw the
+        // caller's count stays where it was.
+        var tape = writer
+        defer { writer.count = tape.count }
         var i = skipWhitespace(start)
         var open = -1  // writer position (not tape index) of the innermost open container, -1 at top level
         let t = tape.base
@@ -155,7 +160,9 @@ struct JSONParser {
             let c = p[i]
             switch c {
             case UInt8(ascii: "\""):
-                i = try scanString(i, into: &tape)
+                let (after, flags) = try scanString(i)
+                tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
+                i = after
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if depth >= maxDepth {
                     throw failure("nesting deeper than \(maxDepth) levels", i)
@@ -302,8 +309,9 @@ struct JSONParser {
             let c = p[at]
             throw failure(c == UInt8(ascii: "}") ? "trailing comma before '}'" : "expected a string key, found \(describe(c))", at)
         }
-        var i = try scanString(at, into: &tape)
-        i = skipWhitespace(i)
+        let (after, flags) = try scanString(at)
+        tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
+        let i = skipWhitespace(after)
         guard i < end, p[i] == UInt8(ascii: ":") else {
             throw failure(i < end ? "expected ':' after an object key, found \(describe(p[i]))" : "unexpected end of input, expected ':' after an object key", i)
         }
