@@ -263,3 +263,46 @@ import Testing
         #expect(input.errors.first?.message.hasPrefix("invalid JSON: empty input") == true)
     }
 }
+
+/// String values take the inline plain-string path (`JSONParser.plainStringEnd`) when
+/// they are plain ASCII with eight readable bytes per step; everything else falls back to
+/// the general scanner. Every length and every position of an odd byte, relative to the
+/// 8-byte words and to the end of the text, must give the general scanner's tape.
+@Suite struct JSONPlainStringValueTests {
+    @Test func spansAndFlagsAtEveryLengthAndPosition() throws {
+        let odd: [(text: String, escaped: Bool)] = [("\\\"", true), ("\\\\", true), ("\\u00e9", true), ("é", false), ("😀", false), ("\u{7F}", false)]
+        for length in 0...17 {
+            for insert in [nil] + odd.indices.map(Optional.some) {
+                for position in 0...length {
+                    var body = String(repeating: "a", count: length)
+                    var escaped = false
+                    if let insert {
+                        body.insert(contentsOf: odd[insert].text, at: body.index(body.startIndex, offsetBy: position))
+                        escaped = odd[insert].escaped
+                    }
+                    // The value at the end of the text, and followed by more text.
+                    for text in ["[\"\(body)\"]", "{\"k\":\"\(body)\",\"pad\":\"................\"}"] {
+                        let batch = try indexedBatch(text)
+                        let bytes = Array(text.utf8)
+                        let quote = bytes.firstIndex(of: UInt8(ascii: "\""))! + (text.hasPrefix("{") ? 4 : 0)
+                        let node = batch.tape.first { $0.kind == .string && Int($0.start) == quote }
+                        #expect(node != nil, "\(text)")
+                        #expect(node.map { Int($0.end) } == quote + 2 + body.utf8.count, "\(text)")
+                        #expect(node.map { $0.flags == (escaped ? TapeEntry.hasEscapes : 0) } == true, "\(text)")
+                    }
+                    if insert == nil { break }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (Array("[\"abcdefgh\u{01}ij\"]".utf8), "control character U+0001 in a string must be escaped"),
+        (Array("[\"abcdefghijkl".utf8), "unterminated string"),
+        (Array("[\"abc".utf8) + [0xC0, 0x80] + Array("defghijk\"]".utf8), "invalid UTF-8 in a string"),
+        (Array("[\"abcdefgh\\x\"]".utf8), "invalid escape '\\x' in a string"),
+    ])
+    func oddValuesStillFail(_ bytes: [UInt8], _ message: String) {
+        #expect(syntaxError(bytes)?.message == message)
+    }
+}

@@ -160,9 +160,14 @@ struct JSONParser {
             let c = p[i]
             switch c {
             case UInt8(ascii: "\""):
-                let (after, flags) = try scanString(i)
-                tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
-                i = after
+                if let q = plainStringEnd(i) {
+                    tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: q + 1), next: tape.nextAfterScalar))
+                    i = q + 1
+                } else {
+                    let (after, flags) = try scanString(i)
+                    tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
+                    i = after
+                }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if depth >= maxDepth {
                     throw failure("nesting deeper than \(maxDepth) levels", i)
@@ -265,8 +270,10 @@ struct JSONParser {
     ///
     /// Measured: the calls into `scanKey` and then `scanString` cost more than the scan of a
     /// 2–8 byte key itself; this path took the indexer from 886M to 767M instructions on
-    /// `sluice-bench json --megabytes 4` (callgrind). The same inline path for string
-    /// values did not pay (773M): values are longer, so the call matters less.
+    /// `sluice-bench json --megabytes 4` (callgrind). String values take the same inline
+    /// path (``plainStringEnd(_:)``) since the parser writes through a local
+    /// ``TapeWriter``: Batch.indexRecords 296.6M -> 278.7M on the bench's 20 MB (it did
+    /// not pay while every node went through `Array.append`: more register pressure).
     @inline(__always)
     func plainKey(_ at: Int, into tape: inout TapeWriter) -> Int? {
         guard let q = plainStringEnd(at), q + 1 < end, p[q + 1] == UInt8(ascii: ":") else { return nil }
