@@ -24,6 +24,7 @@ struct BatchAssembler {
     }
 
     /// Records the bytes from `start` to the end of the buffer as one record.
+    @inline(__always)
     mutating func commit(start: Int, line: Int, offset: Int, emit: (Batch) throws -> Void) throws(InputFault) {
         batch.records.append(RecordSlot(start: start, end: batch.bytes.count, line: line, offset: offset))
         if batch.records.count + batch.errors.count >= batchSize || batch.bytes.count >= maxBatchBytes {
