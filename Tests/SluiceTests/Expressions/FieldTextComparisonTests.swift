@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `field == "text"` and `field != "text"` take a direct path (`CompareNode`'s field and
 /// literal bytes); it must give what the general equality gives on every kind of field (checked

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `appendCompact` copies one-line text as it is and strips whitespace outside strings
 /// from text that spans lines (an LF or a CR anywhere).

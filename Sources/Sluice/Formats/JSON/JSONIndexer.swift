@@ -67,7 +67,7 @@ public enum JSONIndexer {
     /// - Throws: ``JSONSyntaxError`` (offset relative to `start`); the writer is then back
     ///   at its count on entry.
     @inline(__always)
-    static func index(
+    package static func index(
         _ bytes: UnsafeBufferPointer<UInt8>,
         start: Int,
         end: Int,
@@ -97,22 +97,22 @@ public enum JSONIndexer {
 /// for every node the caller lets it write (one per input byte at most). Writing through a
 /// pointer skips the uniqueness and capacity checks of `Array.append` and the bounds and
 /// uniqueness checks of `Array` subscripts on every node (measured: see bench/RESULTS.md).
-struct TapeWriter {
+package struct TapeWriter {
     /// Storage of the node at tape index `origin`.
-    let base: UnsafeMutablePointer<TapeEntry>
+    package let base: UnsafeMutablePointer<TapeEntry>
     /// The tape index of `base[0]`.
-    let origin: Int
+    package let origin: Int
     /// Nodes written so far.
-    var count = 0
+    package var count = 0
 
-    init(base: UnsafeMutablePointer<TapeEntry>, origin: Int) {
+    package init(base: UnsafeMutablePointer<TapeEntry>, origin: Int) {
         self.base = base
         self.origin = origin
     }
 
     /// The tape index the next node gets.
     @inline(__always)
-    var index: Int { origin &+ count }
+    package var index: Int { origin &+ count }
 
     /// `next` for a scalar written now: the index after it.
     @inline(__always)
@@ -135,7 +135,7 @@ struct JSONParser {
     /// Marks "no parent" in the `next` field of an open root container.
     static let noParent = UInt32.max
 
-    func run(into writer: inout TapeWriter) throws(JSONSyntaxError) {
+    package func run(into writer: inout TapeWriter) throws(JSONSyntaxError) {
         // A local copy the optimiser keeps in registers (the caller's is behind a pointer,
         // and `scanString` is a call); its count goes back on success, and on a throw the
         // caller's count stays where it was.
@@ -385,7 +385,7 @@ struct JSONParser {
     func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
 
 
-    func failure(_ message: String, _ at: Int) -> JSONSyntaxError {
+    package func failure(_ message: String, _ at: Int) -> JSONSyntaxError {
         JSONSyntaxError(message: message, offset: at - start)
     }
 

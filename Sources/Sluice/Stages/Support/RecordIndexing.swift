@@ -1,3 +1,5 @@
+import SluiceCore
+
 extension Batch {
     /// Indexes every record not yet on the tape; a record that is not valid JSON, or
     /// whose top-level value is not an object, becomes an error line and leaves the batch.
@@ -7,7 +9,7 @@ extension Batch {
     /// stage rewrote.
     ///
     /// - Complexity: O(bytes of the unindexed records).
-    mutating func indexRecords(maxDepth: Int, stage: String, kind: ErrorKind, context: StageContext) {
+    package mutating func indexRecords(maxDepth: Int, stage: String, kind: ErrorKind, context: StageContext) {
         var pendingBytes = 0
         for slot in records where slot.tapeStart < 0 { pendingBytes += slot.end - slot.start }
         guard pendingBytes > 0 || records.contains(where: { $0.tapeStart < 0 }) else { return }
@@ -85,16 +87,3 @@ extension Batch {
     }
 }
 
-extension JSONKind {
-    /// "an array", "a string", ... for messages.
-    var article: String {
-        switch self {
-        case .null: return "null"
-        case .false, .true: return "a boolean"
-        case .number: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
-        }
-    }
-}
