@@ -147,7 +147,8 @@ final class ISALDeflater: @unchecked Sendable {
         // A reused level buffer holds the last input's hash tables, which ISA-L does not
         // always reset: clear both, so the bytes depend on this input alone (not on
         // which thread compressed what before; output must not depend on worker counts).
-        memset(slot.buffer, 0, slot.size)
+        // Only the part this level is given (`level_buf_size` below) can hold anything.
+        memset(slot.buffer, 0, min(size, slot.size))
         memset(stream, 0, MemoryLayout<sluice_isal_zstream>.size)
         library.deflateInit(stream)
         stream.pointee.level = UInt32(level)

@@ -70,6 +70,9 @@ public struct SelectStage: Stage {
     private final class Program: @unchecked Sendable {
         let count: Int
         let nodes: UnsafeMutableBufferPointer<Unmanaged<Node>>
+        /// Per field, its node when the expression is a plain field path (`customer.id`):
+        /// looked up directly, without the virtual call and the error plumbing.
+        let paths: UnsafeMutableBufferPointer<Unmanaged<PathNode>?>
         let keys: UnsafeMutableBufferPointer<UInt8>
         let keyRanges: UnsafeMutableBufferPointer<Range<Int>>
         /// Per field, the JSON text written before its value: `{"key":` for the first,
@@ -80,6 +83,7 @@ public struct SelectStage: Stage {
         init(_ fields: [CompiledField]) {
             count = fields.count
             nodes = .allocate(capacity: max(count, 1))
+            paths = .allocate(capacity: max(count, 1))
             keyRanges = .allocate(capacity: max(count, 1))
             let keyBytes = fields.flatMap(\.key)
             keys = .allocate(capacity: max(keyBytes.count, 1))
@@ -87,6 +91,11 @@ public struct SelectStage: Stage {
             var offset = 0
             for (k, field) in fields.enumerated() {
                 nodes[k] = Unmanaged.passUnretained(field.expression.root)
+                if let path = field.expression.root as? PathNode, !path.isWildcard {
+                    paths[k] = Unmanaged.passUnretained(path)
+                } else {
+                    paths[k] = nil
+                }
                 keyRanges[k] = offset..<(offset + field.key.count)
                 offset += field.key.count
             }
@@ -106,6 +115,7 @@ public struct SelectStage: Stage {
 
         deinit {
             nodes.deallocate()
+            paths.deallocate()
             keys.deallocate()
             keyRanges.deallocate()
             prefixes.deallocate()
@@ -114,7 +124,12 @@ public struct SelectStage: Stage {
 
         @inline(__always)
         func evaluate(_ k: Int, _ context: EvaluationContext) -> Result<ExpressionValue, EvaluationError> {
-            nodes[k]._withUnsafeGuaranteedRef { node in
+            if let path = paths[k] {
+                return path._withUnsafeGuaranteedRef { path in
+                    .success(path.resolve(context).map { PathNode.value(of: $0, context.view) } ?? .null)
+                }
+            }
+            return nodes[k]._withUnsafeGuaranteedRef { node in
                 do throws(EvaluationError) {
                     return .success(try node.evaluate(context))
                 } catch {

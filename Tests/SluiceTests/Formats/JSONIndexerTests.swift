@@ -184,3 +184,128 @@ import Testing
         #expect(syntaxError(bytes)?.message == message)
     }
 }
+
+/// `Batch.indexRecords` writes every record's nodes into one block of tape storage (see
+/// `TapeWriter`): the tape, roots and errors must be exactly those of indexing each
+/// record on its own, whether the tape starts empty or already holds nodes, and a failed
+/// record must leave no nodes behind.
+@Suite struct BatchIndexingTests {
+    private static let texts = [
+        #"{"id":1,"items":[{"sku":"a","qty":2}],"note":"x\"y"}"#,
+        #"{"id":2,"bad":[1,2"#,                  // syntax error: its nodes are dropped
+        #"[1,2,3]"#,                             // valid, not an object: an error line
+        #"  {"id":3 , "deep":{"a":{"b":[[],{}]}}}  "#,
+        #"{}"#,
+        #"{"id":4,"s":"café 😀"}"#,
+        #"[[[[[[[[["#,                           // as many nodes as bytes before it fails
+    ]
+
+    private func batch(_ texts: [String]) -> Batch {
+        var batch = Batch(file: 0, index: 0)
+        for (n, text) in texts.enumerated() {
+            let start = batch.bytes.count
+            batch.bytes.append(contentsOf: Array(text.utf8))
+            batch.records.append(RecordSlot(start: start, end: batch.bytes.count, line: n + 1, offset: start))
+        }
+        return batch
+    }
+
+    /// Each record indexed on its own, in order: the tape and the surviving slots.
+    private func reference(_ input: Batch) -> (tape: [TapeEntry], slots: [RecordSlot], failedLines: [Int]) {
+        var tape = input.tape
+        var slots: [RecordSlot] = []
+        var failed: [Int] = []
+        for var slot in input.records {
+            if slot.tapeStart >= 0 { slots.append(slot); continue }
+            let root = input.bytes.withUnsafeBufferPointer { try? JSONIndexer.index($0, start: slot.start, end: slot.end, into: &tape) }
+            guard let root else { failed.append(slot.line); continue }
+            slot.tapeStart = Int32(root)
+            slot.tapeEnd = Int32(tape.count)
+            if tape[root].kind == .object { slots.append(slot) } else { failed.append(slot.line) }
+        }
+        return (tape, slots, failed)
+    }
+
+    @Test func matchesIndexingEachRecordAlone() {
+        var input = batch(Self.texts)
+        let expected = reference(input)
+        input.indexRecords(maxDepth: 64, stage: "input", kind: .parse, context: StageContext(stageName: "input", filePaths: ["f"]))
+        #expect(input.tape == expected.tape)
+        #expect(input.records == expected.slots)
+        #expect(input.errors.map { $0.line ?? 0 } == expected.failedLines)
+        #expect(input.errors.map(\.message) == [
+            "invalid JSON: unexpected end of input in an array, expected ',' or ']' (byte 18 of the record)",
+            "the top-level value is an array, not an object",
+            "invalid JSON: unexpected end of input, expected a value (byte 9 of the record)",
+        ])
+    }
+
+    /// A later stage re-indexes rewritten records after ones already on the tape.
+    @Test func appendsAfterNodesAlreadyOnTheTape() {
+        var input = batch(Self.texts + Self.texts.reversed())
+        let context = StageContext(stageName: "input", filePaths: ["f"])
+        var first = input
+        first.records = Array(input.records.prefix(Self.texts.count))
+        first.indexRecords(maxDepth: 64, stage: "input", kind: .parse, context: context)
+        // The indexed first half stays; the second half is indexed behind it.
+        input.tape = first.tape
+        input.records = first.records + input.records.suffix(Self.texts.count)
+        let expected = reference(input)
+        input.indexRecords(maxDepth: 64, stage: "select", kind: .transform, context: context)
+        #expect(!first.tape.isEmpty)
+        #expect(input.tape == expected.tape)
+        #expect(input.records == expected.slots)
+        #expect(input.errors.map { $0.line ?? 0 } == expected.failedLines)
+        #expect(input.withView { view in input.records.allSatisfy { view.kind(Int($0.tapeStart)) == .object } })
+    }
+
+    @Test func emptyRecordsFail() {
+        var input = batch(["", #"{"a":1}"#])
+        input.indexRecords(maxDepth: 64, stage: "input", kind: .parse, context: StageContext(stageName: "input", filePaths: ["f"]))
+        #expect(input.records.count == 1 && input.errors.count == 1)
+        #expect(input.errors.first?.message.hasPrefix("invalid JSON: empty input") == true)
+    }
+}
+
+/// String values take the inline plain-string path (`JSONParser.plainStringEnd`) when
+/// they are plain ASCII with eight readable bytes per step; everything else falls back to
+/// the general scanner. Every length and every position of an odd byte, relative to the
+/// 8-byte words and to the end of the text, must give the general scanner's tape.
+@Suite struct JSONPlainStringValueTests {
+    @Test func spansAndFlagsAtEveryLengthAndPosition() throws {
+        let odd: [(text: String, escaped: Bool)] = [("\\\"", true), ("\\\\", true), ("\\u00e9", true), ("é", false), ("😀", false), ("\u{7F}", false)]
+        for length in 0...17 {
+            for insert in [nil] + odd.indices.map(Optional.some) {
+                for position in 0...length {
+                    var body = String(repeating: "a", count: length)
+                    var escaped = false
+                    if let insert {
+                        body.insert(contentsOf: odd[insert].text, at: body.index(body.startIndex, offsetBy: position))
+                        escaped = odd[insert].escaped
+                    }
+                    // The value at the end of the text, and followed by more text.
+                    for text in ["[\"\(body)\"]", "{\"k\":\"\(body)\",\"pad\":\"................\"}"] {
+                        let batch = try indexedBatch(text)
+                        let bytes = Array(text.utf8)
+                        let quote = bytes.firstIndex(of: UInt8(ascii: "\""))! + (text.hasPrefix("{") ? 4 : 0)
+                        let node = batch.tape.first { $0.kind == .string && Int($0.start) == quote }
+                        #expect(node != nil, "\(text)")
+                        #expect(node.map { Int($0.end) } == quote + 2 + body.utf8.count, "\(text)")
+                        #expect(node.map { $0.flags == (escaped ? TapeEntry.hasEscapes : 0) } == true, "\(text)")
+                    }
+                    if insert == nil { break }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (Array("[\"abcdefgh\u{01}ij\"]".utf8), "control character U+0001 in a string must be escaped"),
+        (Array("[\"abcdefghijkl".utf8), "unterminated string"),
+        (Array("[\"abc".utf8) + [0xC0, 0x80] + Array("defghijk\"]".utf8), "invalid UTF-8 in a string"),
+        (Array("[\"abcdefgh\\x\"]".utf8), "invalid escape '\\x' in a string"),
+    ])
+    func oddValuesStillFail(_ bytes: [UInt8], _ message: String) {
+        #expect(syntaxError(bytes)?.message == message)
+    }
+}

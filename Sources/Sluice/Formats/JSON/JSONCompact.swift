@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Appends valid JSON `text` on one line: without surrounding whitespace, and — when it
 /// spans lines (a pretty-printed element of a JSON array) — without any whitespace
 /// outside strings. Single-line text is copied byte for byte.
@@ -7,12 +13,10 @@ package func appendCompact(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UI
     while start < end, isJSONWhitespace(text[start]) { start += 1 }
     while end > start, isJSONWhitespace(text[end - 1]) { end -= 1 }
     let body = UnsafeBufferPointer(rebasing: text[start..<end])
-    var spansLines = false
-    for byte in body where byte == 0x0A || byte == 0x0D {
-        spansLines = true
-        break
-    }
-    guard spansLines else {
+    // The common case, one line: two `memchr` passes (vectorised in libc) and one copy,
+    // instead of a byte loop (measured: appendCompact was 5 % of the bench's instructions).
+    guard let base = body.baseAddress, body.count > 0 else { return }
+    guard memchr(base, 0x0A, body.count) != nil || memchr(base, 0x0D, body.count) != nil else {
         out.append(contentsOf: body)
         return
     }

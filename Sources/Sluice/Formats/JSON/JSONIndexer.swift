@@ -11,8 +11,8 @@
 /// unpaired surrogate into U+FFFD.
 ///
 /// The parser is iterative — nesting deeper than `maxDepth` is a ``JSONSyntaxError``,
-/// never a stack overflow — and allocates nothing besides the tape's own growth. While a
-/// container is open its entry's `next` field temporarily holds its parent's tape index.
+/// never a stack overflow. Nodes are written through a ``TapeWriter`` (raw storage). While a
+/// container is open its entry's `next` field temporarily holds its parent's writer position.
 ///
 /// ```swift
 /// var tape: [TapeEntry] = []
@@ -47,23 +47,81 @@ public enum JSONIndexer {
         guard end < Int(UInt32.max), root + (end - start) < Int(UInt32.max) else {
             throw JSONSyntaxError(message: "JSON text or tape beyond 4 GiB", offset: 0)
         }
+        guard start < end else {
+            throw JSONSyntaxError(message: "empty input, expected a JSON value", offset: 0)
+        }
+        // Every node starts at a distinct byte, so a value never needs more nodes than bytes.
+        let storage = UnsafeMutablePointer<TapeEntry>.allocate(capacity: end - start)
+        defer { storage.deallocate() }
+        var writer = TapeWriter(base: storage, origin: root)
+        _ = try index(bytes, start: start, end: end, maxDepth: maxDepth, into: &writer)
+        tape.append(contentsOf: UnsafeBufferPointer(start: storage, count: writer.count))
+        return root
+    }
+
+    /// Indexes the JSON value in `bytes[start..<end]` into `writer`, which must have room
+    /// for `end - start` more nodes (every node starts at a distinct byte); the batch
+    /// indexer uses it to write a whole batch's records into one tape without a copy.
+    ///
+    /// - Returns: The tape index of the root node.
+    /// - Throws: ``JSONSyntaxError`` (offset relative to `start`); the writer is then back
+    ///   at its count on entry.
+    @inline(__always)
+    package static func index(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        start: Int,
+        end: Int,
+        maxDepth: Int,
+        into writer: inout TapeWriter
+    ) throws(JSONSyntaxError) -> Int {
+        let mark = writer.count
+        let root = writer.index
+        guard end < Int(UInt32.max), root + (end - start) < Int(UInt32.max) else {
+            throw JSONSyntaxError(message: "JSON text or tape beyond 4 GiB", offset: 0)
+        }
         guard let base = bytes.baseAddress, start < end else {
             throw JSONSyntaxError(message: "empty input, expected a JSON value", offset: 0)
         }
-        // Every node starts at a distinct byte, so a value never needs more nodes than bytes;
-        // growing geometrically keeps batch-wide indexing linear.
-        let needed = root + (end - start)
-        if tape.capacity < needed {
-            tape.reserveCapacity(Swift.max(needed, tape.capacity * 2))
-        }
         let parser = JSONParser(p: base, start: start, end: end, maxDepth: maxDepth)
         do {
-            try parser.run(into: &tape)
+            try parser.run(into: &writer)
         } catch {
-            tape.removeSubrange(root...)
+            writer.count = mark
             throw error
         }
         return root
+    }
+}
+
+/// Where ``JSONParser`` writes nodes: raw storage for tape indices `origin...`, with room
+/// for every node the caller lets it write (one per input byte at most). Writing through a
+/// pointer skips the uniqueness and capacity checks of `Array.append` and the bounds and
+/// uniqueness checks of `Array` subscripts on every node (measured: see bench/RESULTS.md).
+package struct TapeWriter {
+    /// Storage of the node at tape index `origin`.
+    package let base: UnsafeMutablePointer<TapeEntry>
+    /// The tape index of `base[0]`.
+    package let origin: Int
+    /// Nodes written so far.
+    package var count = 0
+
+    package init(base: UnsafeMutablePointer<TapeEntry>, origin: Int) {
+        self.base = base
+        self.origin = origin
+    }
+
+    /// The tape index the next node gets.
+    @inline(__always)
+    package var index: Int { origin &+ count }
+
+    /// `next` for a scalar written now: the index after it.
+    @inline(__always)
+    var nextAfterScalar: UInt32 { UInt32(truncatingIfNeeded: origin &+ count &+ 1) }
+
+    @inline(__always)
+    mutating func append(_ entry: TapeEntry) {
+        (base + count).initialize(to: entry)
+        count &+= 1
     }
 }
 
@@ -77,9 +135,15 @@ struct JSONParser {
     /// Marks "no parent" in the `next` field of an open root container.
     static let noParent = UInt32.max
 
-    package func run(into tape: inout [TapeEntry]) throws(JSONSyntaxError) {
+    package func run(into writer: inout TapeWriter) throws(JSONSyntaxError) {
+        // A local copy the optimiser keeps in registers (the caller's is behind a pointer,
+        // and `scanString` is a call); its count goes back on success, and on a throw the
+        // caller's count stays where it was.
+        var tape = writer
+        defer { writer.count = tape.count }
         var i = skipWhitespace(start)
-        var open = -1  // tape index of the innermost open container, -1 at top level
+        var open = -1  // writer position (not tape index) of the innermost open container, -1 at top level
+        let t = tape.base
         var inObject = false
         var count: UInt32 = 0  // members / elements so far in `open`
         var depth = 0
@@ -96,13 +160,20 @@ struct JSONParser {
             let c = p[i]
             switch c {
             case UInt8(ascii: "\""):
-                i = try scanString(i, into: &tape)
+                if let q = plainStringEnd(i) {
+                    tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: q + 1), next: tape.nextAfterScalar))
+                    i = q + 1
+                } else {
+                    let (after, flags) = try scanString(i)
+                    tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
+                    i = after
+                }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 if depth >= maxDepth {
                     throw failure("nesting deeper than \(maxDepth) levels", i)
                 }
                 depth += 1
-                if open >= 0 { tape[open].count = count }
+                if open >= 0 { t[open].count = count }
                 let parent = open >= 0 ? UInt32(truncatingIfNeeded: open) : JSONParser.noParent
                 open = tape.count
                 inObject = c == UInt8(ascii: "{")
@@ -166,18 +237,18 @@ struct JSONParser {
 
     /// Finishes the container `open` whose closing bracket is at `i`, and makes its parent current.
     @inline(__always)
-    func close(at i: Int, open: inout Int, inObject: inout Bool, count: inout UInt32, tape: inout [TapeEntry]) {
-        let parent = tape[open].next
-        let next = UInt32(truncatingIfNeeded: tape.count)
-        tape[open].count = count
-        tape[open].end = UInt32(truncatingIfNeeded: i + 1)
-        tape[open].next = next
+    func close(at i: Int, open: inout Int, inObject: inout Bool, count: inout UInt32, tape: inout TapeWriter) {
+        let t = tape.base
+        let parent = t[open].next
+        t[open].count = count
+        t[open].end = UInt32(truncatingIfNeeded: i + 1)
+        t[open].next = UInt32(truncatingIfNeeded: tape.index)
         if parent == JSONParser.noParent {
             open = -1
         } else {
             open = Int(parent)
-            count = tape[open].count
-            inObject = tape[open].kind == .object
+            count = t[open].count
+            inObject = t[open].kind == .object
         }
     }
 
@@ -199,12 +270,14 @@ struct JSONParser {
     ///
     /// Measured: the calls into `scanKey` and then `scanString` cost more than the scan of a
     /// 2–8 byte key itself; this path took the indexer from 886M to 767M instructions on
-    /// `sluice-bench json --megabytes 4` (callgrind). The same inline path for string
-    /// values did not pay (773M): values are longer, so the call matters less.
+    /// `sluice-bench json --megabytes 4` (callgrind). String values take the same inline
+    /// path (``plainStringEnd(_:)``) since the parser writes through a local
+    /// ``TapeWriter``: Batch.indexRecords 296.6M -> 278.7M on the bench's 20 MB (it did
+    /// not pay while every node went through `Array.append`: more register pressure).
     @inline(__always)
-    func plainKey(_ at: Int, into tape: inout [TapeEntry]) -> Int? {
+    func plainKey(_ at: Int, into tape: inout TapeWriter) -> Int? {
         guard let q = plainStringEnd(at), q + 1 < end, p[q + 1] == UInt8(ascii: ":") else { return nil }
-        tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: q + 1), next: UInt32(truncatingIfNeeded: tape.count + 1)))
+        tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: q + 1), next: tape.nextAfterScalar))
         return skipWhitespace(q + 2)
     }
 
@@ -235,7 +308,7 @@ struct JSONParser {
 
     /// Scans an object key and the `:` after it; returns the index where the value starts.
     @inline(__always)
-    func scanKey(_ at: Int, into tape: inout [TapeEntry]) throws(JSONSyntaxError) -> Int {
+    func scanKey(_ at: Int, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
         guard at < end else {
             throw failure("unexpected end of input in an object, expected a string key", at)
         }
@@ -243,8 +316,9 @@ struct JSONParser {
             let c = p[at]
             throw failure(c == UInt8(ascii: "}") ? "trailing comma before '}'" : "expected a string key, found \(describe(c))", at)
         }
-        var i = try scanString(at, into: &tape)
-        i = skipWhitespace(i)
+        let (after, flags) = try scanString(at)
+        tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
+        let i = skipWhitespace(after)
         guard i < end, p[i] == UInt8(ascii: ":") else {
             throw failure(i < end ? "expected ':' after an object key, found \(describe(p[i]))" : "unexpected end of input, expected ':' after an object key", i)
         }
@@ -253,20 +327,20 @@ struct JSONParser {
 
     /// Matches the literal `name` at `i`, whose last four bytes are `word` (little-endian).
     @inline(__always)
-    func scanLiteral(_ i: Int, _ name: StaticString, _ word: UInt32, kind: JSONKind, into tape: inout [TapeEntry]) throws(JSONSyntaxError) -> Int {
+    func scanLiteral(_ i: Int, _ name: StaticString, _ word: UInt32, kind: JSONKind, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
         let length = name.utf8CodeUnitCount
         guard i + length <= end,
               UInt32(littleEndian: UnsafeRawPointer(p + i + length - 4).loadUnaligned(as: UInt32.self)) == word
         else {
             throw failure("invalid literal, expected '\(name)'", i)
         }
-        tape.append(TapeEntry(kind: kind, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: i + length), next: UInt32(truncatingIfNeeded: tape.count + 1)))
+        tape.append(TapeEntry(kind: kind, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: i + length), next: tape.nextAfterScalar))
         return i + length
     }
 
     /// Validates a number's grammar at `s`; returns the index after it.
     @inline(__always)
-    func scanNumber(_ s: Int, into tape: inout [TapeEntry]) throws(JSONSyntaxError) -> Int {
+    func scanNumber(_ s: Int, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
         var i = s
         if p[i] == UInt8(ascii: "-") {
             i += 1
@@ -303,12 +377,13 @@ struct JSONParser {
             i += 1
             while i < end && isDigit(p[i]) { i += 1 }
         }
-        tape.append(TapeEntry(kind: .number, flags: flags, start: UInt32(truncatingIfNeeded: s), end: UInt32(truncatingIfNeeded: i), next: UInt32(truncatingIfNeeded: tape.count + 1)))
+        tape.append(TapeEntry(kind: .number, flags: flags, start: UInt32(truncatingIfNeeded: s), end: UInt32(truncatingIfNeeded: i), next: tape.nextAfterScalar))
         return i
     }
 
     @inline(__always)
     func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
+
 
     package func failure(_ message: String, _ at: Int) -> JSONSyntaxError {
         JSONSyntaxError(message: message, offset: at - start)

@@ -7,10 +7,11 @@ extension JSONParser {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// Scans the string whose opening quote is at `s`, appends its node, and returns the
-    /// index after the closing quote.
+    /// Scans the string whose opening quote is at `s`; returns the index after the closing
+    /// quote and the node's flags (the caller writes the node: passing the tape writer
+    /// into this call would keep the parser's writer in memory).
     @inline(__always)
-    func scanString(_ s: Int, into tape: inout [TapeEntry]) throws(JSONSyntaxError) -> Int {
+    func scanString(_ s: Int) throws(JSONSyntaxError) -> (end: Int, flags: UInt8) {
         var i = s + 1
         var flags: UInt8 = 0
         while true {
@@ -53,8 +54,7 @@ extension JSONParser {
                 i += 1
             }
         }
-        tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: s), end: UInt32(truncatingIfNeeded: i), next: UInt32(truncatingIfNeeded: tape.count + 1)))
-        return i
+        return (i, flags)
     }
 
     /// Validates the escape whose backslash is at `i`; returns the index after it.

@@ -6,7 +6,7 @@ extension JSONView {
     /// Whether string node `i`, unescaped, equals `other` byte for byte.
     ///
     /// Allocates nothing; a string without escapes is compared with `memcmp`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func stringEquals(_ i: Int, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
         let e = tape[i]
         guard e.kind == .string else { return false }
@@ -65,7 +65,8 @@ extension JSONView {
         return out
     }
 
-    private func escapedEquals(_ start: Int, _ end: Int, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+    @usableFromInline
+    func escapedEquals(_ start: Int, _ end: Int, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
         var j = start
         var o = 0
         while j < end {
@@ -136,8 +137,9 @@ extension JSONView {
 }
 
 /// Byte equality of two ranges; short keys dominate, so compare words before bytes.
-@inline(__always)
-package func memoryEquals(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+/// Public and inlinable only so that ``JSONView/member(of:key:)`` can inline into stages.
+@inlinable @inline(__always)
+public func memoryEquals(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     var k = 0
     while k + 8 <= count {
         if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }

@@ -63,6 +63,10 @@ public struct JSONView {
     ///
     /// - Returns: The value's tape index, or nil when `i` is not an object or has no such key.
     /// - Complexity: O(members before the match).
+    ///
+    /// Inlinable: stages and expressions (another target) call it per field per record,
+    /// and inlined into them it cost less than half as many instructions (callgrind).
+    @inlinable
     public func member(of i: Int, key: UnsafeBufferPointer<UInt8>) -> Int? {
         let object = tape[i]
         guard object.kind == .object else { return nil }
