@@ -122,7 +122,7 @@ for name in ["sluice", "sluice-base"] + ["peer-" + p for p in peers] + ["igzip-d
     m = statistics.median(walls)
     rss = max(k for _, k, _ in rows[name]) / 1024
     cpu = statistics.median(c for _, _, c in rows[name])
-    print(f"| {labels[name]} | {m:.2f} s ({min(walls):.2f}–{max(walls):.2f}) | {decoded / m:.0f} | "
+    print(f"| {labels.get(name, name)} | {m:.2f} s ({min(walls):.2f}–{max(walls):.2f}) | {decoded / m:.0f} | "
           f"{peer / m:.2f}x | {f'{cpu:.1f}' if cpu else '—'} | {f'{rss:.0f} MB' if rss else '—'} |")
 PY
 echo
