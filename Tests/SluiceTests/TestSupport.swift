@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Paths and helpers shared by the tests.
 enum TestSupport {

@@ -1,4 +1,5 @@
 import CZlib
+import SluiceCore
 
 /// Writes complete gzip members, for compressed outputs.
 ///

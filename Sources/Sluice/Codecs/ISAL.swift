@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SluiceCore
 #endif
 import CCodecs
 

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SluiceCore
 #endif
 
 /// libdeflate's whole-buffer gzip compressor, loaded at run time when the shared library

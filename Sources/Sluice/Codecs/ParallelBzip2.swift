@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SluiceCore
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -107,7 +108,7 @@ final class ParallelBzip2: @unchecked Sendable {
     }
 
     /// The fingerprint of the bytes read, once ``stop()`` has joined the splitter.
-    var fingerprint: Fingerprint { hasher }
+    package var fingerprint: Fingerprint { hasher }
 
     /// What was accepted with a warning (zero padding after the last stream).
     var warnings: [String] {
@@ -115,7 +116,7 @@ final class ParallelBzip2: @unchecked Sendable {
     }
 
     /// The next decoded chunk, in file order, valid until the next call; nil at the end.
-    func next() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
+    package func next() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
         let outcome: Result<[UInt8]?, InputFault> = lock.withLock {
             while true {
                 guard let job = jobs[consumed] else {

@@ -1,4 +1,5 @@
 import CCodecs
+import SluiceCore
 
 /// Zstandard (RFC 8878): magic `28 b5 2f fd` (and skippable frames, `5? 2a 4d 18`),
 /// through `libzstd.so.1` (Debian `libzstd1`), loaded at run time. Read streaming, every

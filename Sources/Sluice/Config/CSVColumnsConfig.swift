@@ -1,4 +1,6 @@
 import Yams
+import SluiceCore
+import SluiceStages
 
 /// `output.columns` of a CSV output: each entry a field path or expression (its header
 /// is its text: `customer.id`, `coalesce(created, "")`) or a mapping

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Reading through the key table: one reader per ``ConfigType``, so a range, a choice
 /// or a default is written once, in the ``Setting`` or ``ConfigKey`` that declares it.

@@ -1,5 +1,7 @@
 import Foundation
 import Yams
+import SluiceCore
+import SluiceStages
 
 /// Collects config problems while a config is read, so that one pass reports them all.
 public final class ConfigDiagnostics: @unchecked Sendable {

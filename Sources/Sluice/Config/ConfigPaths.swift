@@ -1,4 +1,5 @@
 import Foundation
+import SluiceIO
 
 /// One rule for relative paths (README "Paths"): a path written in a config file resolves
 /// against the directory of that file, so a config runs the same from any working

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import SluiceStages
 
 /// Rewrites a config's YAML tree before it is read: `${VAR}` interpolation from the
 /// environment, then `--set key.path=value` overrides.

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Where each key of the config lives, for "did you mean" across the tree: a key written
 /// at the wrong level (`include:` at the top instead of under `input:`) names its parent.
 extension ConfigSchema {

@@ -1,4 +1,7 @@
 import Foundation
+import SluiceCore
+import SluiceStages
+import SluiceIO
 
 /// The pipeline config's keys, in one declarative table: each key is declared once, as
 /// a typed ``Setting`` (name, type with its range or choices, default, doc) or, for a

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 /// `sluice help TOPIC`: the reference, in the terminal, cut from the same generated pages as
 /// `docs/` (``ReferenceDocs``, ``ConfigSchema/markdown``), so help and docs cannot drift.
 public enum HelpTopic: String, CaseIterable, Sendable {

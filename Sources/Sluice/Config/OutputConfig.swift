@@ -1,3 +1,7 @@
+import SluiceCore
+import SluiceStages
+import SluiceIO
+
 /// `output:` — where kept records go, in which format, layout and files.
 ///
 /// The single-output form writes every kept record to one output; `routes:` splits
@@ -48,52 +52,19 @@ public struct OutputConfig: Sendable {
     var dropsUnmatched: Bool { !routes.isEmpty && routes.allSatisfy { $0.condition != nil } }
 }
 
-/// Format, compression, layout and file limits of one output.
-public struct OutputSpec: Sendable {
-    public enum Format: String, Sendable, CaseIterable { case ndjson, json, csv, parquet }
-    public enum Layout: String, Sendable, CaseIterable { case merged, mirror, partitioned }
-
-    // Defaults from the key table (``ConfigSchema/Output``), the one place they are written.
-    public var format: Format = ConfigSchema.Output.format.defaultValue!
-    public var compression: OutputConfig.Compression = OutputConfig.Compression(rawValue: ConfigSchema.Output.compression.defaultValue!)!
-    /// `level`, nil for the codec's default.
-    public var level: Int? = ConfigSchema.Output.level.defaultValue!
-    public var layout: Layout = ConfigSchema.Output.layout.defaultValue!
-    /// CSV: one column per expression (usually a field path), as written.
-    public var columns: [String] = []
-    /// CSV: the header of each column: its `name`, else the expression's text.
-    public var columnNames: [String] = []
-    /// Merged layout: a new file is started before a batch that would take the current
-    /// one past `max_records` records or `max_bytes` bytes (a single batch larger than
-    /// the limit still goes into one file).
-    public var maxRecords: Int?
-    public var maxBytes: Int?
-    /// Partitioned layout: field paths (expressions) whose values name the directories.
-    public var partitionBy: [String] = []
-    /// Partitioned layout: the most partitions one run may write (each holds an open file).
-    public var maxOpenPartitions: Int = ConfigSchema.Output.maxOpenPartitions.defaultValue!
-
-    /// `format: parquet`: the schema and row-group settings (`parquet:`).
-    public var parquet: ParquetOptions?
-    /// Compiled `columns` and `partition_by`.
-    var compiledColumns: [CompiledExpression] = []
-    var compiledPartitions: [CompiledExpression] = []
-
-    /// The file extension, e.g. `ndjson.gz`.
-    var fileExtension: String { format == .parquet ? "parquet" : format.rawValue + compression.suffix }
-    var rotates: Bool { maxRecords != nil || maxBytes != nil }
+extension OutputConfig {
+    /// `output.compression` (declared beside the codecs).
+    public typealias Compression = OutputCompression
 }
 
-/// One named output of `output.routes`.
-public struct OutputRoute: Sendable {
-    /// The route's name ("" for the single-output form).
-    public var name: String
-    /// `when:` — records for which it is true go here (first matching route wins);
-    /// nil takes every record.
-    public var condition: CompiledExpression?
-    /// Directory relative to the output directory (`path`, default the route's name).
-    public var directory: String
-    public var spec: OutputSpec
+extension OutputSpec {
+    /// The defaults of ``ConfigSchema/Output``, where they are declared.
+    public init() {
+        self.init(format: ConfigSchema.Output.format.defaultValue!,
+                  compression: OutputConfig.Compression(rawValue: ConfigSchema.Output.compression.defaultValue!)!,
+                  level: ConfigSchema.Output.level.defaultValue!, layout: ConfigSchema.Output.layout.defaultValue!,
+                  maxOpenPartitions: ConfigSchema.Output.maxOpenPartitions.defaultValue!)
+    }
 }
 
 extension OutputConfig {

@@ -1,3 +1,7 @@
+import SluiceCore
+import SluiceStages
+import SluiceIO
+
 /// `output.parquet:` — the schema and row-group settings of `format: parquet`.
 ///
 /// ```yaml

@@ -1,5 +1,8 @@
 import Foundation
 import Yams
+import SluiceCore
+import SluiceStages
+import SluiceIO
 
 /// A pipeline config, checked and ready to run: every value typed, every expression
 /// compiled, every stage built.

@@ -1,5 +1,7 @@
 import Foundation
 import Yams
+import SluiceCore
+import SluiceStages
 
 /// One test case of a pipeline (`tests:` in the config, or a sibling `NAME.tests.yaml`
 /// holding a `tests:` list): records in, the records and error lines expected out.

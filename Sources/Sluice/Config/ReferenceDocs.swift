@@ -1,4 +1,6 @@
 import Foundation
+import SluiceCore
+import SluiceStages
 
 /// Reference pages generated from the code's own descriptions, so the docs cannot drift:
 /// a test compares `docs/functions.md` and `docs/stages.md` with these and fails when

@@ -1,4 +1,6 @@
 import Foundation
+import SluiceCore
+import SluiceStages
 
 /// Every stage kind, in one explicit list (Swift has no registration hook, and one list
 /// is easy to read). Each kind declares its keys, docs and builder in its own file

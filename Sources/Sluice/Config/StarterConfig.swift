@@ -1,4 +1,6 @@
 import Foundation
+import SluiceCore
+import SluiceIO
 
 /// Writes a commented starter config for a data directory (`sluice init DIR`).
 ///

@@ -1,3 +1,5 @@
+import SluiceCore
+
 extension PipelineConfig {
     static let xmlKeys = ConfigSchema.names(ConfigSchema.xml)
 

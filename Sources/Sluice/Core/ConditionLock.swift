@@ -14,11 +14,11 @@ import Darwin
 /// without starving the cooperative pool.
 // `@unchecked`: the pthread objects live at fixed heap addresses for the lock's life and
 // are only used through pthread calls, which are thread-safe by contract.
-final class ConditionLock: @unchecked Sendable {
+package final class ConditionLock: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    package init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -32,19 +32,19 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Runs `body` with the mutex held.
     @inline(__always)
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Waits on the condition; call only with the mutex held (inside `withLock`).
-    func wait() {
+    package func wait() {
         pthread_cond_wait(condition, mutex)
     }
 
     /// Waits at most `seconds`; returns false on timeout. Call with the mutex held.
-    func wait(seconds: Double) -> Bool {
+    package func wait(seconds: Double) -> Bool {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let whole = Int(seconds)
@@ -58,7 +58,7 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Wakes every waiter. May be called with or without the mutex held (a change made
     /// under the mutex before the call is seen by every waiter it wakes).
-    func broadcast() {
+    package func broadcast() {
         pthread_cond_broadcast(condition)
     }
 }

@@ -23,23 +23,23 @@ import Darwin
 /// - Waking: a change that can satisfy a waiter's condition must be followed by
 ///   ``notifyAll()`` (or use ``withLockNotifying(_:)``); the call may come after the lock
 ///   is released, because a waiter checks its condition under the lock before sleeping.
-final class LockedBox<State> {
+package final class LockedBox<State> {
     private let lock = ConditionLock()
     private var state: State
 
-    init(_ state: State) {
+    package init(_ state: State) {
         self.state = state
     }
 
     /// Runs `body` on the state with the lock held.
     @inline(__always)
-    func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock { try body(&state) }
     }
 
     /// Runs `body` with the lock held, then wakes every waiter.
     @inline(__always)
-    func withLockNotifying<T>(_ body: (inout State) throws -> T) rethrows -> T {
+    package func withLockNotifying<T>(_ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock {
             defer { lock.broadcast() }
             return try body(&state)
@@ -47,7 +47,7 @@ final class LockedBox<State> {
     }
 
     /// Waits until `condition` holds, then runs `body` with the lock still held.
-    func withLock<T>(when condition: (State) -> Bool, _ body: (inout State) throws -> T) rethrows -> T {
+    package func withLock<T>(when condition: (State) -> Bool, _ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock {
             while !condition(state) { lock.wait() }
             return try body(&state)
@@ -60,7 +60,7 @@ final class LockedBox<State> {
     ///
     /// A name of its own, not a `withLock` overload: a trailing closure returning an
     /// optional would otherwise silently pick this one and wait forever on nil.
-    func retrying<T>(_ body: (inout State) throws -> T?) rethrows -> T {
+    package func retrying<T>(_ body: (inout State) throws -> T?) rethrows -> T {
         try lock.withLock {
             while true {
                 if let value = try body(&state) { return value }
@@ -70,7 +70,7 @@ final class LockedBox<State> {
     }
 
     /// As ``retrying(_:)``, for answers where `isDone` tells "wait" apart.
-    func retrying<T>(_ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
+    package func retrying<T>(_ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
         try retrying({ state -> T? in
             let value = try body(&state)
             return isDone(value) ? value : nil
@@ -79,7 +79,7 @@ final class LockedBox<State> {
 
     /// As ``withLock(when:_:)``, but gives up after `seconds`; `body` then gets `false`
     /// (the condition still does not hold).
-    func withLock<T>(when condition: (State) -> Bool, timeout seconds: Double,
+    package func withLock<T>(when condition: (State) -> Bool, timeout seconds: Double,
                      _ body: (inout State, Bool) throws -> T) rethrows -> T {
         try lock.withLock {
             let deadline = monotonicSeconds() + seconds
@@ -97,7 +97,7 @@ final class LockedBox<State> {
     /// Needs no lock: a waiter tests its condition under the lock and sleeps atomically
     /// with releasing it, so a change made under the lock before this call is seen.
     @inline(__always)
-    func notifyAll() {
+    package func notifyAll() {
         lock.broadcast()
     }
 }

@@ -12,7 +12,7 @@ import Darwin
 /// of them before a run returns is what guarantees that no thread outlives the run.
 // `@unchecked`: `thread` is written once in `init`; `join()` is called by the one thread
 // that owns the run (or test) the thread belongs to, never concurrently.
-final class WorkerThread: @unchecked Sendable {
+package final class WorkerThread: @unchecked Sendable {
     private final class Box {
         let body: () -> Void
         let name: String
@@ -26,7 +26,7 @@ final class WorkerThread: @unchecked Sendable {
     private var isJoined = false
 
     /// Starts `body` on a new thread with a 4 MiB stack.
-    init(name: String, _ body: @escaping @Sendable () -> Void) {
+    package init(name: String, _ body: @escaping @Sendable () -> Void) {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         pthread_attr_setstacksize(&attributes, 4 << 20)
@@ -56,7 +56,7 @@ final class WorkerThread: @unchecked Sendable {
     }
 
     /// Waits for the thread to finish.
-    func join() {
+    package func join() {
         guard !isJoined else { return }
         isJoined = true
         pthread_join(thread, nil)

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// An expression over one record, compiled once at config load and evaluated per record.
 ///
 /// ## Language

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The value of an expression, or of a sub-expression, on one record.
 ///
 /// Values read from the record stay on its tape (``node(_:)``) until an operator needs
@@ -29,12 +31,12 @@ struct EvaluationContext {
 }
 
 /// The kind of a value as error messages name it.
-enum ValueType: String, Sendable {
+package enum ValueType: String, Sendable {
     case null, bool, int, double, string, array, object
 }
 
 extension ExpressionValue {
-    func type(in view: JSONView) -> ValueType {
+    package func type(in view: JSONView) -> ValueType {
         switch self {
         case .null: return .null
         case .bool: return .bool
@@ -48,7 +50,7 @@ extension ExpressionValue {
 
     /// The number this value holds, or nil when it is not a number.
     @inline(__always)
-    func number(in view: JSONView) -> JSONNumber? {
+    package func number(in view: JSONView) -> JSONNumber? {
         switch self {
         case .int(let v): return .int(v)
         case .double(let v): return .double(v)

@@ -1,3 +1,5 @@
+import SluiceCore
+
 extension ExpressionFunction {
     static let conversions: [ExpressionFunction] = [
         ExpressionFunction(

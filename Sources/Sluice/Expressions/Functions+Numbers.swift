@@ -1,3 +1,5 @@
+import SluiceCore
+
 extension ExpressionFunction {
     static let numbers: [ExpressionFunction] = [
         rounding("floor", "The largest integer not above the number, as an int.", .down),

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Holds a regular expression compiled at config load. `NSRegularExpression` is
 /// immutable and documented as safe to use from several threads at once.

@@ -1,6 +1,8 @@
+import SluiceCore
+
 extension CallNode {
     /// A record error naming the function and quoting the call.
-    func failure(_ message: String) -> EvaluationError {
+    package func failure(_ message: String) -> EvaluationError {
         EvaluationError("\(function.name)() \(message) in '\(text)'")
     }
 
@@ -20,7 +22,7 @@ extension CallNode {
     }
 
     /// Argument `k` as a number; any other value (null included) is an error.
-    func number(_ k: Int, _ context: EvaluationContext) throws(EvaluationError) -> JSONNumber {
+    package func number(_ k: Int, _ context: EvaluationContext) throws(EvaluationError) -> JSONNumber {
         let value = try arguments[k].evaluate(context)
         guard let number = value.number(in: context.view) else {
             throw failure("needs a number, got \(value.type(in: context.view).rawValue)")
@@ -59,7 +61,7 @@ extension JSONNumber {
 }
 
 /// A double as an int, or nil when it is not finite or beyond the 64-bit range.
-func int64(exactly d: Double) -> Int64? {
+package func int64(exactly d: Double) -> Int64? {
     guard d.isFinite, d >= -9_223_372_036_854_775_808.0, d < 9_223_372_036_854_775_808.0 else { return nil }
     return Int64(d)
 }

@@ -4,15 +4,15 @@
 /// that need not evaluate every argument (a future `coalesce` or `if`) can skip some, and
 /// a call allocates nothing. To add a function, add a row to ``all``: the compiler checks
 /// names and argument counts against this table, and docs can be generated from it.
-struct ExpressionFunction: Sendable {
+package struct ExpressionFunction: Sendable {
     /// The name used in expressions.
     let name: String
     /// How many arguments the function takes.
     let arity: ClosedRange<Int>
     /// The call as documented, e.g. `len(x)`.
-    let signature: String
+    package let signature: String
     /// One-paragraph user documentation.
-    let summary: String
+    package let summary: String
     /// What the compiler may assume about the result.
     let resultType: StaticType
     /// Argument types that are certainly wrong (checked at compile time when an argument's
@@ -50,7 +50,7 @@ struct ExpressionFunction: Sendable {
     }
 
     /// Every function, in documentation order.
-    static let all: [ExpressionFunction] = core + logic + strings + numbers + conversions + times + collections
+    package static let all: [ExpressionFunction] = core + logic + strings + numbers + conversions + times + collections
 
     static let core: [ExpressionFunction] = [
         ExpressionFunction(

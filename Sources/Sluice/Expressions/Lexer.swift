@@ -1,5 +1,5 @@
 /// One token of an expression, with the 1-based column where it starts.
-struct Token: Equatable {
+package struct Token: Equatable {
     enum Kind: Equatable {
         case name(String)
         /// An integer literal's magnitude (a leading `-` is an operator); up to 2^63 so

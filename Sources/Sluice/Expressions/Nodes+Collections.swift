@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `[a, b, ...]`: an array built from its elements' values.
 final class ArrayNode: Node, @unchecked Sendable {
     let elements: [Node]
@@ -70,7 +72,7 @@ extension ExpressionValue {
 
     /// Writes the value as JSON: record values as their exact source bytes, computed ones
     /// as the writer formats them.
-    func write(to writer: inout JSONWriter, view: JSONView) {
+    package func write(to writer: inout JSONWriter, view: JSONView) {
         switch self {
         case .null: writer.writeNull()
         case .bool(let b): writer.write(b)

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// What the compiler knows about a node's result before any record is seen.
 enum StaticType: Equatable {
     /// Depends on the record (a field, or an operator over fields).
@@ -22,7 +24,7 @@ enum StaticType: Equatable {
 /// Compiled trees are built once at config load and shared by every worker thread; nodes
 /// are immutable after construction (every stored property is a `let`), which is why the
 /// unchecked `Sendable` is sound. Subclasses override ``evaluate(_:)``.
-class Node: @unchecked Sendable {
+package class Node: @unchecked Sendable {
     /// The node's source text, for error messages.
     let text: String
     let column: Int

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `==`, `!=`, `<`, `<=`, `>`, `>=`.
 final class CompareNode: Node, @unchecked Sendable {
     enum Operator: String {

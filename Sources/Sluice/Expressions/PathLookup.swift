@@ -1,10 +1,12 @@
+import SluiceCore
+
 /// A ``FieldPath`` laid out for lookup on the hot path.
 ///
 /// `FieldPath.steps` holds one array per key; walking it retains and releases each key
 /// for every record, which measured as ~40% of select's time. This copy keeps all keys in
 /// one buffer and the steps as plain values, allocated once and freed with the object, so
 /// a lookup touches no reference counts. Immutable after init, hence `Sendable`.
-final class PathLookup: @unchecked Sendable {
+package final class PathLookup: @unchecked Sendable {
     private struct Step {
         /// Key bytes in `keys`, or `index` when `keyCount < 0`.
         var keyStart: Int

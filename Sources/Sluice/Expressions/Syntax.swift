@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// A field path: `status`, `customer.id`, `items[0].sku`, `items[-1]`, `meta["odd key"]`.
 ///
 /// Each step looks up an object member by key or an array element by index (negative

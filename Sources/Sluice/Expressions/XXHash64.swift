@@ -82,7 +82,7 @@ enum XXHash64 {
     }
 
     /// 16 lowercase hex digits.
-    static func hex(_ value: UInt64) -> [UInt8] {
+    package static func hex(_ value: UInt64) -> [UInt8] {
         let digits = Array("0123456789abcdef".utf8)
         return (0..<16).map { digits[Int((value >> UInt64(60 - 4 * $0)) & 0xF)] }
     }

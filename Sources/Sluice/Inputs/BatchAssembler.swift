@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Fills batches with framed records and hands each full one to `emit`.
 ///
 /// Framers append a record's bytes to ``batch``'s buffer themselves (so a record that
@@ -9,7 +11,7 @@ struct BatchAssembler {
     /// The batch being filled; framers append record bytes to `batch.bytes`.
     var batch: Batch
     /// Relative path of the file, for error lines.
-    let file: String
+    package let file: String
     private(set) var emittedBatches = 0
     private(set) var emittedRecords = 0
     private let batchSize: Int
@@ -24,7 +26,7 @@ struct BatchAssembler {
     }
 
     /// Records the bytes from `start` to the end of the buffer as one record.
-    mutating func commit(start: Int, line: Int, offset: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+    package mutating func commit(start: Int, line: Int, offset: Int, emit: (Batch) throws -> Void) throws(InputFault) {
         batch.records.append(RecordSlot(start: start, end: batch.bytes.count, line: line, offset: offset))
         if batch.records.count + batch.errors.count >= batchSize || batch.bytes.count >= maxBatchBytes {
             try flush(emit: emit)

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SluiceCore
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -23,11 +24,11 @@ import Darwin
 /// inflating to a helper thread of the instance's own; the owner still calls every method
 /// from one thread, and the helper touches only the decoding state, which the owner then
 /// leaves alone until ``stopInflatingAhead()`` has joined it.
-final class DecodedInput: @unchecked Sendable {
+package final class DecodedInput: @unchecked Sendable {
     /// Bytes read from the file so far.
-    private(set) var fileBytes = 0
+    package private(set) var fileBytes = 0
     /// Bytes handed out so far (after inflating).
-    private(set) var decodedBytes = 0
+    package private(set) var decodedBytes = 0
     /// The file's codec, nil for a plain file.
     var codec: (any Codec)? { inflater?.codec }
     /// What reading the file noticed but accepted (zero padding after the last member).
@@ -35,7 +36,7 @@ final class DecodedInput: @unchecked Sendable {
     /// The fingerprint of the raw bytes read so far (the whole file once `next()` has
     /// returned nil): computed here, as the bytes come off the disk, so it costs no
     /// second read.
-    var fingerprint: UInt64 { hasher.finish() }
+    package var fingerprint: UInt64 { hasher.finish() }
     private var hasher = Fingerprint()
 
     private let fd: Int32
@@ -72,7 +73,7 @@ final class DecodedInput: @unchecked Sendable {
     /// - Throws: ``InputFault/io(message:offset:)`` when the file cannot be opened or read,
     ///   is not a regular file, is a container Sluice does not read, or needs a codec
     ///   library the machine lacks.
-    init(path: String, chunkSize: Int, codecs: CodecOptions = CodecOptions(), isXML: Bool = true) throws(InputFault) {
+    package init(path: String, chunkSize: Int, codecs: CodecOptions = CodecOptions(), isXML: Bool = true) throws(InputFault) {
         let chunkSize = max(2, chunkSize)
         checksText = !isXML
         checkedText = isXML // libxml2 judges XML's bytes; its chunks pass as they come
@@ -157,7 +158,7 @@ final class DecodedInput: @unchecked Sendable {
     ///
     /// - Throws: ``InputFault/io(message:offset:)`` for a read error or bad gzip data, with
     ///   the byte offset in the file where it was found.
-    func next() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
+    package func next() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
         sample?.deallocate()
         sample = nil
         sampleVerdict = nil
@@ -338,7 +339,7 @@ final class DecodedInput: @unchecked Sendable {
     /// ``decodedBytes`` to what the caller has been handed (as if it had never inflated
     /// ahead). Called before reading the counters, and by `deinit`; after it, the input
     /// is finished with: chunks the helper inflated but did not hand out are dropped.
-    func stopInflatingAhead() {
+    package func stopInflatingAhead() {
         if let parallel {
             parallel.stop()
             fileBytes = parallel.bytesRead

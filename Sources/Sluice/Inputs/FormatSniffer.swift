@@ -1,5 +1,5 @@
 /// How a file's records are delimited, once decided.
-enum Framing: Equatable {
+package enum Framing: Equatable {
     case ndjson
     case jsonArray
     case jsonDocument
@@ -16,9 +16,9 @@ enum Framing: Equatable {
 /// back at depth 0 at the end of the line), else one JSON document; anything else →
 /// NDJSON, whose records will fail to parse with a useful message.
 /// With `format: json`, `[` → a JSON array and anything else → one JSON document.
-enum FormatSniffer {
+package enum FormatSniffer {
     /// Framing implied by the file name alone, if any.
-    static func framing(forName name: String, format: InputFormat) -> Framing? {
+    package static func framing(forName name: String, format: InputFormat) -> Framing? {
         switch format {
         case .ndjson: return .ndjson
         case .xml: return .xml
@@ -36,7 +36,7 @@ enum FormatSniffer {
 
     /// Length of a UTF-8 byte order mark at the start of `head`: 0 or 3, or nil when
     /// `head` is too short to tell and more input may follow.
-    static func bomLength(_ head: [UInt8], isComplete: Bool) -> Int? {
+    package static func bomLength(_ head: [UInt8], isComplete: Bool) -> Int? {
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         if head.count >= 3 { return Array(head.prefix(3)) == bom ? 3 : 0 }
         if !isComplete && Array(bom.prefix(head.count)) == head { return nil }
@@ -49,7 +49,7 @@ enum FormatSniffer {
     ///   - head: the decoded bytes so far, after the BOM.
     ///   - isComplete: true when `head` is the whole file.
     ///   - lineLimit: how far to look for the end of the first line before settling on NDJSON.
-    static func framing(forHead head: ArraySlice<UInt8>, format: InputFormat, isComplete: Bool, lineLimit: Int) -> Framing? {
+    package static func framing(forHead head: ArraySlice<UInt8>, format: InputFormat, isComplete: Bool, lineLimit: Int) -> Framing? {
         guard let first = head.firstIndex(where: { !isJSONSpace($0) }) else {
             return isComplete ? .ndjson : nil
         }

@@ -1,3 +1,5 @@
+import SluiceStages
+
 /// A compiled path glob, matched against `/`-separated relative paths.
 ///
 /// Syntax:

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Frames a top-level JSON array: one record per element, streamed without loading the file.
 ///
 /// A small structural scanner walks the bytes: outside elements it expects `[`, `,`, `]`

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Frames a file holding one JSON value (say, a pretty-printed object) as one record.
 ///
 /// Leading and trailing whitespace is dropped; the record's line and offset are those of

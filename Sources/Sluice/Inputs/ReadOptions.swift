@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// How the records of an input file are delimited (the `input.format` key).
 public enum InputFormat: String, Sendable, CaseIterable {
     /// Decided per file: by extension (ignoring a codec's suffix), else by the first byte (see ``FileReader``).

@@ -1,4 +1,5 @@
 import CLibXML2
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -176,7 +176,7 @@ func formatByteSize(_ bytes: Int) -> String {
 }
 
 /// `500ms`, `2s`, `1.5s`, `5m`: the shortest of these that is exact.
-func formatDuration(_ duration: Duration) -> String {
+package func formatDuration(_ duration: Duration) -> String {
     let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     if ms % 3_600_000 == 0, ms > 0 { return "\(ms / 3_600_000)h" }
     if ms % 60_000 == 0, ms > 0 { return "\(ms / 60_000)m" }

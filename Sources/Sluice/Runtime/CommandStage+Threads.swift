@@ -1,3 +1,5 @@
+import SluiceStages
+
 // Kept beside the runtime until `CommandStage.swift` (owned with the stage library)
 // declares it itself; one line to move.
 extension CommandStage {

@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// One expression tried on records one by one, as `sluice eval` does: the fastest way to
 /// write a filter or a computed field without editing a config and running it.
 ///

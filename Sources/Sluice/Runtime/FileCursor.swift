@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Hands out file indices in order to reader threads, so the lowest file not yet
 /// committed (the sink's head file) is always being read.
 final class FileCursor: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SluiceCore
 
 /// A swift-log handler that writes one JSON object per line (`--log-format json`):
 /// `{"ts":"2026-11-29T01:12:12.345Z","level":"warning","label":"sluice","message":"…","metadata":{…}}`,

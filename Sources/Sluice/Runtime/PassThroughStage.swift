@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// The stage a config without stages runs: records pass unchanged (the runtime still
 /// indexes them, so bad JSON becomes error lines as with any other pipeline).
 struct PassThroughStage: Stage {

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// How a config will run: threads, queues and the memory bound that follows from them.
 ///
 /// The runtime sizes its queues and its ``AdmissionGate`` from a plan, and `sluice

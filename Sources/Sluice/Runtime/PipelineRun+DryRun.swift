@@ -1,4 +1,5 @@
 import Foundation
+import SluiceIO
 
 extension PipelineRun {
     /// What `run()` would read, for `--dry-run`: the scanned files left after the ledger

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceIO
 
 extension PipelineRun {
     /// The input of a run, listed and planned: a directory scanned (include, exclude,

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import SluiceCore
+import SluiceIO
 
 /// One run of a pipeline over a data directory: scan, read, stages, sink, commit.
 ///

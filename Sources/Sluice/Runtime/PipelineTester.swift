@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import SluiceCore
+import SluiceIO
 
 /// Runs a pipeline's test cases through the real runtime and says what differs.
 ///

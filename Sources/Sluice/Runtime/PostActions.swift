@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SluiceIO
 #if canImport(Glibc)
 import Glibc
 #endif

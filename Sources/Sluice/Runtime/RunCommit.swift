@@ -1,4 +1,6 @@
 import Foundation
+import SluiceCore
+import SluiceIO
 
 /// The commit protocol of a run: what makes its outputs and its ledger entries appear
 /// together or not at all (see ``Ledger`` for the three steps and the recovery).

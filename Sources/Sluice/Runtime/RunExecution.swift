@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+import SluiceCore
+import SluiceStages
+import SluiceIO
 
 /// The data path of one run, wired and run to the end: reader threads, the
 /// ``StageExecutor``, the sink thread and the supervisor, all joined before ``execute()``

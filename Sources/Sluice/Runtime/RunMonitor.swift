@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import SluiceCore
+import SluiceIO
 #if canImport(Glibc)
 import Glibc
 #endif

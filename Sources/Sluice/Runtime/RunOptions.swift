@@ -1,4 +1,5 @@
 import Foundation
+import SluiceIO
 
 /// What a run may override from the command line.
 public struct RunOptions: Sendable {

@@ -1,4 +1,6 @@
 import Logging
+import SluiceCore
+import SluiceIO
 
 /// The lock around a run's ``RunStateMachine`` and the things its actions reach: the
 /// executor, the sink queue, the admission gate and the file cursor.

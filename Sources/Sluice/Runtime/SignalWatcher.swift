@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SluiceCore
 #endif
 
 /// Turns SIGINT and SIGTERM into calls on an ordinary thread, where it is safe to take

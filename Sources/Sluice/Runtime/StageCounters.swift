@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Per-stage numbers, added to once per batch by whichever thread ran it.
 final class StageCounters: Sendable {
     struct Delta: Sendable {

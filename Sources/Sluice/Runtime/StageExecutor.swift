@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceIO
+
 /// Runs the stages of a run on a fixed set of threads: as many shared threads as the
 /// process may use cores for every CPU-only stage, plus `workers` own threads for each
 /// stage that blocks (``Stage/blocksThread``), driven by a ``StageScheduler``.

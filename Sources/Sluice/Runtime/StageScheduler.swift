@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The pure state machine behind ``StageExecutor``: which stage runs which batch next,
 /// on which thread, within every stage's `workers` and `queue` bounds.
 ///

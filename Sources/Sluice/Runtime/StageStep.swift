@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// One stage's work on one batch, as the runtime wraps it around ``Stage/process(_:context:)``:
 /// index the records the stage reads, process, apply the stage's `on_error` policy, and
 /// say what changed. The same for every stage kind and every executor thread.

@@ -1,10 +1,10 @@
 /// A batch ready to write: its records encoded per output (see ``OutputPiece``) and its
 /// error-report lines, encoded by a stage worker so the sink only appends bytes.
-struct EncodedBatch: Sendable {
-    var file: Int
+package struct EncodedBatch: Sendable {
+    package var file: Int
     var index: Int
     var pieces: [OutputPiece]
-    var errorLines: [UInt8]
+    package var errorLines: [UInt8]
     var recordsIn: Int
     var recordsOut: Int
     var recordsFailed: Int
@@ -12,7 +12,7 @@ struct EncodedBatch: Sendable {
     var recordsDropped: Int = 0
     var recordsCreated: Int = 0
     /// Set when a stage asked to stop the run at this batch (see ``SinkError/stopped(_:)``).
-    var fatal: String?
+    package var fatal: String?
     /// Records that matched no route (included in `recordsFiltered`).
     var recordsUnrouted: Int = 0
 }

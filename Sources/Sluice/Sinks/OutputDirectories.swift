@@ -13,7 +13,7 @@ import Glibc
 /// ``syncCreated()`` fsyncs the parent of every directory created since the last call,
 /// deepest first and each parent once, up to the output directory itself (whose own
 /// entry is outside the run's: the ledger lives in it, so they vanish together).
-final class OutputDirectories {
+package final class OutputDirectories {
     /// The output directory: directories above it are never synced.
     let root: String
     /// Fsyncs one directory; tests replace it to see which directories are synced.
@@ -27,7 +27,7 @@ final class OutputDirectories {
 
     /// Creates `path` and any missing ancestors, remembering those under the output
     /// directory.
-    func create(_ path: String) throws(SinkError) {
+    package func create(_ path: String) throws(SinkError) {
         let target = URL(fileURLWithPath: path).standardizedFileURL.path
         var missing: [String] = []
         var directory = target

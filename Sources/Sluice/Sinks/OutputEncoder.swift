@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// Turns a finished batch into the bytes the sink appends: the kept records routed to
 /// their outputs (and partitions), each group encoded in its output's format (one gzip
 /// member per group when compressing), and error-report lines.
@@ -12,7 +15,7 @@
 /// Routing, partitioning and CSV columns evaluate expressions over the record; an
 /// evaluation error fails the record (kind `transform`, stage `output`), and a record
 /// that matches no route is dropped and counted as unrouted (and filtered).
-struct OutputEncoder: Sendable {
+package struct OutputEncoder: Sendable {
     let routes: [OutputRoute]
     /// Each route's format (see ``OutputFormat``).
     let formats: [OutputFormat]
@@ -21,7 +24,7 @@ struct OutputEncoder: Sendable {
     let filePaths: [String]
     var maxDepth: Int = JSONIndexer.defaultMaxDepth
 
-    init(routes: [OutputRoute], filePaths: [String], maxDepth: Int = JSONIndexer.defaultMaxDepth) {
+    package init(routes: [OutputRoute], filePaths: [String], maxDepth: Int = JSONIndexer.defaultMaxDepth) {
         self.routes = routes
         self.formats = routes.map { OutputFormat(spec: $0.spec) }
         self.recordFraming = formats.map { format in
@@ -30,14 +33,6 @@ struct OutputEncoder: Sendable {
         }
         self.filePaths = filePaths
         self.maxDepth = maxDepth
-    }
-
-    /// The single-output form (tests and callers without routes).
-    init(compression: OutputConfig.Compression, level: Int, filePaths: [String]) {
-        var spec = OutputSpec()
-        spec.compression = compression
-        spec.level = level
-        self.init(routes: [OutputRoute(name: "", condition: nil, directory: "", spec: spec)], filePaths: filePaths)
     }
 
     /// The tape-free fast path: one unconditional, unpartitioned output whose records are
@@ -57,7 +52,7 @@ struct OutputEncoder: Sendable {
         var records = 0
     }
 
-    func encode(_ batch: Batch) -> EncodedBatch {
+    package func encode(_ batch: Batch) -> EncodedBatch {
         var batch = batch
         var groups: [Group] = []
         var unrouted = 0
@@ -192,49 +187,7 @@ struct OutputPiece: Sendable {
     var bytes: [UInt8]
     /// The rows of a file format (then `bytes` is empty).
     var rows: (any FileFormatRows)? = nil
-    var records: Int
-}
-
-/// Appends valid JSON `text` on one line: without surrounding whitespace, and — when it
-/// spans lines (a pretty-printed element of a JSON array) — without any whitespace
-/// outside strings. Single-line text is copied byte for byte.
-func appendCompact(_ text: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-    var start = 0
-    var end = text.count
-    while start < end, isJSONWhitespace(text[start]) { start += 1 }
-    while end > start, isJSONWhitespace(text[end - 1]) { end -= 1 }
-    let body = UnsafeBufferPointer(rebasing: text[start..<end])
-    var spansLines = false
-    for byte in body where byte == 0x0A || byte == 0x0D {
-        spansLines = true
-        break
-    }
-    guard spansLines else {
-        out.append(contentsOf: body)
-        return
-    }
-    var inString = false
-    var escaped = false
-    for byte in body {
-        if inString {
-            out.append(byte)
-            if escaped {
-                escaped = false
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: "\"") {
-                inString = false
-            }
-        } else if !isJSONWhitespace(byte) {
-            out.append(byte)
-            if byte == UInt8(ascii: "\"") { inString = true }
-        }
-    }
-}
-
-@inline(__always)
-func isJSONWhitespace(_ byte: UInt8) -> Bool {
-    byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    package var records: Int
 }
 
 /// One error-report line (**contract**):
@@ -243,7 +196,7 @@ func isJSONWhitespace(_ byte: UInt8) -> Bool {
 /// `truncated: true` when `record` holds only the start of an over-long record;
 /// `discarded: N` on a failed file's line (its records withheld from the output).
 enum ErrorLineEncoder {
-    static func encode(_ error: RecordError, discarded: Int? = nil) -> [UInt8] {
+    package static func encode(_ error: RecordError, discarded: Int? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
         writer.key("file"); writer.write(error.file)

@@ -33,7 +33,7 @@ final class OutputFile {
     }
 
     /// Appends `bytes`, retrying short writes.
-    func write(_ bytes: [UInt8]) throws(SinkError) {
+    package func write(_ bytes: [UInt8]) throws(SinkError) {
         var failure: Int32 = 0
         bytes.withUnsafeBytes { raw in
             var offset = 0
@@ -66,7 +66,7 @@ final class OutputFile {
 
     /// Flushes to disk and closes the descriptor, keeping the temporary file: a finished
     /// part of a rotated output, or a mirror output, holds no descriptor until commit.
-    func seal() throws(SinkError) {
+    package func seal() throws(SinkError) {
         guard descriptor >= 0 else { return }
         if fsync(descriptor) != 0 { throw SinkError.io(path: temporaryPath, operation: "fsync", errno: errno) }
         close(descriptor)
@@ -88,7 +88,7 @@ final class OutputFile {
 
     /// Flushes to disk and renames into place: to `path`, or to `target` (the error report
     /// of a run that failed its threshold keeps a name no committed run uses).
-    func commit(to target: String? = nil) throws(SinkError) {
+    package func commit(to target: String? = nil) throws(SinkError) {
         let path = target ?? self.path
         try seal()
         if rename(temporaryPath, path) != 0 { throw SinkError.io(path: path, operation: "rename", errno: errno) }
@@ -101,7 +101,7 @@ final class OutputFile {
     }
 
     /// Closes and removes the temporary file.
-    func discard() {
+    package func discard() {
         if descriptor >= 0 {
             close(descriptor)
             descriptor = -1

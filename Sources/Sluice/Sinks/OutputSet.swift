@@ -13,7 +13,7 @@ import Foundation
 ///
 /// The sink calls ``beginFile(_:)`` before an input file's first batch, ``append(_:)``
 /// for its pieces in order, then ``endFile()`` or ``rollBackFile()``.
-final class OutputSet {
+package final class OutputSet {
     private let routes: [OutputRoute]
     private let framings: [OutputStream.Framing]
     private let root: String
@@ -37,9 +37,9 @@ final class OutputSet {
     private var touched: [String: OutputStream.Checkpoint?] = [:]
     private var partitionCounts: [Int: Int] = [:]
     /// The directories the run creates under the output directory, synced at ``finish()``.
-    let directories: OutputDirectories
+    package let directories: OutputDirectories
 
-    init(routes: [OutputRoute], root: String, pipeline: String, runID: String, filePaths: [String]) {
+    package init(routes: [OutputRoute], root: String, pipeline: String, runID: String, filePaths: [String]) {
         self.routes = routes
         self.framings = routes.map { OutputStream.Framing(spec: $0.spec) }
         self.root = root
@@ -62,7 +62,7 @@ final class OutputSet {
     /// After a checkpoint committed (or discarded) every output: the next files go to new
     /// outputs named with `runID`, the next checkpoint segment's. Mirror names stay
     /// claimed, so two input files still cannot share one mirror output across segments.
-    func startSegment(runID: String) {
+    package func startSegment(runID: String) {
         self.runID = runID
         streams.removeAll()
         streamIndex.removeAll()
@@ -190,20 +190,20 @@ final class OutputSet {
 
     /// Final paths of every output file, in a stable order: merged and partitioned
     /// streams in creation order, then mirror outputs in input order.
-    var paths: [String] { streams.flatMap(\.paths) + mirrored.flatMap(\.stream.paths) }
+    package var paths: [String] { streams.flatMap(\.paths) + mirrored.flatMap(\.stream.paths) }
 
     /// The outputs that hold records of input file `file`, when some route mirrors: its
     /// own mirror outputs and the run's other outputs (the ledger's per-file list).
-    func outputs(of file: Int) -> [String] {
+    package func outputs(of file: Int) -> [String] {
         streams.flatMap(\.paths) + mirrored.filter { $0.file == file }.flatMap(\.stream.paths)
     }
-    var hasMirror: Bool { routes.contains { $0.spec.layout == .mirror } }
+    package var hasMirror: Bool { routes.contains { $0.spec.layout == .mirror } }
 
     var bytesWritten: Int { streams.reduce(0) { $0 + $1.bytesWritten } + mirrored.reduce(0) { $0 + $1.stream.bytesWritten } }
 
     /// Renames every output into place; `afterFirst` runs after the first rename (a test
     /// hook: a crash there leaves some outputs renamed and some not).
-    func commit(afterFirst: () -> Void = {}) throws(SinkError) {
+    package func commit(afterFirst: () -> Void = {}) throws(SinkError) {
         var first = true
         for stream in streams + mirrored.map(\.stream) {
             for part in stream.parts {
@@ -217,7 +217,7 @@ final class OutputSet {
         if first { afterFirst() }
     }
 
-    func discard() {
+    package func discard() {
         for stream in streams { stream.discard() }
         for (_, stream) in mirrored { stream.discard() }
         for stream in mirrorActive.values { stream.discard() }

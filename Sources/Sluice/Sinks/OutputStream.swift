@@ -17,7 +17,7 @@ import Foundation
 final class OutputStream {
     /// How a file of one output is written: a row format's constant framing (each piece
     /// a gzip member under gzip), or a file format's writer.
-    enum Framing {
+    package enum Framing {
         case rows(header: [UInt8], separator: [UInt8], footer: [UInt8], emptyFile: [UInt8])
         case file(any FileFormat)
 
@@ -39,7 +39,7 @@ final class OutputStream {
     struct Checkpoint {
         var parts: Int
         var size: Int
-        var records: Int
+        package var records: Int
         var total: Int
         /// The last part's file-format writer as it was.
         var writer: (any FileFormatWriter)?
@@ -49,16 +49,16 @@ final class OutputStream {
     let directory: String
     let baseName: String
     let spec: OutputSpec
-    let framing: Framing
+    package let framing: Framing
     let runID: String
     /// Creates the directories parts go in, remembering them for the commit.
-    let directories: OutputDirectories
+    package let directories: OutputDirectories
     private(set) var parts: [OutputFile] = []
     /// The last part's writer (file formats).
     private var writer: (any FileFormatWriter)?
     /// Records in the current (last) part.
     private var partRecords = 0
-    private(set) var records = 0
+    package private(set) var records = 0
 
     init(directory: String, baseName: String, spec: OutputSpec, framing: Framing, runID: String, directories: OutputDirectories) {
         self.directory = directory
@@ -70,7 +70,7 @@ final class OutputStream {
     }
 
     /// Final paths of the parts.
-    var paths: [String] { parts.map(\.path) }
+    package var paths: [String] { parts.map(\.path) }
     var bytesWritten: Int { parts.reduce(0) { $0 + $1.size } }
 
     private func openPart() throws(SinkError) {
@@ -168,7 +168,7 @@ final class OutputStream {
         try endPart(last)
     }
 
-    func discard() {
+    package func discard() {
         for part in parts { part.discard() }
     }
 }

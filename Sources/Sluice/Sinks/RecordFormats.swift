@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// Byte-level pieces of the output formats: CSV fields and headers, and the directory
 /// names of partitions.
 enum RecordFormats {

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Writes batches to the output and the error report in `(file, batch)` order, and
 /// makes each input file all-or-nothing.
 ///
@@ -14,40 +16,40 @@
 // `@unchecked`: the sink's state is touched by one thread at a time — the sink thread
 // while it runs, then the run's own thread once that thread has been joined (the join
 // orders the two); `onFileCommitted` and `expectedFingerprints` are set before it starts.
-final class ReorderingSink: @unchecked Sendable {
-    struct Result {
-        var filesProcessed = 0
-        var filesFailed = 0
-        var records = RunSummary.Records(in: 0, out: 0, filtered: 0, failed: 0, discarded: 0)
-        var errorLines = 0
-        var fileBytes = 0
-        var decodedBytes = 0
-        var outputBytes = 0
+package final class ReorderingSink: @unchecked Sendable {
+    package struct Result {
+        package var filesProcessed = 0
+        package var filesFailed = 0
+        package var records = RunSummary.Records(in: 0, out: 0, filtered: 0, failed: 0, discarded: 0)
+        package var errorLines = 0
+        package var fileBytes = 0
+        package var decodedBytes = 0
+        package var outputBytes = 0
         /// A fatal write error: the run fails.
-        var fatal: String?
-        var isComplete = false
+        package var fatal: String?
+        package var isComplete = false
         /// Files the ledger had seen whose content turned out unchanged (only the mtime
         /// moved): their records were rolled back, not written twice.
-        var filesUnchanged = 0
+        package var filesUnchanged = 0
         /// Records that matched no route (also counted as filtered).
-        var unrouted = 0
+        package var unrouted = 0
     }
 
     /// One finished input file, in commit order: what the ledger records.
-    struct FileOutcome {
-        enum Status { case done, failed, unchanged }
-        var file: Int
-        var status: Status
-        var fingerprint: UInt64?
-        var fileBytes: Int
-        var failure: RecordError?
+    package struct FileOutcome {
+        package enum Status { case done, failed, unchanged }
+        package var file: Int
+        package var status: Status
+        package var fingerprint: UInt64?
+        package var fileBytes: Int
+        package var failure: RecordError?
     }
 
     private let files: [InputFile]
-    let outputs: OutputSet
+    package let outputs: OutputSet
     private var errors: OutputFile
     private var window: ReorderWindow<EncodedBatch>
-    private(set) var result = Result()
+    package private(set) var result = Result()
 
     // Where the head input file began in each output, and what it has added so far.
     private var fileErrorStart = 0
@@ -55,23 +57,23 @@ final class ReorderingSink: @unchecked Sendable {
     private var fileStarted = false
     private var endings: [Int: FileEnd] = [:]
     /// Every file committed so far (done, failed or unchanged), in order.
-    private(set) var outcomes: [FileOutcome] = []
+    package private(set) var outcomes: [FileOutcome] = []
     /// Fingerprints from the ledger for files whose mtime moved but size did not: when
     /// the content hashes the same, the file's records are rolled back (see
     /// ``Result/filesUnchanged``).
-    var expectedFingerprints: [Int: UInt64] = [:]
+    package var expectedFingerprints: [Int: UInt64] = [:]
     /// Told of each committed file (progress, metrics, test hooks); called on the sink thread.
-    var onFileCommitted: ((FileOutcome) -> Void)?
+    package var onFileCommitted: ((FileOutcome) -> Void)?
     /// Called on the sink thread after each file, between files (`commit_every`: a
     /// checkpoint commits the segment there, see ``startSegment(runID:errorPath:)``). A
     /// throw is fatal for the run.
-    var betweenFiles: (() throws(SinkError) -> Void)?
+    package var betweenFiles: (() throws(SinkError) -> Void)?
     /// Where the current checkpoint segment begins in ``outcomes`` (0 without checkpoints).
-    private(set) var segmentStart = 0
+    package private(set) var segmentStart = 0
     /// The files of the current segment: what its commit records.
-    var segmentOutcomes: ArraySlice<FileOutcome> { outcomes[segmentStart...] }
+    package var segmentOutcomes: ArraySlice<FileOutcome> { outcomes[segmentStart...] }
 
-    init(files: [InputFile], outputs: OutputSet, errorPath: String, runID: String) throws(SinkError) {
+    package init(files: [InputFile], outputs: OutputSet, errorPath: String, runID: String) throws(SinkError) {
         self.files = files
         self.outputs = outputs
         self.errors = try OutputFile(path: errorPath, runID: runID)
@@ -79,7 +81,7 @@ final class ReorderingSink: @unchecked Sendable {
     }
 
     /// Drains `queue` until it closes or is cancelled.
-    func run(queue: BoundedQueue<SinkMessage>, gate: AdmissionGate) {
+    package func run(queue: BoundedQueue<SinkMessage>, gate: AdmissionGate) {
         gate.advanceHead(to: 0)
         while !window.isFinished, let message = queue.pop() {
             switch message {
@@ -169,7 +171,7 @@ final class ReorderingSink: @unchecked Sendable {
 
     /// Drops what the head file (being written when the run stopped) has added, so that
     /// both files hold exactly the records of ``outcomes``.
-    func abandonUnfinished() throws(SinkError) {
+    package func abandonUnfinished() throws(SinkError) {
         if fileStarted { try outputs.rollBackFile() }
         fileStarted = false
         try errors.truncate(to: fileErrorStart)
@@ -178,32 +180,32 @@ final class ReorderingSink: @unchecked Sendable {
 
     /// Ends every output (footers) and flushes every file to disk, so that the ledger
     /// can name them before the renames: from then on a crash can finish the renames.
-    func seal() throws(SinkError) {
+    package func seal() throws(SinkError) {
         try outputs.finish()
         try errors.seal()
         result.outputBytes = outputs.bytesWritten
     }
 
     /// The final paths of the outputs and the error report.
-    var paths: (outputs: [String], errors: String) { (outputs.paths, errors.path) }
+    package var paths: (outputs: [String], errors: String) { (outputs.paths, errors.path) }
 
     /// Renames the outputs and the error report into place; `between` runs after the
     /// first rename (a test hook).
-    func commit(between: () -> Void = {}) throws(SinkError) {
+    package func commit(between: () -> Void = {}) throws(SinkError) {
         try outputs.commit(afterFirst: between)
         try errors.commit()
     }
 
     /// A run that failed its error threshold: removes every output and keeps the error
     /// report, renamed to `errorReport` (never the name a committed run's report has).
-    func withhold(errorReport: String) throws(SinkError) {
+    package func withhold(errorReport: String) throws(SinkError) {
         outputs.discard()
         try errors.commit(to: errorReport)
     }
 
     /// After a checkpoint committed the segment: the next files go to new outputs and a
     /// new error report, named with the next segment's `runID`.
-    func startSegment(runID: String, errorPath: String) throws(SinkError) {
+    package func startSegment(runID: String, errorPath: String) throws(SinkError) {
         errors = try OutputFile(path: errorPath, runID: runID)
         outputs.startSegment(runID: runID)
         segmentStart = outcomes.count
@@ -211,7 +213,7 @@ final class ReorderingSink: @unchecked Sendable {
     }
 
     /// Removes the temporary files.
-    func discard() {
+    package func discard() {
         outputs.discard()
         errors.discard()
     }

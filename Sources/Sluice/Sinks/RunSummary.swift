@@ -30,6 +30,27 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var mergedRuns: [String]? = nil
     public var errorReports: [String]? = nil
 
+    package init(runID: String, pipeline: String, startedAt: String, endedAt: String, elapsedSeconds: Double, files: Files, records: Records, bytes: Bytes, stages: [StageStats], outputs: [String], errorReport: String, exitCode: Int32, failure: String? = nil, shard: String? = nil, jobID: String? = nil, shards: [ShardStats]? = nil, mergedRuns: [String]? = nil, errorReports: [String]? = nil) {
+        self.runID = runID
+        self.pipeline = pipeline
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.elapsedSeconds = elapsedSeconds
+        self.files = files
+        self.records = records
+        self.bytes = bytes
+        self.stages = stages
+        self.outputs = outputs
+        self.errorReport = errorReport
+        self.exitCode = exitCode
+        self.failure = failure
+        self.shard = shard
+        self.jobID = jobID
+        self.shards = shards
+        self.mergedRuns = mergedRuns
+        self.errorReports = errorReports
+    }
+
     public struct Files: Codable, Sendable, Equatable {
         /// Files matched by include/exclude.
         public var seen: Int
@@ -45,6 +66,15 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var unchanged: Int = 0
         /// Files a stop (signal, `--max-runtime`) left for the next run.
         public var left: Int = 0
+
+        package init(seen: Int, processed: Int, failed: Int, skipped: Int = 0, unchanged: Int = 0, left: Int = 0) {
+            self.seen = seen
+            self.processed = processed
+            self.failed = failed
+            self.skipped = skipped
+            self.unchanged = unchanged
+            self.left = left
+        }
     }
 
     public struct Records: Codable, Sendable, Equatable {
@@ -66,6 +96,17 @@ public struct RunSummary: Codable, Sendable, Equatable {
         /// Records that matched no `output.routes` entry and were dropped (also counted
         /// in `filtered`); present only when some record can match no route.
         public var unrouted: Int? = nil
+
+        package init(in: Int, out: Int, filtered: Int, failed: Int, discarded: Int, dropped: Int = 0, created: Int = 0, unrouted: Int? = nil) {
+            self.`in` = `in`
+            self.out = out
+            self.filtered = filtered
+            self.failed = failed
+            self.discarded = discarded
+            self.dropped = dropped
+            self.created = created
+            self.unrouted = unrouted
+        }
     }
 
     public struct Bytes: Codable, Sendable, Equatable {
@@ -75,6 +116,12 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var decoded: Int
         /// Bytes written to the output files.
         public var written: Int
+
+        package init(read: Int, decoded: Int, written: Int) {
+            self.read = read
+            self.decoded = decoded
+            self.written = written
+        }
     }
 
     public struct StageStats: Codable, Sendable, Equatable {
@@ -93,6 +140,20 @@ public struct RunSummary: Codable, Sendable, Equatable {
         public var recordsDropped: Int = 0
         /// Seconds the stage's workers spent processing batches, summed over workers.
         public var busySeconds: Double
+
+        package init(name: String, kind: String, workers: Int, queueCapacity: Int, queueHighWater: Int, recordsIn: Int, recordsOut: Int, recordsFailed: Int, recordsFiltered: Int, recordsDropped: Int = 0, busySeconds: Double) {
+            self.name = name
+            self.kind = kind
+            self.workers = workers
+            self.queueCapacity = queueCapacity
+            self.queueHighWater = queueHighWater
+            self.recordsIn = recordsIn
+            self.recordsOut = recordsOut
+            self.recordsFailed = recordsFailed
+            self.recordsFiltered = recordsFiltered
+            self.recordsDropped = recordsDropped
+            self.busySeconds = busySeconds
+        }
     }
 
     enum CodingKeys: String, CodingKey {

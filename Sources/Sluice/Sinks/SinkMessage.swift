@@ -1,6 +1,8 @@
+import SluiceCore
+
 /// What reaches the sink: encoded batches from the last stage, and file endings from
 /// the readers.
-enum SinkMessage: Sendable {
+package enum SinkMessage: Sendable {
     case batch(EncodedBatch)
     case fileEnd(FileEnd)
 }

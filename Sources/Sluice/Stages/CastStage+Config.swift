@@ -1,6 +1,6 @@
 /// `cast: { FIELD: TYPE, ... }` — the kind's declaration (keys, docs, builder).
 extension CastStage {
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Convert fields to int, float, string or bool; a value that does not convert fails the record.",
         // The type names are checked by `make`, whose message suggests the right one.
         value: .fields(label: "field path", .string),

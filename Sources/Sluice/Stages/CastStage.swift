@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Converts fields to a type: `int`, `float`, `string` or `bool`, with the rules of the
 /// functions of the same name (see docs/expressions.md). A missing or `null` field is left
 /// alone; a value that does not convert (`"abc"` to int) fails the record with kind
@@ -22,7 +24,7 @@ public struct CastStage: Stage {
     static let types = ["int", "float", "string", "bool"]
 
     let editor: RecordEditor
-    let paths: [PathLookup]
+    package let paths: [PathLookup]
     let conversions: [CompiledExpression]
     let names: [String]
 

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Runs each record through a program of your own, in any language: every worker of the
 /// stage keeps one long-lived child process fed with batches of NDJSON.
@@ -300,7 +301,7 @@ struct CommandSession {
     /// How the last terminated child ended, for error messages.
     private var lastExit = ChildExit(description: "exited")
     /// Set once the stage cannot go on (start failure or too many restarts).
-    private(set) var failure = ""
+    package private(set) var failure = ""
 
     init(stage: CommandStage, context: StageContext) {
         self.stage = stage
@@ -309,7 +310,7 @@ struct CommandSession {
 
     /// A live child for the next exchange, or nil when the stage cannot go on (then
     /// ``failure`` says why) or the run is stopping.
-    mutating func acquire() -> ChildProcess? {
+    package mutating func acquire() -> ChildProcess? {
         if let child { return child }
         if !failure.isEmpty { return nil }
         if context.control.isCancelled {
@@ -348,7 +349,7 @@ struct CommandSession {
         } else {
             context.logger.warning("command worker restarted", metadata: [
                 "stage": "\(context.stageName)", "reason": "\(reason)", "restarts": "\(restarts)",
-            ])
+            ], source: logSource)
         }
     }
 
@@ -369,7 +370,7 @@ struct CommandSession {
     }
 
     /// Returns a healthy child to the pool at the end of the batch.
-    mutating func release() {
+    package mutating func release() {
         if let child { stage.pool.checkin(child, context.control) }
         child = nil
     }

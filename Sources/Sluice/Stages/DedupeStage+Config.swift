@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `dedupe: { key: EXPRESSION, max_keys: N }` — the kind's declaration (keys, docs, builder).
 extension DedupeStage {
     public enum Keys {
@@ -5,7 +7,7 @@ extension DedupeStage {
         public static let maxKeys = Setting.integer("max_keys", 1...Int(Int32.max), default: 1_000_000, "Distinct keys remembered before the run fails (~100 bytes each).")
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Drop records whose key was seen earlier in the run (first in input order wins).",
         value: .mapping([Keys.key.key, Keys.maxKeys.key]),
         example: "{ key: customer.id }"

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Drops records whose key was already seen earlier in the run: the first occurrence in
 /// input order wins, whatever the worker counts (batches run one at a time in input
 /// order, see ``InputOrderSequencer``). Repeats are counted as filtered.

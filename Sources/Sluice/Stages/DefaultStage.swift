@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Fills fields that are missing or `null` with the value of an expression; fields that
 /// have a value are left alone.
 ///
@@ -22,7 +24,7 @@ public struct DefaultStage: Stage {
     public static let kind = "default"
 
     let editor: RecordEditor
-    let paths: [PathLookup]
+    package let paths: [PathLookup]
     let expressions: [CompiledExpression]
 
     /// - Throws: ``StageConfigError`` for a bad path, an expression that does not compile,

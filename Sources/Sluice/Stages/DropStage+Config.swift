@@ -1,6 +1,6 @@
 /// `drop: [FIELD, ...]` — the kind's declaration (keys, docs, builder).
 extension DropStage {
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Remove fields.",
         value: .stringList, doc: "The fields to remove (a missing field is no error).",
         example: "[items, customer.country]"

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Removes fields; the rest of the record is kept byte for byte. A field that is not
 /// there is not an error.
 ///

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `explode: { field: PATH, as: PATH }` — the kind's declaration (keys, docs, builder).
 extension ExplodeStage {
     enum Keys {
@@ -5,7 +7,7 @@ extension ExplodeStage {
         static let target = Setting.optional("as", .fieldPath, "Where each element goes (the array field is then removed); default: it replaces `field`.")
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Make one record per element of an array field, with the parent's other fields.",
         value: .mapping([Keys.field.key, Keys.target.key]),
         example: "{ field: items, as: item }"

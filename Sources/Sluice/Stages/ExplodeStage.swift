@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Makes one record per element of an array field: each a copy of the parent with the
 /// field replaced by the element (or written to `as`, keeping the array). A record whose
 /// field is missing, null or an empty array makes no record (counted as filtered); a

@@ -1,6 +1,6 @@
 /// `filter: EXPRESSION` — the kind's declaration (keys, docs, builder).
 extension FilterStage {
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Keep the records for which an expression is true.",
         value: .expression, doc: "The condition; a record is kept when it is `true` (null and false drop it).",
         example: #"'status != "cancelled"'"#

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Keeps the records for which a condition is true; drops the rest.
 ///
 /// A record is kept when the condition evaluates to `true`, and dropped (counted as

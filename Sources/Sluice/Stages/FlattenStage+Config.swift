@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `flatten: { separator: ".", arrays: keep|index }` (or `flatten:` alone for the
 /// defaults) — the kind's declaration (keys, docs, builder).
 extension FlattenStage {
@@ -6,7 +8,7 @@ extension FlattenStage {
         public static let arrays = Setting.choice("arrays", arrayModes, default: "keep", "`keep`: arrays are values; `index`: elements become `key.0`, `key.1`, ….")
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Turn nested objects into top-level dotted keys.",
         value: .mapping([Keys.separator.key, Keys.arrays.key]), acceptsNull: true,
         example: "{ separator: _, arrays: index }"

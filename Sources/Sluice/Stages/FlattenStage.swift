@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Turns nested objects into top-level keys joined by `separator`:
 /// `{"a":{"b":1,"c":{"d":2}},"e":3}` → `{"a.b":1,"a.c.d":2,"e":3}`.
 ///

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Keeps the first `count` records that reach it, in input order, and drops (filters)
 /// the rest. Batches run one at a time in input order (see ``InputOrderSequencer``), so
 /// the same records pass whatever the worker counts. Reading goes on to the end: the

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Renames fields: the value moves to the new path (keeping its exact bytes) and the old
 /// field is removed. A field that is not there is left alone (no new field appears).
 ///

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `sample: { rate: 0..1, key: EXPRESSION }` — the kind's declaration (keys, docs, builder).
 extension SampleStage {
     enum Keys {
@@ -5,7 +7,7 @@ extension SampleStage {
         static let key = Setting.required("key", .expression, "Hashed to choose the records, so the choice is the same every run.")
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Keep a deterministic fraction of records, chosen by a hash of a key.",
         value: .mapping([Keys.rate.key, Keys.key.key]),
         example: "{ rate: 0.5, key: id }"

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Keeps a deterministic fraction of records: a record is kept when the XXH64 hash of
 /// its key, read as a fraction of 2^64, is below `rate`. The same key is always kept or
 /// always dropped, in every run and with any worker count; dropped records are counted

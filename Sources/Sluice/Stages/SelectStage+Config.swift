@@ -1,6 +1,8 @@
+import SluiceCore
+
 /// `select: { FIELD: EXPRESSION, ... }` — the kind's declaration (keys, docs, builder).
 extension SelectStage {
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Build a new record from field paths and expressions.",
         value: .fields(label: "output field", .expression),
         doc: "Each output field and the expression of its value; the new record has only these fields, in this order.",

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Replaces each record with a new object made of the configured fields, in config order.
 ///
 /// Each output field is a field path or an expression over the input record:
@@ -216,7 +218,7 @@ public struct SelectStage: Stage {
     private static let null: StaticString = "null"
 
     @inline(__always)
-    static func write(_ value: ExpressionValue, view: JSONView, to writer: inout JSONWriter) {
+    package static func write(_ value: ExpressionValue, view: JSONView, to writer: inout JSONWriter) {
         switch value {
         case .null: writer.writeNull()
         case .bool(let b): writer.write(b)

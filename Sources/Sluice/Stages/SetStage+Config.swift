@@ -1,6 +1,6 @@
 /// `set: { FIELD: EXPRESSION, ... }` — the kind's declaration (keys, docs, builder).
 extension SetStage {
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Add or overwrite fields with the values of expressions; keep the rest.",
         value: .fields(label: "field path", .expression),
         doc: "The field to add or overwrite and its value; every expression reads the input record.",

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Adds or overwrites fields with the values of expressions; keeps every other field.
 ///
 /// Every expression is evaluated on the input record before anything is written, so

@@ -1,4 +1,5 @@
 import Logging
+import SluiceCore
 
 /// One step of a pipeline, run by the runtime's threads at most `workers` batches at once.
 ///

@@ -43,7 +43,7 @@ extension StageConfigProblem {
 
 extension ValueType {
     /// The type with its article, for messages ("an int", "a string").
-    var withArticle: String {
+    package var withArticle: String {
         switch self {
         case .int, .array, .object: return "an \(rawValue)"
         default: return "a \(rawValue)"

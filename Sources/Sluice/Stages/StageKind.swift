@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// A stage kind, described once by the stage itself: the key that selects it, a
 /// one-line summary, the keys it takes (a ``ConfigKey`` whose type is the shape of the
 /// value under the kind's key), an example, and how to build the stage from the checked

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `unflatten: { separator: ".", arrays: keep|index }` (or `unflatten:` alone for the
 /// defaults) — the kind's declaration (keys, docs, builder).
 extension UnflattenStage {
@@ -6,7 +8,7 @@ extension UnflattenStage {
         public static let arrays = Setting.choice("arrays", FlattenStage.arrayModes, default: "keep", "`keep`: numeric keys stay object keys; `index`: an object with keys 0, 1, … becomes an array.")
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Turn dotted top-level keys back into nested objects.",
         value: .mapping([Keys.separator.key, Keys.arrays.key]), acceptsNull: true,
         example: "{}"

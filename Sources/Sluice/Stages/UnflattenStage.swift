@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The reverse of `flatten`: splits every top-level key at `separator` and nests the
 /// values, `{"a.b":1,"a.c.d":2,"e":3}` → `{"a":{"b":1,"c":{"d":2}},"e":3}`.
 ///

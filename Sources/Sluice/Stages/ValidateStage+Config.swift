@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `validate: { required, types, ranges, enums, patterns, lengths, rules }` — the kind's
 /// declaration (keys, docs, builder).
 extension ValidateStage {
@@ -19,7 +21,7 @@ extension ValidateStage {
         static let rules = Setting.list("rules", of: .mapping([expr.key, message.key]), "Expressions that must be `true`; false, null, another value or an error fail the rule, named by `message` (default `rule '<expr>' failed`).")
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Fail records that lack required fields or break type, range, enum, pattern, length or expression rules.",
         value: .mapping([Keys.required.key, Keys.types.key, Keys.ranges.key, Keys.enums.key, Keys.patterns.key, Keys.lengths.key, Keys.rules.key]),
         example: "{ required: [id, total], types: { id: int, total: number }, ranges: { total: { min: 0 } }, rules: [{ expr: 'total < 250', message: too big }] }"

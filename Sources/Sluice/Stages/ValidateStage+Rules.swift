@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// The value rules of `validate`: numeric ranges, enums, patterns, lengths and
 /// expression rules. Like `types`, the field rules pass a missing or null field (list it

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Checks that records have the fields, field types and values the config demands.
 ///
 /// A record that breaks any rule fails with kind `validation`; the message names every
@@ -112,7 +114,7 @@ public struct ValidateStage: Stage {
         let path: PathLookup
         /// The path as the config wrote it, for messages.
         let name: String
-        let type: FieldType?
+        package let type: FieldType?
     }
 
     let required: [CompiledRule]

@@ -8,7 +8,7 @@
 /// hash.update(buffer)           // any chunking gives the same result
 /// let value = hash.finish()     // e.g. "ef46db3751d8e999" for no bytes, as hex()
 /// ```
-struct Fingerprint {
+package struct Fingerprint {
     private static let p1: UInt64 = 11_400_714_785_074_694_791
     private static let p2: UInt64 = 14_029_467_366_897_019_727
     private static let p3: UInt64 = 1_609_587_929_392_839_161
@@ -130,7 +130,7 @@ struct Fingerprint {
     }
 
     /// 16 lowercase hex digits, as the ledger stores it.
-    static func hex(_ value: UInt64) -> String {
+    package static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

@@ -13,14 +13,19 @@ import Foundation
 /// `peers` are the other ledgers under the output directory (other shards', the
 /// unsharded one): a file done in any of them is done (see ``Shard``); the run's own
 /// ledger entry, else a peer's, decides between touched and changed.
-struct IncrementalPlan {
-    struct Item {
-        var file: InputFile
+package struct IncrementalPlan {
+    package struct Item {
+        package var file: InputFile
         /// The ledger's fingerprint, to tell a touched file from a changed one.
-        var expectedFingerprint: UInt64?
+        package var expectedFingerprint: UInt64?
+
+        package init(file: InputFile, expectedFingerprint: UInt64? = nil) {
+            self.file = file
+            self.expectedFingerprint = expectedFingerprint
+        }
     }
 
-    var items: [Item] = []
+    package var items: [Item] = []
     /// Done already (path, size and mtime match the ledger).
     var skippedDone = 0
     /// Modified less than `input.min_age` ago.
@@ -28,11 +33,13 @@ struct IncrementalPlan {
     /// Changed, with `on_change: skip`.
     var skippedChanged = 0
     /// Failed more than `max_retries + 1` times without changing.
-    var poison: [String] = []
+    package var poison: [String] = []
 
-    var skipped: Int { skippedDone + skippedYoung + skippedChanged + poison.count }
+    package init() {}
 
-    static func make(files: [InputFile], ledger: Ledger?, pipeline: String, config: IncrementalConfig,
+    package var skipped: Int { skippedDone + skippedYoung + skippedChanged + poison.count }
+
+    package static func make(files: [InputFile], ledger: Ledger?, pipeline: String, config: IncrementalConfig,
                      full: Bool, retryFailed: Bool, peers: [Ledger.PeerView] = [], now: Date = Date()) throws(LedgerError) -> IncrementalPlan {
         var plan = IncrementalPlan()
         let youngest = Int((now.timeIntervalSince1970 - config.minAge) * 1e9)

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,6 +63,16 @@ public final class Ledger {
         /// The outputs holding this file's records, when they are not all of the run's
         /// (layout mirror); nil: the run's outputs.
         public var outputs: [String]? = nil
+
+        package init(path: String, size: Int, mtime: Int, fingerprint: String? = nil, status: Status, error: String? = nil, outputs: [String]? = nil) {
+            self.path = path
+            self.size = size
+            self.mtime = mtime
+            self.fingerprint = fingerprint
+            self.status = status
+            self.error = error
+            self.outputs = outputs
+        }
     }
 
     /// What recovery found: pending runs rolled forward or back, temporary files removed.
@@ -376,7 +387,7 @@ extension Ledger {
     /// What another output directory's ledger (another shard's, or the unsharded run's)
     /// says is done, read once at the start of a run so that changing the number of shards
     /// never processes a done file again (see ``IncrementalPlan``).
-    struct PeerView: Sendable {
+    package struct PeerView: Sendable {
         /// The directory holding the ledger.
         var directory: String
         /// Done files of the pipeline, by relative path.
@@ -394,7 +405,7 @@ extension Ledger {
     /// the middle of a transaction there) cannot be rolled back by a read-only connection:
     /// then a read-write one (never creating the file) lets SQLite roll it back, as any
     /// opener of that ledger would (the file exists, so nothing is created).
-    static func peerView(directory: String, pipeline: String) throws(LedgerError) -> PeerView {
+    package static func peerView(directory: String, pipeline: String) throws(LedgerError) -> PeerView {
         let path = URL(fileURLWithPath: directory).appendingPathComponent(fileName).path
         var view = PeerView(directory: directory)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,7 +55,7 @@ struct LedgerJournal {
 
     /// Writes a journal value (strings, integers, doubles, booleans, and arrays and objects
     /// of them); false for any other type.
-    static func encode(_ value: Any, to writer: inout JSONWriter) -> Bool {
+    package static func encode(_ value: Any, to writer: inout JSONWriter) -> Bool {
         switch value {
         case let s as String: writer.write(s)
         case let b as Bool: writer.write(b)

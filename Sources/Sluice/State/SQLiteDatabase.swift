@@ -113,7 +113,7 @@ final class SQLiteStatement {
     }
 
     /// Runs a statement that returns no rows.
-    func run(_ values: [(any Sendable)?]) throws(LedgerError) {
+    package func run(_ values: [(any Sendable)?]) throws(LedgerError) {
         bind(values)
         while try step() {}
         sqlite3_reset(statement)

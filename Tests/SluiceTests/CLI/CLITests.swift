@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Real process runs of the `sluice` binary that `swift test` builds, with a timeout
 /// on every child and crash backtraces off.

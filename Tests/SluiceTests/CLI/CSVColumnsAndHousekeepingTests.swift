@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Named CSV columns and `output.keep_runs`, through the real binary
 /// (and the pruning rule on its own).

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `commit_every` with the real binary: a `kill -9` late in a run loses only the files
 /// since the last checkpoint, the rerun does only the unfinished files, and the committed

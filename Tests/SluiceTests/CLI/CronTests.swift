@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The real `sluice` binary under cron conditions: reruns, a concurrent run, SIGTERM,
 /// and `kill -9` at named points (the `SLUICE_TEST_PAUSE_AT` hook), each followed by a

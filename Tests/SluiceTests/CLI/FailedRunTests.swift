@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The real `sluice` binary past its error threshold: a failed run commits nothing, keeps
 /// its error report and summary under names no good run has, says how to rerun, and the

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `sluice init DIR --config FILE` writes a config that runs as it is on DIR, from any
 /// working directory: on every fixture directory and on generated directories of each

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `sluice run CONFIG --input FILE` and `--input -`, through the real binary.
 @Suite(.serialized) struct OneOffInputTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Process tests of the output layouts under crashes: `kill -9` while a run that
 /// replaces mirror outputs is halfway through its renames, then a rerun.

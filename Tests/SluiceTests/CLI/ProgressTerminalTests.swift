@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The progress line in a real terminal (a pseudo-terminal of 50 columns from script(1)):
 /// every redraw fits the width and stays on its line (none is left in the scrollback), the

@@ -4,6 +4,9 @@ import Glibc
 #endif
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Resharding and `summary merge --check` with the real binary: N=4, then N=2, then
 /// unsharded, then N=3 over the same data plus new files — every record exactly once in

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Issue 16, "nothing silent": the real binary, as cron runs it (stdout and stderr are
 /// files, not a terminal), on the everyday traps — a lost ledger, a file that changes

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The XML decisions of issue 16, through the real binary (W3C XML conformance):
 /// undeclared entities, well-formedness by libxml2's flag rather than its messages,

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 extension CodecsTests {
     /// Every codec read from files its own tool wrote: whole, concatenated, truncated and

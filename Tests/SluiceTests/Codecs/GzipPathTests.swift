@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 extension CodecsTests {
     /// Gzip through ISA-L and through zlib: the same records, the same errors.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 extension CodecsTests {
     /// A multi-stream bzip2 file decoded on several threads gives what one thread gives:

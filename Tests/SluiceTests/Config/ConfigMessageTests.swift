@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Config messages in plain words, with the real place (or none) and what to do: the exact
 /// text of each, so they cannot slide back into libyaml's or Foundation's internals.

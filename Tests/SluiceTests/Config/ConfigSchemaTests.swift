@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The config's JSON Schema and docs/config.md are generated from ``ConfigSchema``;
 /// these tests keep the committed copies current and the loader true to the table.

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `sluice help TOPIC`: cut from the generated reference, rendered for a terminal.
 @Suite struct HelpTopicTests {

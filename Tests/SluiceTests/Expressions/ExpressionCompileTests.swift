@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 @Suite struct ExpressionCompileTests {
     static let errors: [(String, String)] = [

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Evaluates `source` on `record` and renders the result as JSON text, or `error: message`.
 func evaluate(_ source: String, on record: String) throws -> String {

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Regressions found in review: each case once trapped, lost a value silently or read
 /// the wrong instant.

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `sluice eval`'s library side: an expression or a stage tried on records.
 @Suite struct ExpressionTrialTests {

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// XML records have keys like `@id`, `#text` and `mml:math`; field paths take them as written.
 @Suite struct XMLFieldNameTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// JSONTestSuite (`../shared/conformance/json-test-suite/test_parsing` from the package
 /// root): every `y_` file accepted, every `n_` file rejected, no `i_` file crashes.

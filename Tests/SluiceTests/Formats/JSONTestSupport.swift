@@ -1,4 +1,7 @@
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// A one-record batch holding `text`, indexed.
 func indexedBatch(_ text: String, maxDepth: Int = JSONIndexer.defaultMaxDepth) throws(JSONSyntaxError) -> Batch {

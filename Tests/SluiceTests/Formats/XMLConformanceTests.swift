@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// XML over the public samples in `../shared/conformance/` (skipped when absent): the
 /// defusedxml attack set, libxml2's own test files, and real PubMed, DBLP and OSM files.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 extension InputsTests {
     /// Both compressors behind ``GzipMember``: libdeflate (when the machine has it) and

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Reads `path` with `chunkSize`, inflating ahead or not, stopping after `limit` chunks;
 /// returns the bytes, the fault, and the counters as the reader sees them.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Groups the tests of `Sources/Sluice/Inputs` (`swift test --filter Inputs`).
 @Suite enum InputsTests {}

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Reads `xml` (written as `name`, gzipped when it ends in `.gz`) with `options` and
 /// returns the outcome and the records as JSON text.

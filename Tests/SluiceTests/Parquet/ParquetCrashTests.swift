@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `kill -9` in the middle of a Parquet run (after its first input file, and between
 /// the renames of its outputs), then a rerun: exactly one run's rows, no temporary file.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Runs `parquet_readers.py` (beside this file) with a timeout.
 enum ParquetReaders {

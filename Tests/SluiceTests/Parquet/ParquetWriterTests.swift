@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The Parquet writer's parts against known bytes, and its guarantees through real runs
 /// (no Python needed: bytes are compared with bytes).

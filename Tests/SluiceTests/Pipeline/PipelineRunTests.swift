@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// End-to-end runs of the runtime: determinism, backpressure, all-or-nothing files,
 /// thresholds, cancellation.

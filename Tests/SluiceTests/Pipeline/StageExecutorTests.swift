@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// End-to-end runs of the core-count executor: the output does not depend on how many
 /// shared threads there are, and no stage runs more than its `workers` batches at once.

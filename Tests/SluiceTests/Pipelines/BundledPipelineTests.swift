@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Every pipeline in `pipelines/` runs on `fixtures/`, and its output, error report and
 /// summary match the expected files in `fixtures/expected/<pipeline>/`.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// docs/functions.md, docs/stages.md and docs/expressions.md are generated from the code; this fails when they
 /// are stale. Regenerate with `SLUICE_UPDATE_DOCS=1 swift test --filter ReferenceDocs`.

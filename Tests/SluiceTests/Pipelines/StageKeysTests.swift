@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Every stage kind declares its value and keys (the table that generates docs/stages.md
 /// and the JSON Schema); the loader reads through that declaration.

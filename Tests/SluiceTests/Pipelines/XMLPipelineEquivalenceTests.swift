@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `pipelines/orders-xml.yaml` over `fixtures/orders-xml` (the orders of
 /// `fixtures/orders` as XML, see `fixtures/make_orders_xml.py`) keeps the same orders as

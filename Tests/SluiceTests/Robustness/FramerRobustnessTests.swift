@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// What reading a file produced, in a form that can be compared across chunk sizes.
 struct ReadSnapshot: Equatable, CustomStringConvertible {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The outcome of indexing one text: the tape with offsets relative to the text's first
 /// non-blank byte, or the error.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 extension RobustnessTests {
     @Suite(.serialized) struct PipelineRobustnessTests {

@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The texts a run shows people and log shippers: the progress line and JSON logs.
 @Suite struct RunOutputTextTests {
@@ -30,6 +33,36 @@ import Testing
         #expect(object["message"] as? String == "file \"a\" skipped\nnext line")
         #expect((object["metadata"] as? [String: String]) == ["run": "r1", "path": "a.json"])
         #expect((object["ts"] as? String)?.hasSuffix("Z") == true)
+    }
+}
+
+/// Log lines from the layer targets name the library as their source, as they did when it
+/// was one module (the text log prints `[Sluice]`; swift-log's default is the calling module).
+@Suite struct LogSourceTests {
+    @Test func linesFromALowerLayerNameSluice() {
+        let sources = LineSink()
+        let logger = Logger(label: "sluice") { _ in SourceCapture(sources: sources) }
+        let summary = RunSummary(
+            runID: "r1", pipeline: "p", startedAt: "", endedAt: "", elapsedSeconds: 0,
+            files: .init(seen: 0, processed: 0, failed: 0), records: .init(in: 0, out: 0, filtered: 0, failed: 0, discarded: 0),
+            bytes: .init(read: 0, decoded: 0, written: 0), stages: [], outputs: [], errorReport: "", exitCode: 0)
+        // SluiceIO's RunSummaryWriter logs an error for a summary path it cannot write.
+        RunSummaryWriter(pipeline: "p", runID: "r1", extraPath: "/nonexistent-sluice-dir/summary.json", logger: logger)
+            .write(summary, outputRoot: "/nonexistent-sluice-dir")
+        #expect(sources.lines == ["Sluice"])
+    }
+
+    private struct SourceCapture: LogHandler {
+        let sources: LineSink
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            sources.append(event.source)
+        }
     }
 }
 

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The run's control state, driven by hand: no thread, no file, no clock.
 @Suite struct RunStateMachineTests {

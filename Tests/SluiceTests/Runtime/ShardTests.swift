@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `--shard I/N` and `sluice summary merge`: N shards together give exactly the records
 /// of one run, each file in exactly one shard, and the merged summary adds up.

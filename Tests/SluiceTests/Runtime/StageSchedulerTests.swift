@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The executor's scheduling rules, driven by hand: which stage runs what, on which crew,
 /// within `workers` and `queue`.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Stop and cancellation paths of ``PipelineRun`` that once left a thread waiting.
 @Suite struct StopPathTests {

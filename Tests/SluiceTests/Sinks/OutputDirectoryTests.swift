@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Directories a run creates under the output directory are made durable (each one's
 /// parent fsynced) before the ledger names the outputs inside them.

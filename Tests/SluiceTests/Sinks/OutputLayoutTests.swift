@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Every output format, layout and routing over `fixtures/outputs/in/`, compared with the
 /// expected trees in `fixtures/expected/outputs/<case>/` (the output directory without

@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// The `command` stage with small worker scripts from `fixtures/scripts/`: the protocol,
 /// poison records (hang, crash, garbage) quarantined alone, restarts, shutdown, and no

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 @Suite struct FlattenStageTests {
     func run(_ stage: some Stage, _ text: String) throws -> Batch {

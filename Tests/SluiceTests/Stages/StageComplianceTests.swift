@@ -2,6 +2,9 @@ import Foundation
 import Testing
 import Yams
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// What every stage kind in ``StageRegistry/kinds`` must do, checked for each kind from
 /// its own declaration (no list of kinds here: a new kind is covered when it is

@@ -1,5 +1,8 @@
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Regressions found in review of the record-editing stages.
 @Suite struct StageReviewTests {

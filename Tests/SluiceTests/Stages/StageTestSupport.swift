@@ -1,4 +1,7 @@
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// A batch of the NDJSON `text` (one record per non-empty line), every record indexed.
 func ndjsonBatch(_ text: String) throws -> Batch {

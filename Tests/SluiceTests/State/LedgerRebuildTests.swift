@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// `Ledger.rebuild` from the journal: committed runs come back, a run interrupted after its
 /// renames comes back (as recovery would roll it forward), a rolled-back run does not, and

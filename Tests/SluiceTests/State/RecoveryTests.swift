@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Sluice
+@testable import SluiceCore
+@testable import SluiceIO
+@testable import SluiceStages
 
 /// Recovery of a pending run that must be rolled back, when some of its outputs are mirror
 /// outputs: named without a run id, so they replace an older run's output for the same input.

@@ -5,7 +5,7 @@ enum JSONEscaping {
     /// that must be escaped (`"`, `\`, control characters) to `special`, in order.
     /// Eight bytes are checked at once where none needs escaping.
     @inline(__always)
-    static func scan(_ p: UnsafePointer<UInt8>, count n: Int,
+    package static func scan(_ p: UnsafePointer<UInt8>, count n: Int,
                      clean: (UnsafePointer<UInt8>, Int) -> Void, special: (UInt8) -> Void) {
         let ones: UInt64 = 0x0101_0101_0101_0101
         var run = 0  // start of the pending clean run

@@ -77,7 +77,7 @@ struct JSONParser {
     /// Marks "no parent" in the `next` field of an open root container.
     static let noParent = UInt32.max
 
-    func run(into tape: inout [TapeEntry]) throws(JSONSyntaxError) {
+    package func run(into tape: inout [TapeEntry]) throws(JSONSyntaxError) {
         var i = skipWhitespace(start)
         var open = -1  // tape index of the innermost open container, -1 at top level
         var inObject = false
@@ -310,7 +310,7 @@ struct JSONParser {
     @inline(__always)
     func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
 
-    func failure(_ message: String, _ at: Int) -> JSONSyntaxError {
+    package func failure(_ message: String, _ at: Int) -> JSONSyntaxError {
         JSONSyntaxError(message: message, offset: at - start)
     }
 

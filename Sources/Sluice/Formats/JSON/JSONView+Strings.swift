@@ -137,7 +137,7 @@ extension JSONView {
 
 /// Byte equality of two ranges; short keys dominate, so compare words before bytes.
 @inline(__always)
-func memoryEquals(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+package func memoryEquals(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     var k = 0
     while k + 8 <= count {
         if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }

@@ -18,7 +18,7 @@ import Darwin
 /// skips NUL bytes so that UTF-16 documents scan like ASCII ones. In encodings where `<`
 /// is not the byte 0x3C (EBCDIC) it sees no markup and lets everything through; the
 /// depth limit still applies there, in the parser callbacks.
-struct XMLMarkupGuard {
+package struct XMLMarkupGuard {
     private enum State: UInt8 {
         case text, open, bang, startTag, endTag, instruction, comment, cdata, doctype, doctypeComment, reference
     }
@@ -34,13 +34,13 @@ struct XMLMarkupGuard {
     /// from `<` on, in comments, instructions, CDATA and the DOCTYPE).
     private var recent: UInt32 = 0
 
-    init(maxAttributes: Int, maxTokenBytes: Int) {
+    package init(maxAttributes: Int, maxTokenBytes: Int) {
         self.maxAttributes = maxAttributes
         self.maxTokenBytes = maxTokenBytes
     }
 
     /// Scans `chunk`; returns the violation that must fail the file, or nil.
-    mutating func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
+    package mutating func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
         guard let base = chunk.baseAddress else { return nil }
         let n = chunk.count
         var i = 0

@@ -55,9 +55,9 @@ public struct XMLOptions: Sendable, Equatable {
 /// or a bare name matched at any depth.
 public struct XMLRecordPath: Sendable, Equatable, CustomStringConvertible {
     /// Element names from the root, as UTF-8; `nil` is `*`.
-    let steps: [[UInt8]?]
+    package let steps: [[UInt8]?]
     /// True for `/a/b`; false for a bare name matched at any depth.
-    let isAbsolute: Bool
+    package let isAbsolute: Bool
     public let description: String
 
     var hasWildcard: Bool { steps.contains { $0 == nil } }

@@ -28,8 +28,8 @@ import Darwin
 /// All storage is ``XMLScratch`` memory reused from record to record (the callbacks do no
 /// allocation and no reference counting once it has grown to the largest record); the
 /// owner calls ``deallocate()`` once at the end.
-struct XMLRecordTree {
-    typealias Name = UnsafePointer<xmlChar>
+package struct XMLRecordTree {
+    package typealias Name = UnsafePointer<xmlChar>
 
     struct Node {
         var prefix: Name?
@@ -70,7 +70,7 @@ struct XMLRecordTree {
     struct Segment {
         var start: Int32
         var end: Int32
-        var next: Int32 = -1
+        package var next: Int32 = -1
         /// True while every piece of the run is whitespace only (such runs are dropped).
         var isBlank: Bool
         /// True once a child element started after it: later text is a new run, even when
@@ -105,7 +105,7 @@ struct XMLRecordTree {
     /// Answers of ``isArrayName(_:)`` by interned name; a document has few distinct names.
     private var arrayNameCache = XMLScratch<ArrayNameEntry>()
     /// Approximate size of the record's JSON, checked against `max_record_bytes`.
-    private(set) var size = 0
+    package private(set) var size = 0
 
     private let stripsNamespaces: Bool
     private let arrayNames: [[UInt8]]
@@ -113,7 +113,7 @@ struct XMLRecordTree {
     private let textKey: XMLScratch<UInt8>
     private let nameKey: XMLScratch<UInt8>
 
-    init(options: XMLOptions) {
+    package init(options: XMLOptions) {
         stripsNamespaces = options.stripsNamespaces
         arrayNames = options.arrays.map { Array($0.utf8) }
         attributeKeyPrefix = XMLRecordTree.escaped(options.attributePrefix)
@@ -122,7 +122,7 @@ struct XMLRecordTree {
     }
 
     /// Frees the storage; the tree must not be used afterwards.
-    func deallocate() {
+    package func deallocate() {
         nodes.deallocate()
         attributes.deallocate()
         segments.deallocate()
@@ -143,7 +143,7 @@ struct XMLRecordTree {
         return out
     }
 
-    mutating func reset() {
+    package mutating func reset() {
         nodes.removeAll()
         attributes.removeAll()
         segments.removeAll()
@@ -155,7 +155,7 @@ struct XMLRecordTree {
 
     /// Opens an element below the innermost open one (or as the record root).
     /// `attributes` is libxml2's array of five pointers per attribute.
-    mutating func startElement(prefix: Name?, local: Name, attributeCount: Int, attributes raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+    package mutating func startElement(prefix: Name?, local: Name, attributeCount: Int, attributes raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         let prefix = stripsNamespaces ? nil : prefix
         let index = Int32(nodes.count)
         let localLength = XMLRecordTree.length(local)
@@ -189,12 +189,12 @@ struct XMLRecordTree {
         open.append(index)
     }
 
-    mutating func endElement() {
+    package mutating func endElement() {
         open.removeLast()
     }
 
     /// Appends character data (or CDATA) to the innermost open element.
-    mutating func characters(_ bytes: UnsafePointer<UInt8>, count: Int) {
+    package mutating func characters(_ bytes: UnsafePointer<UInt8>, count: Int) {
         guard let current = open.last, count > 0 else { return }
         size += count
         let blank = XMLRecordTree.isBlank(bytes, count: count)
@@ -311,7 +311,7 @@ struct XMLRecordTree {
 
     /// Writes the record (node 0) as a JSON object and returns its text, valid until the
     /// next call or ``deallocate()``.
-    mutating func write(tagged: Bool) -> UnsafeBufferPointer<UInt8> {
+    package mutating func write(tagged: Bool) -> UnsafeBufferPointer<UInt8> {
         output.removeAll()
         if !nodes.isEmpty {
             writeElement(0, isRecord: true, tagged: tagged)
@@ -443,10 +443,10 @@ struct XMLRecordTree {
         return true
     }
 
-    static func length(_ name: Name) -> Int { strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) }
+    package static func length(_ name: Name) -> Int { strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self)) }
 
     /// Appends `prefix:local` (or `local`) as written.
-    static func appendName(prefix: Name?, local: Name, to out: inout [UInt8]) {
+    package static func appendName(prefix: Name?, local: Name, to out: inout [UInt8]) {
         appendName(prefix: prefix, prefixLength: prefix.map(length) ?? 0, local: local, localLength: length(local), to: &out)
     }
 }

@@ -20,7 +20,7 @@ struct XMLScratch<Element: BitwiseCopyable> {
         base = .allocate(capacity: self.capacity)
     }
 
-    func deallocate() { base.deallocate() }
+    package func deallocate() { base.deallocate() }
 
     var isEmpty: Bool { count == 0 }
     var last: Element? { count > 0 ? base[count - 1] : nil }

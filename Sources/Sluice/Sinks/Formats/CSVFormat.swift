@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// `format: csv`: an RFC 4180 header row (each column's `name`, else its expression's
 /// text), then one
 /// CRLF-terminated row per record; a column whose expression fails fails the record

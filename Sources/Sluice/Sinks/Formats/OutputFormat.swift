@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The seam every output format plugs into (one file per format, one registration
 /// list: ``OutputFormats/all``).
 ///
@@ -23,7 +25,7 @@ enum OutputFormat: Sendable {
 
 /// Every output format, by its `output.format` name.
 enum OutputFormats {
-    static let all: [(format: OutputSpec.Format, make: @Sendable (OutputSpec) -> OutputFormat)] = [
+    package static let all: [(format: OutputSpec.Format, make: @Sendable (OutputSpec) -> OutputFormat)] = [
         (.ndjson, { _ in .row(NDJSONFormat()) }),
         (.json, { _ in .row(JSONArrayFormat()) }),
         (.csv, { .row(CSVFormat(spec: $0)) }),

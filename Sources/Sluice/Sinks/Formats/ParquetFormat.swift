@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `format: parquet`: typed columns from `output.parquet.schema`, written by Sluice's
 /// own Parquet writer (see Sinks/Parquet/).
 struct ParquetFormat: FileFormat {
@@ -46,7 +48,7 @@ extension OutputSpec {
     /// per open file (one, or `max_open_partitions` when partitioned) and the encoded
     /// group while it is written; 0 for row formats. For `sluice explain`'s memory
     /// bound (the runtime's plan adds it per route).
-    var bufferedBytesBound: Int {
+    package var bufferedBytesBound: Int {
         guard format == .parquet else { return 0 }
         let group = (parquet ?? ParquetOptions()).rowGroupBytes
         let open = layout == .partitioned ? maxOpenPartitions : 1

@@ -16,7 +16,7 @@ struct ParquetColumnChunk {
     static let maxStatisticsBytes = 4096
 
     /// Encodes `values` of `leaf` at file offset `offset`, appending the bytes to `out`.
-    static func write(_ values: ParquetLeafValues, leaf: ParquetLeaf, options: ParquetFormat.Settings,
+    package static func write(_ values: ParquetLeafValues, leaf: ParquetLeaf, options: ParquetFormat.Settings,
                       offset: Int, into out: inout [UInt8]) throws(SinkError) -> ParquetColumnChunk {
         let levelCount = values.definitions.count
         let valueCount = values.valueCount

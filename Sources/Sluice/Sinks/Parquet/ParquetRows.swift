@@ -1,3 +1,6 @@
+import SluiceCore
+import SluiceStages
+
 /// The values of one leaf column for some rows: definition and repetition levels per
 /// level entry, and the non-null values densely (as Parquet's pages store them).
 struct ParquetLeafValues: Sendable {
@@ -50,7 +53,7 @@ final class ParquetRows: FileFormatRows, @unchecked Sendable {
     }
 
     /// Appends one record's entries (all of them converted already).
-    func commit(_ entries: [Entry]) {
+    package func commit(_ entries: [Entry]) {
         for leaf in leaves.indices {
             leaves[leaf].rowLevel.append(Int32(leaves[leaf].definitions.count))
             leaves[leaf].rowValue.append(Int32(leaves[leaf].valueCount))

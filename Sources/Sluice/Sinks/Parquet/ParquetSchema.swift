@@ -1,3 +1,5 @@
+import SluiceStages
+
 /// The declared schema of a Parquet output (`output.parquet.schema`) and its options.
 public struct ParquetOptions: Sendable {
     public var columns: [ParquetColumn] = []

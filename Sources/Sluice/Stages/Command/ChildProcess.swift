@@ -1,5 +1,6 @@
 import CSystem
 import Logging
+import SluiceCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -341,7 +342,7 @@ final class StderrDrain: @unchecked Sendable {
 
     var lastLine: String? { lock.withLock { last } }
 
-    func run() {
+    package func run() {
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -381,6 +382,6 @@ final class StderrDrain: @unchecked Sendable {
         if text.hasSuffix("\r") { text.removeLast() }
         guard !text.allSatisfy({ $0 == " " || $0 == "\t" }) else { return }
         lock.withLock { last = text }
-        logger.warning("\(text)", metadata: ["stage": "\(stageName)", "worker_pid": "\(pid)"])
+        logger.warning("\(text)", metadata: ["stage": "\(stageName)", "worker_pid": "\(pid)"], source: logSource)
     }
 }

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `command: [PROGRAM, ARGS...]` or `command: { run: [...], timeout, ... }` — the kind's
 /// keys, declared once: the loader, `docs/stages.md`, the JSON Schema and
 /// ``CommandStage/Config``'s defaults all read them from here.
@@ -13,10 +15,10 @@ extension CommandStage {
         public static let stopGrace = Setting.duration("stop_grace", .zero...(.seconds(3600)), default: .seconds(5),
                                                        "At the end, how long workers have after EOF before SIGTERM.")
         /// The long form's keys, in the order the docs list them.
-        static let all = [run.key, timeout.key, maxRestarts.key, env.key, cwd.key, stopGrace.key]
+        package static let all = [run.key, timeout.key, maxRestarts.key, env.key, cwd.key, stopGrace.key]
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Run records through a program of your own, as NDJSON over stdin and stdout.",
         value: .oneOf([.arguments, .mapping(Keys.all)]),
         doc: "Short form: the program and its arguments, e.g. `[python3, enrich.py]`.",

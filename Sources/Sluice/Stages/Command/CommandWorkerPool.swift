@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SluiceCore
 #endif
 
 /// The worker processes of one `command` stage, per run: idle children waiting for a

@@ -20,7 +20,7 @@ struct CSVReader {
     ///
     /// - Throws: ``Problem`` for malformed quoting.
     /// - Complexity: O(bytes).
-    static func records(_ text: [UInt8]) throws(Problem) -> [Record] {
+    package static func records(_ text: [UInt8]) throws(Problem) -> [Record] {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         var records: [Record] = []
         var fields: [[UInt8]] = []

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// `lookup: { file, key, key_column, fields | into, on_miss, ... }` — the kind's
 /// declaration (keys, docs, builder).
 extension LookupStage {
@@ -15,7 +17,7 @@ extension LookupStage {
         public static let maxRows = Setting.integer("max_rows", 1...Int(Int32.max), default: 1_000_000, "Most rows the reference may hold; more is a config error. Each row costs about 100 bytes plus its key and written values (100,000 rows with two short columns: ~20 MB).")
     }
 
-    static let stageKind = StageKind(
+    package static let stageKind = StageKind(
         name: kind, summary: "Enrich records from a CSV or NDJSON reference file loaded once, by key.",
         value: .mapping([Keys.file.key, Keys.format.key, Keys.key.key, Keys.keyColumn.key, Keys.fields.key, Keys.into.key,
                          Keys.onMiss.key, Keys.defaults.key, Keys.duplicates.key, Keys.maxRows.key]),

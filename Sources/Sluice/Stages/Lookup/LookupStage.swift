@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// Enriches records from a reference file (CSV or NDJSON) loaded once, when the config
 /// is loaded: a missing, unreadable or malformed file is a config error (exit 2) naming

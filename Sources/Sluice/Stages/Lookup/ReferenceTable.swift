@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 /// A lookup stage's reference file, loaded once and held whole in memory: an index from
 /// key text to row, and per row the JSON text of each value the stage writes.

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Shared building blocks of the stages that edit fields in place.
 enum FieldEdits {
     /// Parses `paths` and builds their editor, reporting problems under `keyPath(i)`.

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Rewrites a record's object with edits at field paths, copying every other member as
 /// its exact source bytes (the engine behind `set`, `rename`, `drop`, `default`, `cast`,
 /// `lookup` and `explode`).
@@ -65,7 +67,7 @@ final class RecordEditor: Sendable {
     }
 
     /// Writes the record at `root` with `actions` applied, as one NDJSON line.
-    func write(record root: Int, view: JSONView, actions: UnsafeBufferPointer<Action>, to writer: inout JSONWriter) {
+    package func write(record root: Int, view: JSONView, actions: UnsafeBufferPointer<Action>, to writer: inout JSONWriter) {
         writeObject(root, tree: self.root, view: view, actions: actions, to: &writer)
     }
 

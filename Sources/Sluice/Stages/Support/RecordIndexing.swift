@@ -1,3 +1,5 @@
+import SluiceCore
+
 extension Batch {
     /// Indexes every record not yet on the tape; a record that is not valid JSON, or
     /// whose top-level value is not an object, becomes an error line and leaves the batch.
@@ -7,7 +9,7 @@ extension Batch {
     /// stage rewrote.
     ///
     /// - Complexity: O(bytes of the unindexed records).
-    mutating func indexRecords(maxDepth: Int, stage: String, kind: ErrorKind, context: StageContext) {
+    package mutating func indexRecords(maxDepth: Int, stage: String, kind: ErrorKind, context: StageContext) {
         if tape.isEmpty { tape.reserveCapacity(bytes.count / 6) }
         var failed: [Int: RecordError] = [:]
         for i in records.indices where records[i].tapeStart < 0 {
@@ -38,19 +40,5 @@ extension Batch {
             if let error = failed[i] { errors.append(error) } else { kept.append(slot) }
         }
         records = kept
-    }
-}
-
-extension JSONKind {
-    /// "an array", "a string", ... for messages.
-    var article: String {
-        switch self {
-        case .null: return "null"
-        case .false, .true: return "a boolean"
-        case .number: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
-        }
     }
 }

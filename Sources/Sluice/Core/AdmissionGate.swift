@@ -10,7 +10,7 @@
 ///
 /// - Backpressure: `acquire` blocks a non-head reader while `capacity` tickets are out.
 /// - Cancellation: `cancel()` wakes every waiter; `acquire` then returns false.
-final class AdmissionGate: Sendable {
+package final class AdmissionGate: Sendable {
     private struct State: Sendable {
         var inFlight = 0
         var headFile = 0
@@ -20,13 +20,13 @@ final class AdmissionGate: Sendable {
     let capacity: Int
     private let state = LockedBox(State())
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
     /// Takes one ticket for a batch of `file`, waiting while the gate is full.
     /// - Returns: false when cancelled.
-    func acquire(file: Int) -> Bool {
+    package func acquire(file: Int) -> Bool {
         let capacity = self.capacity
         return state.withLock(when: { $0.isCancelled || file == $0.headFile || $0.inFlight < capacity }) { state in
             if state.isCancelled { return false }
@@ -36,17 +36,17 @@ final class AdmissionGate: Sendable {
     }
 
     /// Returns `count` tickets (batches committed or dropped).
-    func release(_ count: Int = 1) {
+    package func release(_ count: Int = 1) {
         guard count > 0 else { return }
         state.withLockNotifying { $0.inFlight -= count }
     }
 
     /// The sink has committed every file below `file`.
-    func advanceHead(to file: Int) {
+    package func advanceHead(to file: Int) {
         state.withLockNotifying { $0.headFile = file }
     }
 
-    func cancel() {
+    package func cancel() {
         state.withLockNotifying { $0.isCancelled = true }
     }
 }

@@ -12,8 +12,8 @@
 /// window.finishFile(0, batches: 2, failure: nil)
 /// while let action = window.next() { ... }   // .commit("a"), .commit("b"), .fileDone(0, nil)
 /// ```
-struct ReorderWindow<Item> {
-    enum Action {
+package struct ReorderWindow<Item> {
+    package enum Action {
         /// Write this batch now: it is the next one in sequence.
         case commit(Item)
         /// Every batch of `file` has been committed; `failure` tells whether the file
@@ -26,34 +26,34 @@ struct ReorderWindow<Item> {
         let batch: Int
     }
 
-    let fileCount: Int
-    private(set) var headFile = 0
+    package let fileCount: Int
+    package private(set) var headFile = 0
     private var nextBatch = 0
     private var pending: [Key: Item] = [:]
     private var endings: [Int: (batches: Int, failure: RecordError?)] = [:]
 
-    init(fileCount: Int) {
+    package init(fileCount: Int) {
         self.fileCount = fileCount
     }
 
     /// Batches held back waiting for an earlier one.
-    var pendingCount: Int { pending.count }
+    package var pendingCount: Int { pending.count }
 
     /// True once every file has been committed.
-    var isFinished: Bool { headFile >= fileCount }
+    package var isFinished: Bool { headFile >= fileCount }
 
-    mutating func insert(_ item: Item, file: Int, batch: Int) {
+    package mutating func insert(_ item: Item, file: Int, batch: Int) {
         precondition(file >= headFile, "batch of a file already committed")
         pending[Key(file: file, batch: batch)] = item
     }
 
     /// The reader is done with `file`: it emitted `batches` batches.
-    mutating func finishFile(_ file: Int, batches: Int, failure: RecordError?) {
+    package mutating func finishFile(_ file: Int, batches: Int, failure: RecordError?) {
         endings[file] = (batches, failure)
     }
 
     /// The next action, or nil when the sink must wait for more arrivals.
-    mutating func next() -> Action? {
+    package mutating func next() -> Action? {
         guard headFile < fileCount else { return nil }
         if let item = pending.removeValue(forKey: Key(file: headFile, batch: nextBatch)) {
             nextBatch += 1
@@ -72,7 +72,7 @@ struct ReorderWindow<Item> {
     /// The next batch to commit, skipping past files that are done; nil when the next
     /// batch in sequence has not arrived. For users that only need the order (a stage
     /// that runs in input order), not the file boundaries.
-    mutating func nextItem() -> Item? {
+    package mutating func nextItem() -> Item? {
         while let action = next() {
             if case .commit(let item) = action { return item }
         }
@@ -80,7 +80,7 @@ struct ReorderWindow<Item> {
     }
 
     /// Whether ``nextItem()`` would return a batch now (it does not change the window).
-    var hasNextItem: Bool {
+    package var hasNextItem: Bool {
         var file = headFile, batch = nextBatch
         while file < fileCount {
             if pending[Key(file: file, batch: batch)] != nil { return true }

@@ -19,7 +19,7 @@ public final class RunControl: Sendable {
     public init() {}
 
     /// Called once, with the first reason, when ``cancel(reason:)`` is first called.
-    func onCancel(_ handler: @escaping @Sendable (String) -> Void) {
+    package func onCancel(_ handler: @escaping @Sendable (String) -> Void) {
         state.withLock { $0.handler = handler }
     }
 
@@ -35,7 +35,7 @@ public final class RunControl: Sendable {
 
     /// Marks the run as stopping without calling the handler (the run itself is
     /// cancelling).
-    func noteCancelled(_ reason: String) {
+    package func noteCancelled(_ reason: String) {
         state.withLock { if $0.reason == nil { $0.reason = reason } }
     }
 

@@ -9,13 +9,13 @@ import Foundation
 /// `after-file` (the first input file committed to the temporary output),
 /// `before-rename` (ledger step 1 done), `between-renames`, `after-rename` (before ledger
 /// step 3), `after-ledger`. Without the variable every call is a no-op.
-enum TestHook {
+package enum TestHook {
     static let points: Set<String> = {
         let value = ProcessInfo.processInfo.environment["SLUICE_TEST_PAUSE_AT"] ?? ""
         return Set(value.split(separator: ",").map(String.init))
     }()
 
-    static func pause(_ name: String, until isReleased: () -> Bool) {
+    package static func pause(_ name: String, until isReleased: () -> Bool) {
         guard points.contains(name) else { return }
         if let marker = ProcessInfo.processInfo.environment["SLUICE_TEST_PAUSE_FILE"] {
             _ = FileManager.default.createFile(atPath: marker, contents: Data(name.utf8))
