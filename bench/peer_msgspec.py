@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The Python peer of bench/orders-bench.yaml: what a careful engineer would script instead.
+"""The Python peer of bench/orders-bench.yaml: what a careful engineer would script instead,
+tuned as far as we could (issue 10 reports such a script; this is our own).
 
 Does the bench transform with Sluice's semantics (README "Expressions", docs/expressions.md):
 
@@ -14,64 +15,87 @@ Does the bench transform with Sluice's semantics (README "Expressions", docs/exp
 Input: every **/*.json.gz under DIR, in byte order of the relative path, as NDJSON (LF or
 CRLF, blank lines skipped). Output: OUT/orders.ndjson.gz (gzip level 1, one member per input
 chunk, via ISA-L) and OUT/errors.ndjson with {"file","stage","kind","message","line","offset",
-"record"} lines like Sluice's error report.
+"record"} lines like Sluice's error report. Records come out in input order within a chunk
+except that an odd record (below) follows the chunk's common ones; bench/check_same.py
+compares multisets.
 
-Tuned as the issue describes: 2 processes (one file each at a time, results written in file
-order), ISA-L gzip in and out, msgspec decoding only the fields the transform reads into
-typed Structs, `decode_lines` / `encode_lines` over whole 4 MiB chunks, the common record
-handled inline. Anything unusual goes through a generic path that keeps values as their
-source bytes (msgspec.Raw): a record that fails a rule or has an integer total alone; a
-chunk whose fast decode fails (a value that does not fit the typed Structs, a blank or
-CRLF line, bad JSON) is halved until the failing lines are alone, and only those take the
-line-by-line path. Odd records cost time, never correctness. As a script would, the fast path writes
-values re-encoded (`12.30` comes out as `12.3`), so bench/check_same.py compares records
-as parsed JSON.
+How it is fast (bench/RESULTS.md has the measured costs):
+- 2 processes, a file each at a time (Pool.imap, output written in file order); the
+  garbage collector off in the workers (nothing here makes cycles).
+- ISA-L inflate (`igzip.open`, every member) read in 128 KiB decoded chunks: small chunks
+  keep a chunk's objects in the CPU caches (512 KiB chunks were ~1.5x slower per file);
+  ISA-L level-1 deflate of the output (`isal_zlib.compressobj(1, wbits=31)`, one member
+  per input file).
+- msgspec `decode_lines` of the whole chunk into `Struct(gc=False)`s holding only the fields
+  the transform reads (msgspec skips the rest, unknown fields ignored), typed so that the
+  decoder itself does most of the validate stage: `id: int` and `items: list[...]` are
+  required, `customer` defaults to a frozen empty Customer and a missing total to -1.0,
+  so the common record needs no None or type checks. A record those types refuse makes
+  the chunk's decode fail; the chunk is then halved until the failing lines are alone,
+  and only they take the generic path.
+- numpy finds every line start in one pass (`flatnonzero(bytes == '\\n')`): it proves the
+  decoder's records are the chunk's lines one to one (every line starts with `{`, as many
+  records as lines; else the chunk goes line by line) and gives an odd record's line,
+  offset and text without a Python loop over lines.
+- per common record, one Python loop iteration: the filter, `x = total * 100.0`, one range
+  test (0.5 <= x < 4.5e15, where round-half-away-from-zero is exactly int(x + 0.5)), and
+  one `Out(...)` struct; then one `encode_lines` of the chunk's Outs.
+- the odd record (a failed rule, a missing total, a total below 0.005, negative or huge,
+  a value of another type, bad JSON, blank or padded lines) goes through a generic path
+  that keeps values as their source bytes (msgspec.Raw) and writes Sluice's exact messages.
+  Odd records cost time, never correctness (bench/peer_edgecases.py writes them; `bench/
+  peers.sh --edge` checks every peer on them). As a script would, the fast path writes
+  values re-encoded (`12.30` comes out as `12.3`), so bench/check_same.py compares
+  records as parsed JSON. One known difference: a duplicate key (Sluice reads the first,
+  msgspec the last).
 
     python3 bench/peer_msgspec.py DIR OUT [--processes 2]
 """
+import gc
 import math
 import multiprocessing
 import os
 import sys
 
 import msgspec
+import numpy
 from isal import igzip, isal_zlib
 
-CHUNK = 4 << 20
+CHUNK = 128 << 10  # decoded bytes per chunk: its records stay in the CPU caches
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 NULL = msgspec.Raw(b"null")
-ABSENT = msgspec.Raw(b"")
 
 
-class Customer(msgspec.Struct):
+class Customer(msgspec.Struct, gc=False, frozen=True):
     id: str | None = None
     country: str | None = None
 
 
-class Skip(msgspec.Struct):
+NO_CUSTOMER = Customer()
+
+
+class Item(msgspec.Struct, gc=False):
     pass
 
 
-ANY_SCALAR = int | float | str | bool | None | msgspec.UnsetType
-
-
-class Order(msgspec.Struct):
-    """The fields the transform reads, typed: a record whose values do not fit these
-    types makes the chunk's fast decode fail, and the chunk goes line by line."""
-    id: ANY_SCALAR = msgspec.UNSET
+class Order(msgspec.Struct, gc=False):
+    """The fields the transform reads, typed: a record whose values do not fit (a missing
+    id or items, an id that is not an integer literal, a null customer, a number where a
+    string was expected...) makes the chunk's fast decode fail."""
+    id: int
+    items: list[Item]
     ts: str | None = None
     status: str | None = None
-    customer: Customer | None = None
-    items: list[Skip] | None = None
-    total: ANY_SCALAR = msgspec.UNSET
+    customer: Customer = NO_CUSTOMER
+    total: int | float = -1.0  # missing: the record is odd (below)
 
 
-class Out(msgspec.Struct):
+class Out(msgspec.Struct, gc=False):
     id: int
     ts: str | None
     customer_id: str | None
     country: str | None
-    total: float
+    total: int | float
     item_count: int
     total_cents: int
 
@@ -216,151 +240,187 @@ def error_line(name, stage, kind, message, line_no, offset, record):
                            "line": line_no, "offset": offset, "record": record})
 
 
-def process_file(args):
-    """Reads one gzip NDJSON file; returns (gzip members of its output, error lines, counts)."""
-    path, name = args
-    members, errors = [], []
-    counts = [0, 0, 0, 0]  # in, out, filtered, failed
-    line_no, offset, rest = 0, 0, b""
+def decoded_chunks(path):
+    """The decoded bytes of a gzip file (every member; ISA-L's reader), in pieces of about
+    CHUNK bytes that end at a line feed (the last piece may end without one)."""
+    rest = b""
     with igzip.open(path, "rb") as f:
         while True:
             chunk = f.read(CHUNK)
-            data = rest + chunk
-            if chunk:
-                cut = data.rfind(b"\n") + 1
-                data, rest = data[:cut], data[cut:]
-            else:
-                rest = b""
-            if not data:
-                if not chunk:
-                    break
-                continue
-            out = process_chunk(data, name, line_no, offset, errors, counts)
-            if out:
-                members.append(isal_zlib.compress(encoder.encode_lines(out), 1, wbits=31))
-            line_no += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-            offset += len(data)
             if not chunk:
                 break
+            cut = chunk.rfind(b"\n") + 1
+            if cut == 0:
+                rest += chunk
+                continue
+            yield rest + chunk[:cut] if rest else chunk[:cut]
+            rest = chunk[cut:]
+    if rest:
+        yield rest
+
+
+def process_file(args):
+    """Reads one gzip NDJSON file; returns (gzip members of its output, error lines, counts)."""
+    path, name = args[:2]
+    members, errors = [], []
+    counts = [0, 0, 0, 0]  # in, out, filtered, failed
+    line_no = offset = 0
+    deflater = isal_zlib.compressobj(1, wbits=31)
+    for data in decoded_chunks(path):
+        starts, all_objects = line_starts(data)
+        out = process_chunk(data, name, line_no, offset, errors, counts, starts, all_objects)
+        if out:
+            members.append(deflater.compress(encoder.encode_lines(out)))
+        line_no += len(starts)
+        offset += len(data)
+    members.append(deflater.flush())
     return members, errors, counts
 
 
-def process_chunk(data, name, first_line, first_offset, errors, counts):
+def line_starts(data):
+    """The offset of every line's first byte (numpy, one pass), and whether every line
+    starts with '{' (then msgspec's records are the lines, one to one)."""
+    view = numpy.frombuffer(data, numpy.uint8)
+    starts = numpy.flatnonzero(view == 10)
+    starts += 1
+    if len(data) and data[-1] == 10:
+        starts = starts[:-1]
+    starts = numpy.concatenate(([0], starts)) if len(data) else starts
+    return starts, bool(numpy.all(view[starts] == 123))
+
+
+def process_chunk(data, name, first_line, first_offset, errors, counts, starts=None, all_objects=None):
     """The chunk's output records. A chunk the fast decode refuses (one bad line is enough)
     is cut in two at a line boundary and each half tried again, so a few bad lines cost a
     few small decodes (O(bad lines x log lines)), not the whole chunk on the slow path."""
-    out = []
     try:
-        if b"\n\n" in data or b"\r" in data or data.startswith(b"\n"):
-            raise ValueError("blank lines or CRLF: take the line-by-line path")
         orders = fast_lines.decode_lines(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
-        orders = None
+    except (msgspec.DecodeError, msgspec.ValidationError):
         middle = data.find(b"\n", len(data) // 2)
         if 0 <= middle < len(data) - 1:
             head, tail = data[:middle + 1], data[middle + 1:]
             out = process_chunk(head, name, first_line, first_offset, errors, counts)
             out += process_chunk(tail, name, first_line + head.count(b"\n"), first_offset + len(head), errors, counts)
             return out
-    if orders is not None:
-        # The common record inline, no calls besides the constructor; anything unusual (a
-        # failing rule, an integer or negative total, huge numbers...) is redone from its
-        # line by shape_generic, in place, so the output keeps input order.
-        odd = []
-        append = out.append
-        filtered = 0
+        return slow_chunk(data, name, first_line, first_offset, errors, counts)
+    if starts is None:
+        starts, all_objects = line_starts(data)
+    if not all_objects or len(starts) != len(orders):
+        return slow_chunk(data, name, first_line, first_offset, errors, counts)
+    out = []
+    append = out.append
+    odd = []
+    filtered = 0
+    try:
         for k, o in enumerate(orders):
             if o.status == "cancelled":
                 filtered += 1
                 continue
-            i = o.id
-            t = o.total
-            items = o.items
-            if type(i) is int and type(t) is float and items is not None:
-                x = t * 100.0
-                if -9.2e18 < x < 9.2e18:
-                    cents = int(x)  # x - int(x) is exact: round halves away from zero
-                    d = x - cents
-                    if d >= 0.5:
-                        cents += 1
-                    elif d <= -0.5:
-                        cents -= 1
-                    c = o.customer
-                    if c is None:
-                        append(Out(i, o.ts, None, None, t, len(items), cents))
-                    else:
-                        append(Out(i, o.ts, c.id, c.country, t, len(items), cents))
-                    continue
-            odd.append((k, len(out)))
-            append(None)
-        counts[0] += len(orders)
-        counts[2] += filtered
-        if odd:
-            starts = [0]
-            find = data.find
-            while len(starts) <= odd[-1][0]:
-                starts.append(find(b"\n", starts[-1]) + 1)
-            for k, position in odd:
-                end = find(b"\n", starts[k])
-                text = data[starts[k]:end if end >= 0 else len(data)]
-                try:
-                    out[position] = shape_generic(text)
-                except RecordError as e:
-                    errors.append(error_line(name, e.stage, e.kind, e.message, first_line + k + 1, first_offset + starts[k], msgspec.Raw(text)))
-                    counts[3] += 1
-                    continue
-                if out[position] is None:
-                    counts[2] += 1
-            out = [r for r in out if r is not None]
-        counts[1] += len(out)
-        return out
+            t = o.total  # -1.0 when missing: that record takes the generic path
+            x = t * 100.0
+            # round(x) halves away from zero is int(x + 0.5) here: x + 0.5 is exact for
+            # 0.5 <= x < 2**52 (an int total too: t * 100.0 is exact below 2**53).
+            if 0.5 <= x < 4.5e15:
+                c = o.customer
+                append(Out(o.id, o.ts, c.id, c.country, t, len(o.items), int(x + 0.5)))
+                continue
+            odd.append(k)
+    except OverflowError:  # an integer total beyond the double range
+        return slow_chunk(data, name, first_line, first_offset, errors, counts)
+    counts[0] += len(orders)
+    counts[2] += filtered
+    if odd:
+        # A failing rule, a missing total, a total below 0.005 or huge: redone from its
+        # line by the generic path (Sluice's exact values and messages).
+        size = len(data)
+        last = len(starts) - 1
+        for k in odd:
+            start = int(starts[k])
+            end = int(starts[k + 1]) - 1 if k < last else (size - 1 if data[-1] == 10 else size)
+            text = data[start:end]
+            if text.endswith(b"\r"):
+                text = text[:-1]
+            try:
+                r = shape_generic(text)
+            except RecordError as e:
+                errors.append(error_line(name, e.stage, e.kind, e.message, first_line + k + 1, first_offset + start, msgspec.Raw(text)))
+                counts[3] += 1
+                continue
+            if r is None:
+                counts[2] += 1
+            else:
+                append(r)
+    counts[1] += len(out)
+    return out
+
+
+def slow_chunk(data, name, first_line, first_offset, errors, counts):
+    """Line by line through the generic path: blank and padded lines, bad JSON, odd values."""
+    out = []
     position = 0
     for k, text in enumerate(data.split(b"\n")):
         start = position
         position += len(text) + 1
-        if text.endswith(b"\r"):
-            text = text[:-1]
-        if not text.strip(b" \t"):
-            continue
-        counts[0] += 1
-        try:
-            r = shape_generic(text)
-        except msgspec.DecodeError as e:
-            errors.append(error_line(name, "input", "parse", f"invalid JSON: {e}", first_line + k + 1, first_offset + start, text.decode("utf-8", "replace")))
-            counts[3] += 1
-            continue
-        except RecordError as e:
-            errors.append(error_line(name, e.stage, e.kind, e.message, first_line + k + 1, first_offset + start, msgspec.Raw(text)))
-            counts[3] += 1
-            continue
-        if r is None:
-            counts[2] += 1
-        else:
+        r = generic_line(text, name, first_line + k + 1, first_offset + start, errors, counts)
+        if r is not None:
             out.append(r)
-            counts[1] += 1
     return out
 
 
-def main():
-    import argparse
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("input")
-    parser.add_argument("output")
-    parser.add_argument("--processes", type=int, default=2)
-    a = parser.parse_args()
+def generic_line(text, name, line_no, offset, errors, counts):
+    """One line (its LF removed) through the generic path: its output record or None, its
+    error line appended to errors; counts updated. The other peers use it for odd lines."""
+    if text.endswith(b"\r"):
+        text = text[:-1]
+    if not text.strip(b" \t"):
+        return None
+    counts[0] += 1
+    try:
+        r = shape_generic(text)
+    except msgspec.DecodeError as e:
+        errors.append(error_line(name, "input", "parse", f"invalid JSON: {e}", line_no, offset, text.decode("utf-8", "replace")))
+        counts[3] += 1
+        return None
+    except RecordError as e:
+        errors.append(error_line(name, e.stage, e.kind, e.message, line_no, offset, msgspec.Raw(text)))
+        counts[3] += 1
+        return None
+    if r is None:
+        counts[2] += 1
+    else:
+        counts[1] += 1
+    return r
+
+
+def input_files(directory):
     jobs = []
-    for root, _, files in os.walk(a.input):
+    for root, _, files in os.walk(directory):
         for f in files:
             if f.endswith(".json.gz"):
                 full = os.path.join(root, f)
-                jobs.append((full, os.path.relpath(full, a.input)))
+                jobs.append((full, os.path.relpath(full, directory)))
     jobs.sort(key=lambda j: j[1].encode())
+    return jobs
+
+
+def main(process=None, doc=None, options=None):
+    """Runs a peer: PROCESS(path, name) -> (gzip output pieces, error lines, counts) over
+    every input file in 2 processes (by default), written in file order."""
+    import argparse
+    parser = argparse.ArgumentParser(description=(doc or __doc__).split("\n")[0])
+    parser.add_argument("input")
+    parser.add_argument("output")
+    parser.add_argument("--processes", type=int, default=2)
+    if options:
+        options(parser)
+    a = parser.parse_args()
+    jobs = [(path, name, a) for path, name in input_files(a.input)]
     os.makedirs(a.output, exist_ok=True)
     totals = [0, 0, 0, 0]
     with open(os.path.join(a.output, "orders.ndjson.gz"), "wb") as out, \
          open(os.path.join(a.output, "errors.ndjson"), "wb") as err, \
-         multiprocessing.get_context("fork").Pool(a.processes) as pool:
-        for members, errors, counts in pool.imap(process_file, jobs):
+         multiprocessing.get_context("fork").Pool(a.processes, initializer=gc.disable) as pool:
+        for members, errors, counts in pool.imap(process or process_file, jobs):
             for m in members:
                 out.write(m)
             for e in errors:
