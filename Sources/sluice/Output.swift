@@ -49,6 +49,7 @@ enum ProgressLine {
     }
 }
 
+// Every stored property is read and written only while holding `lock`.
 private final class ProgressState: @unchecked Sendable {
     private let lock = NSLock()
     private var _prefix = ""

@@ -44,6 +44,7 @@ package class Node: @unchecked Sendable {
     var isConstant: Bool { false }
 }
 
+// Immutable after construction, as every `Node` (see above).
 final class LiteralNode: Node, @unchecked Sendable {
     let value: ExpressionValue
 
@@ -65,6 +66,7 @@ final class LiteralNode: Node, @unchecked Sendable {
     override var isConstant: Bool { true }
 }
 
+// Immutable after construction, as every `Node` (see above).
 final class PathNode: Node, @unchecked Sendable {
     let lookup: PathLookup
     var path: FieldPath { lookup.path }

@@ -21,6 +21,8 @@ final class RecordEditor: Sendable {
         case raw([UInt8])
     }
 
+    // Built once while the editor is constructed and only read afterwards (every worker
+    // shares it read-only), so the unchecked `Sendable` is sound.
     private final class Tree: @unchecked Sendable {
         /// Key bytes, and either a leaf (action index) or a subtree.
         var entries: [(key: [UInt8], leaf: Int?, subtree: Tree?)] = []
