@@ -82,7 +82,7 @@ public enum ConfigSchema {
         public static let maxRecords = Setting.integer("max_records", 1...Int.max, "Merged layout: start a new file (`NAME-RUNID-0001.EXT`, …) before a batch that would pass this many records.")
         public static let maxBytes = Setting.byteSize("max_bytes", 1...Int.max, "Merged layout: start a new file before a batch that would pass this many bytes.")
         public static let partitionBy = Setting.stringList("partition_by", "Partitioned layout: field paths (expressions) whose values name the directories; null → `__null__`, empty → `__empty__`, unsafe bytes percent-encoded.")
-        public static let keepRuns = ConfigKey("keep_runs", .oneOf([.integer(1...Int.max), .duration()]), "Prune old run summaries of this pipeline in the output directory after each committed run: keep those of the newest N runs (`10`, this one included), or of the runs started within a duration (`30d`). Outputs, error reports and the ledger are never pruned (`sluice ledger rebuild` needs a run's error report). Default: keep all.")
+        public static let keepRuns = ConfigKey("keep_runs", .oneOf([.integer(1...Int.max), .duration()]), "Prune old run summaries of this pipeline in the output directory after each committed run, with the HTML report beside each (`sluice run --report`): keep those of the newest N runs (`10`, this one included), or of the runs started within a duration (`30d`). Outputs, error reports and the ledger are never pruned (`sluice ledger rebuild` needs a run's error report). Default: keep all.")
         public static let maxOpenPartitions = Setting.integer("max_open_partitions", 1...100_000, default: 256, "Partitioned layout: more partitions than this in one run fail it (each holds an open file).")
     }
 

@@ -2,16 +2,16 @@ import Foundation
 import Logging
 
 /// What a run tidies in its output directory once it has committed: `output.keep_runs`
-/// prunes the run summaries of this pipeline's older runs.
+/// prunes the run summaries of this pipeline's older runs, and the HTML report beside each
+/// (`NAME-RUNID.report.html`, from `sluice run --report`), which no ledger entry names.
 ///
 /// Pruning goes by the run summaries (`NAME-RUNID.summary.json`, `NAME` this pipeline's);
 /// run ids are ordered by their start time (`20261129T011212Z-3f9a`), and summaries whose
 /// name holds no such run id are kept. Outputs, error reports, the ledger and its journal
 /// are never touched: `sluice ledger rebuild` restores a file as done only while every
 /// output of its run — the error report included — exists, so removing a report (even an
-/// empty one) would make the next run process that run's files again. Not writing an
-/// empty report at all belongs to the commit (``RunCommit``), which would then leave it
-/// out of the run's outputs.
+/// empty one) would make the next run process that run's files again. A run that rejected
+/// nothing writes no error report at all, and its ledger entry names none.
 struct RunHousekeeping {
     let pipeline: String
     let outputRoot: String
@@ -56,6 +56,8 @@ struct RunHousekeeping {
         for id in doomed {
             let summary = URL(fileURLWithPath: outputRoot).appendingPathComponent("\(pipeline)-\(id).summary.json").path
             if unlink(summary) == 0 { removed += 1 } else { logger.warning("cannot prune \(summary): \(String(cString: strerror(errno)))") }
+            let report = URL(fileURLWithPath: outputRoot).appendingPathComponent("\(pipeline)-\(id).report.html").path
+            if unlink(report) != 0, errno != ENOENT { logger.warning("cannot prune \(report): \(String(cString: strerror(errno)))") }
         }
         if removed > 0 { logger.info("pruned the summaries of \(removed) older run\(removed == 1 ? "" : "s") (output.keep_runs)") }
     }

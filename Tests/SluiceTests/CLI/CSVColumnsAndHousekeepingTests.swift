@@ -80,7 +80,7 @@ import Testing
         for i in 1...4 {
             if i > 1 { try TestSupport.write("{\"id\":\(i)}\n", to: input.appendingPathComponent("f\(i).ndjson")) }
             let summary = dir.appendingPathComponent("s\(i).json")
-            let run = try CLITests.sluice(["run", config.path, "--verbose", "--summary", summary.path])
+            let run = try CLITests.sluice(["run", config.path, "--verbose", "--report", "--summary", summary.path])
             #expect(run.code == 0, "\(run.stderr)")
             if i == 4 { #expect(run.stderr.contains("pruned the summaries of 1 older run (output.keep_runs)"), "\(run.stderr)") }
             if i >= 3 {
@@ -93,6 +93,9 @@ import Testing
         let names = Self.files(out)
         let summaries = names.filter { $0.hasSuffix(".summary.json") }
         #expect(summaries.count == 2, "\(names)")
+        // Each kept summary keeps its HTML report (`--report`); the pruned runs' went with theirs.
+        let reports = names.filter { $0.hasSuffix(".report.html") }
+        #expect(Set(reports) == Set(summaries.map { String($0.dropLast(".summary.json".count)) + ".report.html" }), "\(names)")
         #expect(names.filter { $0.hasPrefix("errors-") }.count == 3, "\(names)")
         #expect(names.filter { $0.hasPrefix("k-") && $0.hasSuffix(".ndjson") }.count == 4, "\(names)")
         // The two kept are the last two runs (run ids of one second sort by their random
