@@ -36,6 +36,9 @@ final class XMLFramer: RecordFramer {
     private var markupGuard: XMLMarkupGuard
     /// Set when the guard runs on `input`'s inflating thread (see ``scanAhead(on:)``).
     private var scannedAhead: DecodedInput?
+    /// The document's first bytes while fewer than 4 have come (a decoder may hand over
+    /// 1–3 bytes first): libxml2 detects the encoding from them when the parser is made.
+    private var head: [UInt8] = []
 
     var assembler: BatchAssembler { state.pointee.assembler }
 
@@ -140,6 +143,18 @@ final class XMLFramer: RecordFramer {
     }
 
     private func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
+        if state.pointee.parser == nil && (!head.isEmpty || (!isLast && chunk.count < 4)) {
+            head.append(contentsOf: chunk)
+            if head.count < 4 && !isLast { return }
+            let first = head
+            head = []
+            try first.withUnsafeBufferPointer { (bytes) throws(InputFault) in try feedParser(bytes, isLast: isLast, emit: emit) }
+            return
+        }
+        try feedParser(chunk, isLast: isLast, emit: emit)
+    }
+
+    private func feedParser(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
         let state = self.state
         withoutActuallyEscaping(emit) { emit in
             state.pointee.emit = emit

@@ -190,6 +190,27 @@ extension InputsTests {
             }
         }
 
+        @Test func firstChunksShorterThanFourBytesStillShowTheEncoding() throws {
+            // zlib's decoder handed the framer fewer than 4 bytes first (a byte order mark
+            // cut short), and libxml2 then saw an empty document: the parser is made once 4
+            // bytes have come, whichever decoder inflates.
+            let bom = "\u{FEFF}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<orders>\n" + orders(12) + "</orders>"
+            var options = XMLOptions(records: paths("/orders/order"))
+            options.split = .off
+            let dir = try TempDir()
+            var gz: [UInt8] = []
+            Array(bom.utf8).withUnsafeBytes { GzipMember.compress($0, level: 6, appendingTo: &gz) }
+            let file = try dir.write("doc.xml.gz", gz)
+            for fallback in [false, true] {
+                for chunk in [2, 3, 5, 64, 256 << 10] {
+                    var read = ReadOptions(format: .xml, batchSize: 3, chunkSize: chunk, xml: options)
+                    read.codecs = CodecOptions(usesFallback: fallback)
+                    let (outcome, batches) = readAll(file, read)
+                    #expect(outcome.failure == nil && texts(batches).count == 12, "zlib \(fallback), chunk \(chunk): \(String(describing: outcome.failure))")
+                }
+            }
+        }
+
         @Test func encodingsAndByteOrderMarksAreThoseOfTheDocument() throws {
             let bom = "\u{FEFF}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<orders>\n" + orders(12) + "</orders>"
             let read = try expectSameSplit(bom, XMLOptions(records: paths("/orders/order")))
