@@ -112,22 +112,8 @@ import Testing
     }
 
     @Test func aSlowCommandStageIsBusyAndTheStagesAroundItAreNot() throws {
-        let yaml = """
-            name: slow
-            input: { path: in }
-            batch_size: 20
-            stages:
-              - name: quick
-                filter: 'status != "x"'
-              - name: slow
-                command: [sh, -c, 'while read -r line; do sleep 0.01; echo "$line"; done']
-                workers: 1
-                queue: 2
-              - name: after
-                filter: 'true'
-            output: { path: out, format: ndjson }
-            """
-        let (summary, dir) = try Self.run(yaml, files: 2, count: 60)
+        // The pipeline the report's tests draw too: a `command` stage that sleeps per line.
+        let (summary, dir) = try Self.run(RunReportTests.slowYAML, files: 2, count: 60)
         defer { TestSupport.cleanup(dir) }
         Self.expectAddsUp(summary)
         let slow = try #require(summary.stages.first { $0.name == "slow" })
