@@ -58,12 +58,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 results="$work/results"
 
-timed() {  # name command...: appends "name wall rss_kb cpu_seconds" to $results
-  local name=$1; shift
-  /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" > /dev/null
-  read -r wall rss user sys < "$work/time"
-  echo "$name $wall $rss $(python3 -c "print($user + $sys)")" >> "$results"
-}
+. bench/timed.sh   # timed NAME COMMAND...: one timed run into $results
 decompress_two() {  # tool: the files in 2 parallel streams
   ( for f in "${files[@]:0:$half}"; do "$1" -dc "$f"; done > /dev/null ) &
   ( for f in "${files[@]:$half}"; do "$1" -dc "$f"; done > /dev/null ) &

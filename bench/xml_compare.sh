@@ -50,12 +50,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 results="$work/results"
 
-timed() {  # name command...: appends "name wall rss_kb cpu_seconds" to $results
-  local name=$1; shift
-  /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" > /dev/null 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-  read -r wall rss user sys < "$work/time"
-  echo "$name $wall $rss $(python3 -c "print($user + $sys)")" >> "$results"
-}
+. bench/timed.sh   # timed NAME COMMAND...: one timed run into $results
 igzip_two() {
   half=$(( ${#files[@]} / 2 ))
   ( for f in "${files[@]:0:$half}"; do igzip -dc "$f"; done > /dev/null ) &
