@@ -41,23 +41,37 @@ package struct IncrementalPlan {
 
     package var skipped: Int { skippedDone + skippedYoung + skippedChanged + poison.count }
 
+    /// Files whose ledger entries one read transaction looks up.
+    static let lookupChunk = 1024
+
     package static func make(files: [InputFile], ledger: Ledger?, pipeline: String, config: IncrementalConfig,
                              full: Bool, retryFailed: Bool, peers: [Ledger.PeerView] = [], now: Date = Date(),
                              growth: (InputFile, Ledger.Entry) -> ReadStart? = { _, _ in nil }) throws(LedgerError) -> IncrementalPlan {
         var plan = IncrementalPlan()
         let youngest = Int((now.timeIntervalSince1970 - config.minAge) * 1e9)
-        for var file in files {
+        // The ledger is read a chunk of files at a time, in one transaction per chunk (see
+        // ``Ledger/records(pipeline:paths:entries:failures:)``): memory stays bounded and no
+        // lock is held while `growth` reads a file.
+        var records: [Ledger.Record] = []
+        for (position, original) in files.enumerated() {
+            var file = original
+            let slot = position % lookupChunk
+            if slot == 0 {
+                let chunk = files[position..<min(files.count, position + lookupChunk)].lazy.map(\.relativePath)
+                records = try ledger?.records(pipeline: pipeline, paths: chunk, entries: !full, failures: !retryFailed) ?? []
+            }
+            let record = slot < records.count ? records[slot] : Ledger.Record()
             if config.minAge > 0, file.problem == nil, file.mtime > youngest {
                 plan.skippedYoung += 1
                 continue
             }
-            if !retryFailed, let ledger, let failures = try ledger.failures(pipeline: pipeline, path: file.relativePath),
+            if !retryFailed, let failures = record.failures,
                failures.size == file.size, failures.mtime == file.mtime, failures.count > config.maxRetries {
                 plan.poison.append(file.relativePath)
                 continue
             }
             var expected: UInt64?
-            let own = full ? nil : try ledger?.entry(pipeline: pipeline, path: file.relativePath)
+            let own = full ? nil : record.entry
             let others = full ? [] : peers.compactMap { $0.done[file.relativePath] }
             if let entry = own ?? others.first(where: { $0.size == file.size }) ?? others.first {
                 if (own.map { [$0] } ?? []).contains(where: { $0.size == file.size && $0.mtime == file.mtime })

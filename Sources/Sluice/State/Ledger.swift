@@ -153,10 +153,41 @@ public final class Ledger {
 
     /// The done entry for `path`, if any.
     public func entry(pipeline: String, path: String) throws(LedgerError) -> Entry? {
-        lookupStatement.bind([pipeline, path])
+        lookupStatement.reset()
+        lookupStatement.set(1, pipeline)
+        lookupStatement.set(2, path)
         guard try lookupStatement.step() else { return nil }
         return Entry(size: lookupStatement.int(0), mtime: lookupStatement.int(1),
                      fingerprint: lookupStatement.text(2) ?? "", runID: lookupStatement.text(3) ?? "")
+    }
+
+    /// What the ledger holds for one path: its done entry and its failed attempts.
+    public struct Record: Sendable, Equatable {
+        public var entry: Entry?
+        public var failures: FailureCount?
+    }
+
+    /// ``entry(pipeline:path:)`` and ``failures(pipeline:path:)`` for each of `paths`, in
+    /// order, read in one transaction: a plan over 20,000 small files made 40,000
+    /// transactions of its lookups, each taking and dropping the database's lock.
+    /// - Parameters:
+    ///   - entries, failures: which of the two to look up (the other stays nil).
+    public func records(pipeline: String, paths: some Sequence<String>, entries: Bool = true,
+                        failures: Bool = true) throws(LedgerError) -> [Record] {
+        guard entries || failures else { return paths.map { _ in Record() } }
+        return try database.reading { () throws(LedgerError) -> [Record] in
+            var records: [Record] = []
+            records.reserveCapacity(paths.underestimatedCount)
+            for path in paths {
+                var record = Record()
+                if entries { record.entry = try entry(pipeline: pipeline, path: path) }
+                if failures { record.failures = try self.failures(pipeline: pipeline, path: path) }
+                records.append(record)
+            }
+            lookupStatement.reset()
+            failureStatement.reset()
+            return records
+        }
     }
 
     /// The outputs (relative to the output directory) holding the records of the done
@@ -171,7 +202,9 @@ public final class Ledger {
 
     /// The failed attempts at `path`, if any.
     public func failures(pipeline: String, path: String) throws(LedgerError) -> FailureCount? {
-        failureStatement.bind([pipeline, path])
+        failureStatement.reset()
+        failureStatement.set(1, pipeline)
+        failureStatement.set(2, path)
         guard try failureStatement.step() else { return nil }
         return FailureCount(size: failureStatement.int(0), mtime: failureStatement.int(1),
                             count: failureStatement.int(2), lastError: failureStatement.text(3) ?? "")
@@ -181,7 +214,7 @@ public final class Ledger {
     /// output directory) and file outcomes.
     public func prepare(runID: String, pipeline: String, outputs: [String], files: [FileOutcome]) throws(LedgerError) {
         try journal.append(["run": runID, "state": "pending", "pipeline": pipeline, "outputs": outputs,
-                            "files": files.filter { $0.status != .failed }.map(LedgerJournal.fileObject)])
+                            "files": LedgerJournal.JournalFiles(files: files.filter { $0.status != .failed })])
         // If the ledger does not take the run, the journal must not count it either: an
         // older mirror output of the same name would make it look complete to a rebuild.
         var recorded = false
@@ -193,9 +226,17 @@ public final class Ledger {
                 INSERT OR REPLACE INTO run_files (run_id, pipeline, path, size, mtime_ns, fingerprint, status, error, outputs)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            insert.set(1, runID)
+            insert.set(2, pipeline)
             for file in files {
-                try insert.run([runID, pipeline, file.path, file.size, file.mtime, file.fingerprint, file.status.rawValue, file.error,
-                                file.outputs?.joined(separator: "\n")])
+                insert.set(3, file.path)
+                insert.set(4, file.size)
+                insert.set(5, file.mtime)
+                insert.set(6, file.fingerprint)
+                insert.set(7, file.status.rawValue)
+                insert.set(8, file.error)
+                insert.set(9, file.outputs?.joined(separator: "\n"))
+                try insert.runBound()
             }
         }
         recorded = true

@@ -70,6 +70,10 @@ struct LedgerJournal {
             writer.beginArray()
             for item in items where !encode(item, to: &writer) { return false }
             writer.endArray()
+        case let files as JournalFiles:
+            writer.beginArray()
+            for file in files.files { encode(file, to: &writer) }
+            writer.endArray()
         case let object as [String: Any]:
             writer.beginObject()
             for key in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
@@ -89,6 +93,36 @@ struct LedgerJournal {
         return data.split(separator: 0x0A).compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
         }
+    }
+
+    /// The file objects of a journal line, written without a dictionary per file (a commit
+    /// of 20,000 small files spent a tenth of its run casting their values back).
+    struct JournalFiles {
+        var files: [Ledger.FileOutcome]
+    }
+
+    /// `file` as ``fileObject(_:)``'s dictionary encodes: the same keys, in byte order.
+    static func encode(_ file: Ledger.FileOutcome, to writer: inout JSONWriter) {
+        writer.beginObject()
+        if let fingerprint = file.fingerprint {
+            writer.key("fingerprint")
+            writer.write(fingerprint)
+        }
+        writer.key("mtime")
+        writer.write(file.mtime)
+        if let outputs = file.outputs {
+            writer.key("outputs")
+            writer.beginArray()
+            for output in outputs { writer.write(output) }
+            writer.endArray()
+        }
+        writer.key("path")
+        writer.write(file.path)
+        writer.key("size")
+        writer.write(file.size)
+        writer.key("status")
+        writer.write(file.status.rawValue)
+        writer.endObject()
     }
 
     static func fileObject(_ file: Ledger.FileOutcome) -> [String: Any] {

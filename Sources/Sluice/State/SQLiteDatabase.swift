@@ -56,6 +56,22 @@ final class SQLiteDatabase {
         }
     }
 
+    /// Runs `body` inside one deferred (read) transaction, `BEGIN … COMMIT`: its queries
+    /// share one shared lock and one check of the journal, where each query on its own
+    /// takes and drops the lock and looks for a hot journal (about ten system calls).
+    func reading<T>(_ body: () throws(LedgerError) -> T) throws(LedgerError) -> T {
+        try execute("BEGIN")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+        try execute("COMMIT")
+        return result
+    }
+
     var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     /// The first column of the first row of `sql` as an integer (0 when there is no row).
@@ -127,4 +143,30 @@ final class SQLiteStatement {
     }
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+
+    /// Ends the statement's current run (releases what it holds until the next `bind`).
+    func reset() { sqlite3_reset(statement) }
+
+    /// Binds one parameter (1-based), keeping the others: for a statement run once per
+    /// row of many, without the boxed array ``bind(_:)`` takes (each of its values is
+    /// cast back to its type).
+    func set(_ index: Int32, _ value: Int) {
+        sqlite3_bind_int64(statement, index, Int64(value))
+    }
+
+    /// Binds text, or NULL for nil (see ``set(_:_:)-(Int32,Int)``).
+    func set(_ index: Int32, _ value: String?) {
+        guard let value else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        sqlite3_bind_text(statement, index, value, -1, sluice_sqlite_transient())
+    }
+
+    /// Runs the statement with its current bindings, which it keeps for the next run.
+    func runBound() throws(LedgerError) {
+        sqlite3_reset(statement)
+        while try step() {}
+        sqlite3_reset(statement)
+    }
 }
