@@ -35,7 +35,7 @@ import Darwin
 /// out of the output directory). `include` and `exclude` do not apply to a file named
 /// directly.
 ///
-/// - Complexity: one `stat` per entry (two for symbolic links), plus O(n log n) for sorting.
+/// - Complexity: one `lstat` per entry (and a `stat` for symbolic links), plus O(n log n) for sorting.
 public struct DirectoryScanner: Sendable {
     /// The input directory.
     public let root: String
@@ -91,8 +91,25 @@ public struct DirectoryScanner: Sendable {
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
         let realRoot = DirectoryScanner.realPath(root) ?? base
         walk(names: names, directory: base, relative: "", realRoot: realRoot, ancestors: &ancestors, into: &found)
-        found.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
+        found.sort { DirectoryScanner.bytesPrecede($0.relativePath, $1.relativePath) }
         return found
+    }
+
+    /// Whether `a`'s UTF-8 bytes sort before `b`'s: `memcmp` over the strings' own storage
+    /// (names read from a directory are native UTF-8), else byte by byte.
+    static func bytesPrecede(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool in
+                let common = min(x.count, y.count)
+                if common > 0, let p = x.baseAddress, let q = y.baseAddress {
+                    let order = memcmp(p, q, common)
+                    if order != 0 { return order < 0 }
+                }
+                return x.count < y.count
+            }
+        }
+        if let fast, let order = fast { return order }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// Checks that `root` is a directory or a regular file, without listing it, and
@@ -149,12 +166,20 @@ public struct DirectoryScanner: Sendable {
         for name in names {
             let rel = relative.isEmpty ? name : relative + "/" + name
             let path = directory + "/" + name
-            if symlinks != .always, let refusal = linkRefusal(path, realRoot: realRoot) {
-                if wants(rel) || (!excluded(rel) && DirectoryScanner.isDirectory(path)) { found.append(problem(rel, path, refusal)) }
-                continue
-            }
             var info = stat()
-            if stat(path, &info) != 0 {
+            var known = false
+            if symlinks != .always {
+                switch linkCheck(path, realRoot: realRoot, info: &info) {
+                case .refused(let refusal):
+                    if wants(rel) || (!excluded(rel) && DirectoryScanner.isDirectory(path)) { found.append(problem(rel, path, refusal)) }
+                    continue
+                case .notALink:
+                    known = true   // `lstat` of anything but a link is its `stat`: one call per file
+                case .followed:
+                    break
+                }
+            }
+            if !known && stat(path, &info) != 0 {
                 let code = errno
                 var linkInfo = stat()
                 let isLink = lstat(path, &linkInfo) == 0 && DirectoryScanner.kind(linkInfo.st_mode) == S_IFLNK
@@ -197,18 +222,29 @@ public struct DirectoryScanner: Sendable {
         }
     }
 
-    /// Why the entry at `path`, when it is a symbolic link, is not followed under the
-    /// policy; nil for anything else (dangling links and loops are reported by `stat`).
-    private func linkRefusal(_ path: String, realRoot: String) -> String? {
-        var info = stat()
-        guard lstat(path, &info) == 0, DirectoryScanner.kind(info.st_mode) == S_IFLNK else { return nil }
+    /// What `lstat` says of an entry under the link policy.
+    private enum LinkCheck {
+        /// Not a symbolic link: `info` holds its `stat`.
+        case notALink
+        /// A link to follow, or `lstat` failed: `stat` it (dangling links and loops are
+        /// reported by `stat`).
+        case followed
+        /// A link not followed under the policy, and why.
+        case refused(String)
+    }
+
+    /// `lstat`s the entry at `path` into `info` and says whether it is a symbolic link the
+    /// policy refuses.
+    private func linkCheck(_ path: String, realRoot: String, info: inout stat) -> LinkCheck {
+        guard lstat(path, &info) == 0 else { return .followed }
+        guard DirectoryScanner.kind(info.st_mode) == S_IFLNK else { return .notALink }
         let target = DirectoryScanner.linkTarget(path)
         if symlinks == .never {
-            return "symbolic link (→ \(target)) not followed (input.follow_symlinks: never)"
+            return .refused("symbolic link (→ \(target)) not followed (input.follow_symlinks: never)")
         }
-        guard let resolved = DirectoryScanner.realPath(path) else { return nil }
-        if resolved == realRoot || resolved.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") { return nil }
-        return "symbolic link leads outside the input directory (→ \(resolved)); not read (input.follow_symlinks: within; set always to follow it)"
+        guard let resolved = DirectoryScanner.realPath(path) else { return .followed }
+        if resolved == realRoot || resolved.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") { return .followed }
+        return .refused("symbolic link leads outside the input directory (→ \(resolved)); not read (input.follow_symlinks: within; set always to follow it)")
     }
 
     private static func realPath(_ path: String) -> String? {

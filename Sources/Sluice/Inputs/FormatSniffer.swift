@@ -126,10 +126,34 @@ package enum FormatSniffer {
         // (random bytes hold about 11 % control bytes; text, even with ANSI colours, a few).
         var control = 0, zeros = 0
         var first: Int?
-        for (i, byte) in sample.enumerated() where byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0C && byte != 0x0D || byte == 0x7F {
-            control += 1
-            if byte == 0 { zeros += 1 }
-            if first == nil { first = i }
+        // Eight bytes at a time: a word with no byte below 0x20 and none equal to 0x7F holds
+        // no control byte (most words of a text file); only the others are looked at byte
+        // by byte. A file of a few records is all sample: this ran once per byte of it.
+        var i = 0
+        if let base = sample.baseAddress {
+            let lows: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while i < sample.count {
+                if i + 8 <= sample.count {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                    let below20 = (word &- 0x20 &* lows) & ~word & highs
+                    let del = word ^ (0x7F &* lows)
+                    let is7F = (del &- lows) & ~del & highs
+                    if below20 == 0 && is7F == 0 {
+                        i += 8
+                        continue
+                    }
+                }
+                let end = min(sample.count, i + 8)
+                while i < end {
+                    let byte = base[i]
+                    if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0C && byte != 0x0D || byte == 0x7F {
+                        control += 1
+                        if byte == 0 { zeros += 1 }
+                        if first == nil { first = i }
+                    }
+                    i += 1
+                }
+            }
         }
         if let first, sample.count >= 256, control * 100 >= 8 * sample.count || zeros * 100 >= sample.count {
             return "binary data, not text (\(control) control bytes in the first \(sample.count), the first 0x\(String(sample[first], radix: 16, uppercase: true)) at byte \(first))"

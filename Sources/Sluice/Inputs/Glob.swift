@@ -22,6 +22,10 @@ struct Glob: Sendable {
     let pattern: String
     /// One segment list per brace alternative.
     private let alternatives: [[Segment]]
+    /// For a pattern `**/*SUFFIX` (the usual `**/*.json.gz`), the suffix: a path matches
+    /// when its last part ends with it. A scan matched each of 20,000 names through the
+    /// general matcher, which splits the path into arrays of scalars.
+    private let lastPartSuffix: [Unicode.Scalar]?
 
     private enum Segment: Sendable {
         case globstar
@@ -50,10 +54,23 @@ struct Glob: Sendable {
         alternatives = try expanded.map { alternative throws(InputError) in
             try Glob.compile(alternative, pattern: pattern)
         }
+        lastPartSuffix = Glob.suffixPattern(alternatives)
+    }
+
+    private static func suffixPattern(_ alternatives: [[Segment]]) -> [Unicode.Scalar]? {
+        guard alternatives.count == 1, alternatives[0].count == 2, case .globstar = alternatives[0][0],
+              case .tokens(let tokens) = alternatives[0][1], tokens.count > 1, case .anyRun = tokens[0] else { return nil }
+        var suffix: [Unicode.Scalar] = []
+        for token in tokens.dropFirst() {
+            guard case .literal(let c) = token else { return nil }
+            suffix.append(c)
+        }
+        return suffix
     }
 
     /// True when `path` (relative, `/`-separated) matches the pattern.
     func matches(_ path: String) -> Bool {
+        if let suffix = lastPartSuffix { return Glob.lastPart(of: path, endsWith: suffix) }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.unicodeScalars) }
         for segments in alternatives where Glob.match(segments, 0, parts, 0) {
             return true
@@ -196,6 +213,24 @@ struct Glob: Sendable {
     }
 
     // MARK: Matching
+
+    /// Whether the last non-empty `/`-separated part of `path` ends with `suffix`.
+    private static func lastPart(of path: String, endsWith suffix: [Unicode.Scalar]) -> Bool {
+        let utf8 = path.utf8
+        var end = utf8.endIndex
+        while end > utf8.startIndex, utf8[utf8.index(before: end)] == UInt8(ascii: "/") { end = utf8.index(before: end) }
+        guard end > utf8.startIndex else { return false }
+        var start = end
+        while start > utf8.startIndex, utf8[utf8.index(before: start)] != UInt8(ascii: "/") { start = utf8.index(before: start) }
+        let scalars = path[start..<end].unicodeScalars
+        var i = scalars.endIndex
+        for c in suffix.reversed() {
+            guard i > scalars.startIndex else { return false }
+            i = scalars.index(before: i)
+            if scalars[i] != c { return false }
+        }
+        return true
+    }
 
     private static func match(_ segments: [Segment], _ si: Int, _ parts: [[Unicode.Scalar]], _ pi: Int) -> Bool {
         if si == segments.count { return pi == parts.count }
