@@ -14,23 +14,32 @@
 ///   `pop` returns nil, and queued items are dropped.
 /// - `highWaterMark` is the most items the queue ever held — never above `capacity`,
 ///   which is how tests prove that backpressure holds.
+/// - Methods are `@inlinable`, so that the sink's and the executor's queues are specialised
+///   for their element types in their own modules (see ``LockedBox``).
 public final class BoundedQueue<Element: Sendable>: Sendable {
-    private struct State: Sendable {
-        var items: [Element?]
-        var head = 0
-        var count = 0
-        var isClosed = false
-        var isCancelled = false
-        var maxCount = 0
+    @usableFromInline
+    struct State: Sendable {
+        @usableFromInline var items: [Element?]
+        @usableFromInline var head = 0
+        @usableFromInline var count = 0
+        @usableFromInline var isClosed = false
+        @usableFromInline var isCancelled = false
+        @usableFromInline var maxCount = 0
+
+        @inlinable
+        init(items: [Element?]) {
+            self.items = items
+        }
     }
 
     public let capacity: Int
-    private let state: LockedBox<State>
+    @usableFromInline let state: LockedBox<State>
     // Consumers wait on one condition, producers on the other: a push wakes one consumer,
     // a pop one producer; close and cancel wake everyone.
-    private static var notEmpty: Int { 0 }
-    private static var notFull: Int { 1 }
+    @inlinable static var notEmpty: Int { 0 }
+    @inlinable static var notFull: Int { 1 }
 
+    @inlinable
     public init(capacity: Int) {
         precondition(capacity > 0, "queue capacity must be positive")
         self.capacity = capacity
@@ -39,7 +48,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     /// Appends `item`, waiting while the queue is full.
     /// - Returns: false when the queue was cancelled (the item is dropped).
-    @discardableResult
+    @inlinable @discardableResult
     public func push(_ item: Element) -> Bool {
         let capacity = self.capacity
         let pushed = state.withLock(when: { $0.count < capacity || $0.isCancelled }, on: Self.notFull) { state -> Bool in
@@ -57,6 +66,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     /// Appends `item` when there is room, without waiting.
     /// - Returns: true when pushed, false when the queue was cancelled, nil when it is
     ///   full (the caller may then ``push(_:)`` and wait).
+    @inlinable
     public func tryPush(_ item: Element) -> Bool? {
         let capacity = self.capacity
         let pushed = state.withLock { state -> Bool? in
@@ -74,6 +84,7 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     /// Removes the oldest item, waiting while the queue is empty and open.
     /// - Returns: nil once the queue is closed and drained, or cancelled.
+    @inlinable
     public func pop() -> Element? {
         let capacity = self.capacity
         let item = state.withLock(when: { $0.count > 0 || $0.isClosed || $0.isCancelled }, on: Self.notEmpty) { state -> Element? in
@@ -88,11 +99,13 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     }
 
     /// No more pushes will come; consumers drain the rest and then see nil.
+    @inlinable
     public func close() {
         state.withLockNotifying { $0.isClosed = true }
     }
 
     /// Stops everything now: waiters wake, queued items are dropped.
+    @inlinable
     public func cancel() {
         state.withLockNotifying { state in
             state.isCancelled = true
@@ -102,8 +115,10 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
     }
 
     /// The most items the queue has held at once.
+    @inlinable
     public var highWaterMark: Int { state.withLock { $0.maxCount } }
 
     /// Items in the queue now (for progress display; stale as soon as it is read).
+    @inlinable
     public var fill: Int { state.withLock { $0.count } }
 }

@@ -15,12 +15,14 @@ import Darwin
 /// without starving the cooperative pool.
 // `@unchecked`: the pthread objects live at fixed heap addresses for the lock's life and
 // are only used through pthread calls, which are thread-safe by contract.
+@usableFromInline
 package final class ConditionLock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let conditions: UnsafeMutablePointer<pthread_cond_t>
-    private let conditionCount: Int
+    @usableFromInline let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    @usableFromInline let conditions: UnsafeMutablePointer<pthread_cond_t>
+    @usableFromInline let conditionCount: Int
     private var condition: UnsafeMutablePointer<pthread_cond_t> { conditions }
 
+    @usableFromInline
     package init(conditions count: Int = 1) {
         precondition(count >= 1, "a lock has at least one condition")
         conditionCount = count
@@ -37,7 +39,7 @@ package final class ConditionLock: @unchecked Sendable {
     }
 
     /// Runs `body` with the mutex held.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -45,6 +47,7 @@ package final class ConditionLock: @unchecked Sendable {
     }
 
     /// Waits on condition `c` (0: the first); call only with the mutex held (inside `withLock`).
+    @inlinable
     package func wait(on c: Int = 0) {
         pthread_cond_wait(conditions + c, mutex)
     }
@@ -64,12 +67,20 @@ package final class ConditionLock: @unchecked Sendable {
 
     /// Wakes every waiter of every condition. May be called with or without the mutex held
     /// (a change made under the mutex before the call is seen by every waiter it wakes).
+    @inlinable
     package func broadcast() {
         for i in 0..<conditionCount { pthread_cond_broadcast(conditions + i) }
     }
 
+    /// Wakes every waiter of condition `c` (and no other condition's).
+    @inlinable
+    package func broadcast(_ c: Int) {
+        pthread_cond_broadcast(conditions + c)
+    }
+
     /// Wakes one waiter of condition `c`: enough when the change lets exactly one waiter
     /// go on and every waiter of `c` waits for the same thing (else a wake-up is lost).
+    @inlinable
     package func signal(_ c: Int) {
         pthread_cond_signal(conditions + c)
     }

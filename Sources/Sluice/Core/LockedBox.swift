@@ -23,25 +23,31 @@ import Darwin
 /// - Waking: a change that can satisfy a waiter's condition must be followed by
 ///   ``notifyAll()`` (or use ``withLockNotifying(_:)``); the call may come after the lock
 ///   is released, because a waiter checks its condition under the lock before sleeping.
+///
+/// Everything is `@inlinable`: the executor, the queues and the gates hold their own state
+/// types in it from other modules, and an unspecialised generic looked up metadata on
+/// every lock.
+@usableFromInline
 package final class LockedBox<State> {
-    private let lock: ConditionLock
-    private var state: State
+    @usableFromInline let lock: ConditionLock
+    @usableFromInline var state: State
 
     /// - Parameter conditions: kinds of waiter (see ``notifyOne(_:)``); 1 unless some
     ///   change should wake one waiter of one kind rather than all.
+    @inlinable
     package init(_ state: State, conditions: Int = 1) {
         self.state = state
         self.lock = ConditionLock(conditions: conditions)
     }
 
     /// Runs `body` on the state with the lock held.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func withLock<T>(_ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock { try body(&state) }
     }
 
     /// Runs `body` with the lock held, then wakes every waiter.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func withLockNotifying<T>(_ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock {
             defer { lock.broadcast() }
@@ -50,6 +56,7 @@ package final class LockedBox<State> {
     }
 
     /// Waits until `condition` holds, then runs `body` with the lock still held.
+    @inlinable
     package func withLock<T>(when condition: (State) -> Bool, on c: Int = 0, _ body: (inout State) throws -> T) rethrows -> T {
         try lock.withLock {
             while !condition(state) { lock.wait(on: c) }
@@ -63,6 +70,7 @@ package final class LockedBox<State> {
     ///
     /// A name of its own, not a `withLock` overload: a trailing closure returning an
     /// optional would otherwise silently pick this one and wait forever on nil.
+    @inlinable
     package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T?) rethrows -> T {
         try lock.withLock {
             while true {
@@ -73,6 +81,7 @@ package final class LockedBox<State> {
     }
 
     /// As ``retrying(_:)``, for answers where `isDone` tells "wait" apart.
+    @inlinable
     package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {
         try retrying(on: c, { state -> T? in
             let value = try body(&state)
@@ -99,15 +108,21 @@ package final class LockedBox<State> {
     ///
     /// Needs no lock: a waiter tests its condition under the lock and sleeps atomically
     /// with releasing it, so a change made under the lock before this call is seen.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func notifyAll() {
         lock.broadcast()
+    }
+
+    /// Wakes every thread waiting on condition `c`, and no other.
+    @inlinable @inline(__always)
+    package func notifyAll(_ c: Int) {
+        lock.broadcast(c)
     }
 
     /// Wakes one thread waiting on condition `c` (``retrying(on:_:)``, ``withLock(when:on:_:)``):
     /// for a change that lets one waiter go on, when all of `c`'s waiters wait for the same
     /// thing. `pthread_cond_broadcast` per tiny batch woke every thread to find one batch.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func notifyOne(_ c: Int) {
         lock.signal(c)
     }
