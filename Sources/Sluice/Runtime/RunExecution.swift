@@ -183,10 +183,16 @@ struct RunExecution {
                     }
                     let readStart = monotonicSeconds()
                     var blocked = 0.0
+                    // Each batch is handed on when the next one comes, and the last with the
+                    // file's ending (see `StageExecutor.submit(_:ending:)`).
+                    var held: Batch?
                     let outcome = FileReader.read(file, fileIndex: index, options: readOptions) { batch in
-                        let started = monotonicSeconds()
-                        defer { blocked += monotonicSeconds() - started }
-                        guard gate.acquire(file: index), executor.submit(batch) else { throw CancellationError() }
+                        if let previous = held {
+                            let started = monotonicSeconds()
+                            defer { blocked += monotonicSeconds() - started }
+                            guard gate.acquire(file: index), executor.submit(previous) else { throw CancellationError() }
+                        }
+                        held = batch
                     }
                     mine.busy += monotonicSeconds() - readStart - blocked
                     mine.blocked += blocked
@@ -196,7 +202,14 @@ struct RunExecution {
                     let end = FileEnd(file: index, batches: outcome.batches, failure: outcome.failure,
                                       fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes,
                                       fingerprint: outcome.fingerprint)
-                    if !ended(end) { break }
+                    if let last = held {
+                        let started = monotonicSeconds()
+                        let submitted = gate.acquire(file: index) && executor.submit(last, ending: end)
+                        mine.blocked += monotonicSeconds() - started
+                        if !submitted { break }
+                    } else if !ended(end) {
+                        break
+                    }
                 }
                 let isLast = live.withLock { count -> Bool in
                     count -= 1

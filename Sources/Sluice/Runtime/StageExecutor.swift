@@ -103,6 +103,20 @@ final class StageExecutor: Sendable {
         return admission == .accepted
     }
 
+    /// Hands a reader's last batch of a file to the first stage with the file's ending,
+    /// which then reaches the sink with the batch (one hand-off per small file, not two).
+    /// - Returns: false when the run is cancelled (both are dropped).
+    func submit(_ batch: Batch, ending: FileEnd) -> Bool {
+        let (admission, moved) = scheduler.retrying(on: Self.readersCondition, { s -> (StageScheduler.Admission, Bool) in
+            s.advanceClock(to: monotonicSeconds())
+            return (s.submit(batch, ending: ending), s.hasInputOrderLane)
+        }, until: { $0.0 != .full })
+        if admission == .accepted {
+            if moved { scheduler.notifyAll() } else { scheduler.notifyOne(Self.condition(of: firstCrew)) }
+        }
+        return admission == .accepted
+    }
+
     /// The reader is done with a file: the ending travels down the stages, then to the
     /// sink. - Returns: false when the run is cancelled.
     func fileEnded(_ end: FileEnd) -> Bool {
@@ -139,6 +153,33 @@ final class StageExecutor: Sendable {
 
     // MARK: Threads
 
+    /// The conditions whose waiters `s` now lets go on (bit `c`: condition `c`), so that
+    /// a thread that finishes a batch wakes only threads that have something to do.
+    private func wakeups(_ s: StageScheduler) -> UInt64 {
+        var bits: UInt64 = s.admitsReaders ? 1 << UInt64(Self.readersCondition) : 0
+        if sharedThreads > 0 && s.hasWork(on: .shared) { bits |= 1 << UInt64(Self.condition(of: .shared)) }
+        for (k, step) in steps.enumerated() where step.spec.stage.blocksThread {
+            let c = Self.condition(of: .dedicated(stage: k))
+            if c >= 64 { return .max }   // more blocking stages than bits: wake everyone
+            if s.hasWork(on: .dedicated(stage: k)) { bits |= 1 << UInt64(c) }
+        }
+        return bits
+    }
+
+    /// Wakes the waiters of the conditions in `bits` (every condition for `.max`).
+    private func wake(_ bits: UInt64) {
+        if bits == .max {
+            scheduler.notifyAll()
+            return
+        }
+        var rest = bits
+        while rest != 0 {
+            let c = rest.trailingZeroBitCount
+            scheduler.notifyAll(c)
+            rest &= rest - 1
+        }
+    }
+
     private func serve(_ crew: StageScheduler.Crew) {
         var carried: StageScheduler.Work?
         let last = steps.count - 1
@@ -148,6 +189,9 @@ final class StageExecutor: Sendable {
                 return s.take(on: crew)
             }
             carried = nil
+            if case .run(0, _) = work, scheduler.withLock({ $0.admitsReaders }) {
+                scheduler.notifyAll(Self.readersCondition)   // the first lane has room again
+            }
             switch work {
             case .exit:
                 scheduler.notifyAll()
@@ -162,12 +206,14 @@ final class StageExecutor: Sendable {
                 if k == last {
                     // The stage's work ends here: encoding is the sink's (its own row in
                     // the summary), so a cheap last stage does not look like the bottleneck.
-                    scheduler.withLockNotifying { s in
+                    let (waking, ending) = scheduler.withLock { s in
                         s.advanceClock(to: monotonicSeconds())
                         s.handOff(stage: k)
+                        return (wakeups(s), s.takeEnding(of: batch))
                     }
+                    wake(waking)
                     let started = monotonicSeconds()
-                    let encoded = SinkMessage.batch(encoder.encode(batch))
+                    let encoded = ending.map { SinkMessage.lastBatch(encoder.encode(batch), $0) } ?? .batch(encoder.encode(batch))
                     let encodeSeconds = monotonicSeconds() - started
                     var delivered = sink.tryPush(encoded)
                     if delivered == nil {
@@ -188,10 +234,13 @@ final class StageExecutor: Sendable {
                     if mayEnd { scheduler.notifyAll() }
                     if delivered != true { cancel() }
                 } else {
-                    carried = scheduler.withLockNotifying { s in
+                    let (next, waking) = scheduler.withLock { s in
                         s.advanceClock(to: monotonicSeconds())
-                        return s.complete(stage: k, batch: batch, fuseOn: crew)
+                        let next = s.complete(stage: k, batch: batch, fuseOn: crew)
+                        return (next, wakeups(s))
                     }
+                    carried = next
+                    wake(waking)
                 }
             }
         }

@@ -239,6 +239,29 @@ struct StageScheduler: Sendable {
     /// Whether some lane runs in input order (only those change with a file ending).
     var hasInputOrderLane: Bool { lanes.contains { $0.window != nil } }
 
+    /// Endings of files whose last batch is on its way through the lanes (see
+    /// ``submit(_:ending:)``), by file: the executor hands each to the sink with that batch.
+    private(set) var endings: [Int: FileEnd] = [:]
+
+    /// A reader's last batch of a file, with the file's ending: ``submit(_:)`` and
+    /// ``fileEnded(_:batches:)`` at once; the ending waits here for its batch to leave the
+    /// last lane (``takeEnding(of:)``).
+    mutating func submit(_ batch: Batch, ending: FileEnd) -> Admission {
+        let admission = submit(batch)
+        if admission == .accepted {
+            _ = fileEnded(ending.file, batches: ending.batches)
+            endings[ending.file] = ending
+        }
+        return admission
+    }
+
+    /// The ending that travels with `batch` (its file's last), when it does.
+    mutating func takeEnding(of batch: Batch) -> FileEnd? {
+        guard let ending = endings[batch.file], ending.batches == batch.index + 1 else { return nil }
+        endings[batch.file] = nil
+        return ending
+    }
+
     /// Every reader has finished: the first lane gets nothing more.
     mutating func closeInput() {
         lanes[0].isInputClosed = true
@@ -262,6 +285,20 @@ struct StageScheduler: Sendable {
         let open = lanes.indices.contains { serves(crew, $0) && !lanes[$0].isDone }
         return open ? nil : .exit
     }
+
+    /// Whether ``take(on:)`` would give `crew` something now (work, a `finish`, or
+    /// `exit`): a change wakes a crew's sleeping threads only then. Waking them after
+    /// every batch, to find nothing, cost two futile wake-ups per tiny batch.
+    func hasWork(on crew: Crew) -> Bool {
+        for k in lanes.indices where !lanes[k].isDone && isOver(k) { return true }
+        if !isCancelled {
+            for k in lanes.indices where serves(crew, k) && canStart(k) { return true }
+        }
+        return !lanes.indices.contains { serves(crew, $0) && !lanes[$0].isDone }
+    }
+
+    /// Whether a reader's ``submit(_:)`` would not answer `full` now.
+    var admitsReaders: Bool { isCancelled || lanes[0].hasRoom }
 
     /// A thread finished `batch` at `stage`. For any stage but the last, the batch moves
     /// on: returned to go on at once at the next stage on the same thread (fusion), when

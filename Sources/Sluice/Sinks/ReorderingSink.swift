@@ -116,10 +116,10 @@ package final class ReorderingSink: @unchecked Sendable {
             case .batch(let batch):
                 window.insert(batch, file: batch.file, batch: batch.index)
             case .fileEnd(let end):
-                window.finishFile(end.file, batches: end.batches, failure: end.failure)
-                endings[end.file] = end
-                result.fileBytes += end.fileBytes
-                result.decodedBytes += end.decodedBytes
+                finish(end)
+            case .lastBatch(let batch, let end):
+                window.insert(batch, file: batch.file, batch: batch.index)
+                finish(end)
             }
             do {
                 try drain(gate: gate)
@@ -131,6 +131,14 @@ package final class ReorderingSink: @unchecked Sendable {
             }
         }
         result.isComplete = window.isFinished
+    }
+
+    /// The reader is done with a file (its batches may still be on their way).
+    private func finish(_ end: FileEnd) {
+        window.finishFile(end.file, batches: end.batches, failure: end.failure)
+        endings[end.file] = end
+        result.fileBytes += end.fileBytes
+        result.decodedBytes += end.decodedBytes
     }
 
     private func drain(gate: AdmissionGate) throws(SinkError) {
