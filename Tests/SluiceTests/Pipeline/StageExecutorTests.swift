@@ -41,6 +41,49 @@ import Testing
         for other in reports.dropFirst() { #expect(other == reports[0]) }
     }
 
+    /// Many files of a few records: each file's last batch carries its ending to the sink
+    /// (one hand-off per file), also for a file that fails after its records were framed
+    /// and a file without records; the output, the error report and the counts do not
+    /// depend on the threads, and an input-order stage still moves from file to file.
+    @Test func manySmallFilesCommitFileByFileWhateverTheSharedThreads() throws {
+        let input = TestSupport.temporaryDirectory("sluice-small")
+        defer { TestSupport.cleanup(input) }
+        for f in 0..<60 {
+            let text = PipelineRunTests.orderLines(file: f, count: 1 + f % 3)
+            let name = String(format: "f%03d.ndjson", f)
+            switch f {
+            case 17:
+                // Truncated gzip: its records are framed, then the file fails.
+                let whole = TestSupport.gzip(Array(text.utf8))
+                try Data(whole.prefix(whole.count - 6)).write(to: input.appendingPathComponent(name + ".gz"))
+            case 23:
+                try TestSupport.write("", to: input.appendingPathComponent(name))
+            case let f where f % 2 == 0:
+                try Data(TestSupport.gzip(Array(text.utf8))).write(to: input.appendingPathComponent(name + ".gz"))
+            default:
+                try TestSupport.write(text, to: input.appendingPathComponent(name))
+            }
+        }
+        var outputs: [[UInt8]] = []
+        var reports: [[UInt8]] = []
+        for (threads, readers) in [(1, 1), (2, 2), (5, 3)] {
+            var config = try PipelineRunTests.ordersConfig(workers: 2, queue: 1, batchSize: 2, readers: readers)
+            config.stages.insert(StageSpec(name: "unique", kind: "dedupe", workers: 2, queue: 1, stage: try Self.dedupe()), at: 1)
+            let out = TestSupport.temporaryDirectory("sluice-out")
+            defer { TestSupport.cleanup(out) }
+            let summary = Self.run(config, input: input, output: out, stageThreads: threads)
+            #expect(summary.failure == nil, "\(summary.failure ?? "")")   // committed, one file failed
+            #expect(summary.files.processed == 59 && summary.files.failed == 1)
+            outputs.append(TestSupport.read(out.appendingPathComponent("orders-test.ndjson.gz")))
+            let report = TestSupport.read(out.appendingPathComponent("errors-test.ndjson"))
+            reports.append(report)
+            #expect(String(decoding: report, as: UTF8.self).contains("f017.ndjson.gz"))
+        }
+        #expect(outputs[0].count > 100)
+        for other in outputs.dropFirst() { #expect(other == outputs[0]) }
+        for other in reports.dropFirst() { #expect(other == reports[0]) }
+    }
+
     @Test func aStageNeverRunsMoreThanItsWorkersAtOnce() throws {
         let input = try PipelineRunTests.makeInput(files: 4, recordsPerFile: 1000)
         defer { TestSupport.cleanup(input) }
