@@ -89,6 +89,8 @@ public final class Ledger {
     let journal: LedgerJournal
     private let lookupStatement: SQLiteStatement
     private let failureStatement: SQLiteStatement
+    private let anyEntryStatement: SQLiteStatement
+    private let anyFailureStatement: SQLiteStatement
 
     /// Opens (creating when missing) the ledger in `directory`.
     ///
@@ -117,6 +119,8 @@ public final class Ledger {
         }
         lookupStatement = try database.prepare("SELECT size, mtime_ns, fingerprint, run_id FROM files WHERE pipeline = ? AND path = ?")
         failureStatement = try database.prepare("SELECT size, mtime_ns, count, last_error FROM failures WHERE pipeline = ? AND path = ?")
+        anyEntryStatement = try database.prepare("SELECT EXISTS (SELECT 1 FROM files WHERE pipeline = ?)")
+        anyFailureStatement = try database.prepare("SELECT EXISTS (SELECT 1 FROM failures WHERE pipeline = ?)")
         // A ledger whose done entries are in no journal (made before the journal, or the
         // journal was deleted): copy them there, or a rebuild would forget them.
         if !journal.exists, try database.scalar("SELECT count(*) FROM files") > 0 { try writeSnapshot() }
@@ -176,6 +180,10 @@ public final class Ledger {
                         failures: Bool = true) throws(LedgerError) -> [Record] {
         guard entries || failures else { return paths.map { _ in Record() } }
         return try database.reading { () throws(LedgerError) -> [Record] in
+            // A pipeline the ledger holds nothing of (its first run) needs no lookup per path.
+            var entries = entries, failures = failures
+            if entries { entries = try Self.exists(anyEntryStatement, pipeline: pipeline) }
+            if failures { failures = try Self.exists(anyFailureStatement, pipeline: pipeline) }
             var records: [Record] = []
             records.reserveCapacity(paths.underestimatedCount)
             for path in paths {
@@ -188,6 +196,14 @@ public final class Ledger {
             failureStatement.reset()
             return records
         }
+    }
+
+    /// Whether `statement` (`SELECT EXISTS (… WHERE pipeline = ?)`) finds a row.
+    private static func exists(_ statement: SQLiteStatement, pipeline: String) throws(LedgerError) -> Bool {
+        statement.reset()
+        statement.set(1, pipeline)
+        defer { statement.reset() }
+        return try statement.step() && statement.int(0) != 0
     }
 
     /// The outputs (relative to the output directory) holding the records of the done

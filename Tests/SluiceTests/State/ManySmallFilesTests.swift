@@ -46,6 +46,21 @@ import Testing
         #expect(try ledger.records(pipeline: "t", paths: ["d"])[0].entry?.runID == "next")
     }
 
+    /// A pipeline with done files but no failures, and one the ledger has never seen: the
+    /// lookups that cannot find anything are skipped, and the answers are the same.
+    @Test func recordsOfAPipelineWithoutRowsAreEmpty() throws {
+        let dir = TestSupport.temporaryDirectory("sluice-records-empty")
+        defer { TestSupport.cleanup(dir) }
+        let ledger = try Self.ledger(in: dir, done: ["a", "b"], failed: [], times: 1)
+        let records = try ledger.records(pipeline: "t", paths: ["a", "x", "b"])
+        #expect(records.map { $0.entry?.runID } == ["r0", nil, "r0"])
+        #expect(records.allSatisfy { $0.failures == nil })
+        #expect(try ledger.records(pipeline: "fresh", paths: ["a", "b"]) == [Ledger.Record(), Ledger.Record()])
+        // A failure recorded later is found by the next lookup.
+        try ledger.recordFailures(runID: "f1", pipeline: "t", files: [Ledger.FileOutcome(path: "x", size: 3, mtime: 4, status: .failed, error: "e")])
+        #expect(try ledger.records(pipeline: "t", paths: ["x"])[0].failures?.count == 1)
+    }
+
     /// More files than one lookup chunk, done, poison and new ones spread over the chunks:
     /// the plan is the one its per-file lookups made.
     @Test func aPlanOverManyChunksDecidesEveryFileAsBefore() throws {
