@@ -33,7 +33,8 @@ package enum SWARStringScan: JSONStringScan {
     package static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         var j = from
-        while j < end && j &+ 8 <= limit {
+        let stepEnd = Swift.min(end, limit &- 7)  // as in SSE2StringScan
+        while j < stepEnd {
             let w = UInt64(littleEndian: UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
             let quote = w ^ (ones &* 0x22)
             let slash = w ^ (ones &* 0x5C)
@@ -61,7 +62,9 @@ package enum SSE2StringScan: JSONStringScan {
     package static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int) -> Int {
         var j = from
         let quote = _mm_set1_epi8(0x22), slash = _mm_set1_epi8(0x5C), space = _mm_set1_epi8(0x20)
-        while j < end && j &+ 16 <= limit {
+        // One compare a step: below `stepEnd` a step starts before `end` and ends by `limit`.
+        let stepEnd = Swift.min(end, limit &- 15)
+        while j < stepEnd {
             let v = _mm_loadu_si128(UnsafeRawPointer(p + j).assumingMemoryBound(to: __m128i.self))
             let special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), _mm_cmplt_epi8(v, space))
             let mask = _mm_movemask_epi8(special)
