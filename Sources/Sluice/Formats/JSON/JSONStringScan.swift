@@ -33,8 +33,7 @@ package enum SWARStringScan: JSONStringScan {
     package static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         var j = from
-        let stepEnd = Swift.min(end, limit &- 7)  // as in SSE2StringScan
-        while j < stepEnd {
+        while j < end && j &+ 8 <= limit {
             let w = UInt64(littleEndian: UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
             let quote = w ^ (ones &* 0x22)
             let slash = w ^ (ones &* 0x5C)
