@@ -12,7 +12,7 @@
 ///
 /// The parser is iterative — nesting deeper than `maxDepth` is a ``JSONSyntaxError``,
 /// never a stack overflow. Nodes are written through a ``TapeWriter`` (raw storage). While a
-/// container is open its entry's `next` field temporarily holds its parent's writer position.
+/// container is open its entry's `next` field temporarily holds how far back its parent is.
 ///
 /// ```swift
 /// var tape: [TapeEntry] = []
@@ -42,6 +42,18 @@ public enum JSONIndexer {
         maxDepth: Int = defaultMaxDepth,
         into tape: inout [TapeEntry]
     ) throws(JSONSyntaxError) -> Int {
+        try index(bytes, start: start, end: end, maxDepth: maxDepth, into: &tape, scan: DefaultStringScan.self)
+    }
+
+    /// ``index(_:start:end:maxDepth:into:)`` with the string kernel `scan` (tests run each).
+    static func index<Scan: JSONStringScan>(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        start: Int,
+        end: Int,
+        maxDepth: Int,
+        into tape: inout [TapeEntry],
+        scan: Scan.Type
+    ) throws(JSONSyntaxError) -> Int {
         precondition(start >= 0 && start <= end && end <= bytes.count, "JSON range out of bounds")
         let root = tape.count
         guard end < Int(UInt32.max), root + (end - start) < Int(UInt32.max) else {
@@ -54,7 +66,7 @@ public enum JSONIndexer {
         let storage = UnsafeMutablePointer<TapeEntry>.allocate(capacity: end - start)
         defer { storage.deallocate() }
         var writer = TapeWriter(base: storage, origin: root)
-        _ = try index(bytes, start: start, end: end, maxDepth: maxDepth, into: &writer)
+        _ = try index(bytes, start: start, end: end, maxDepth: maxDepth, into: &writer, scan: scan)
         tape.append(contentsOf: UnsafeBufferPointer(start: storage, count: writer.count))
         return root
     }
@@ -74,6 +86,20 @@ public enum JSONIndexer {
         maxDepth: Int,
         into writer: inout TapeWriter
     ) throws(JSONSyntaxError) -> Int {
+        try index(bytes, start: start, end: end, maxDepth: maxDepth, into: &writer, scan: DefaultStringScan.self)
+    }
+
+    /// The writer entry point with the string kernel `scan`. The kernel may read whole
+    /// steps past `end`, up to `bytes.count`.
+    @inline(__always)
+    static func index<Scan: JSONStringScan>(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        start: Int,
+        end: Int,
+        maxDepth: Int,
+        into writer: inout TapeWriter,
+        scan: Scan.Type
+    ) throws(JSONSyntaxError) -> Int {
         let mark = writer.count
         let root = writer.index
         guard end < Int(UInt32.max), root + (end - start) < Int(UInt32.max) else {
@@ -82,9 +108,9 @@ public enum JSONIndexer {
         guard let base = bytes.baseAddress, start < end else {
             throw JSONSyntaxError(message: "empty input, expected a JSON value", offset: 0)
         }
-        let parser = JSONParser(p: base, start: start, end: end, maxDepth: maxDepth)
+        let parser = JSONParser(p: base, start: start, end: end, limit: bytes.count, maxDepth: maxDepth)
         do {
-            try parser.run(into: &writer)
+            try parser.run(into: &writer, scan: scan)
         } catch {
             writer.count = mark
             throw error
@@ -97,74 +123,93 @@ public enum JSONIndexer {
 /// for every node the caller lets it write (one per input byte at most). Writing through a
 /// pointer skips the uniqueness and capacity checks of `Array.append` and the bounds and
 /// uniqueness checks of `Array` subscripts on every node (measured: see bench/RESULTS.md).
+///
+/// The parser keeps two moving values (where the next node goes, and its tape index), not
+/// a base, an origin and a count: fewer live values in its loop (with the container state
+/// kept in its node: 810.8 M -> 806.7 M instructions on the bench's 20 MB, bench/RESULTS.md).
 package struct TapeWriter {
     /// Storage of the node at tape index `origin`.
     package let base: UnsafeMutablePointer<TapeEntry>
     /// The tape index of `base[0]`.
     package let origin: Int
-    /// Nodes written so far.
-    package var count = 0
+    /// Where the next node goes: `base + count`.
+    var cursor: UnsafeMutablePointer<TapeEntry>
+    /// The tape index the next node gets, as a `next` field holds it.
+    var nextIndex: UInt32
 
     package init(base: UnsafeMutablePointer<TapeEntry>, origin: Int) {
         self.base = base
         self.origin = origin
+        cursor = base
+        nextIndex = UInt32(truncatingIfNeeded: origin)
+    }
+
+    /// Nodes written so far.
+    package var count: Int {
+        @inline(__always) get { Int(nextIndex) &- origin }
+        @inline(__always) set {
+            cursor = base + newValue
+            nextIndex = UInt32(truncatingIfNeeded: origin &+ newValue)
+        }
     }
 
     /// The tape index the next node gets.
     @inline(__always)
-    package var index: Int { origin &+ count }
+    package var index: Int { Int(nextIndex) }
 
     /// `next` for a scalar written now: the index after it.
     @inline(__always)
-    var nextAfterScalar: UInt32 { UInt32(truncatingIfNeeded: origin &+ count &+ 1) }
+    var nextAfterScalar: UInt32 { nextIndex &+ 1 }
 
     @inline(__always)
     mutating func append(_ entry: TapeEntry) {
-        (base + count).initialize(to: entry)
-        count &+= 1
+        cursor.initialize(to: entry)
+        cursor += 1
+        nextIndex &+= 1
     }
 }
 
 /// The state machine behind ``JSONIndexer``; one instance per indexed value.
+///
+/// While a container is open its node on the tape is the parser's state for it: `count`
+/// counts its members or elements as they end, and `next` holds how many nodes back its
+/// parent is (0 for none) until the closing bracket sets the real `next`. The loop itself
+/// keeps only the input position, the writer, the innermost open node and the depth.
 struct JSONParser {
     let p: UnsafePointer<UInt8>
     let start: Int
     let end: Int
+    /// The end of the buffer: string kernels may read whole steps past `end` up to here.
+    let limit: Int
     let maxDepth: Int
 
-    /// Marks "no parent" in the `next` field of an open root container.
-    static let noParent = UInt32.max
-
-    package func run(into writer: inout TapeWriter) throws(JSONSyntaxError) {
+    func run<Scan: JSONStringScan>(into writer: inout TapeWriter, scan: Scan.Type) throws(JSONSyntaxError) {
         // A local copy the optimiser keeps in registers (the caller's is behind a pointer,
-        // and `scanString` is a call); its count goes back on success, and on a throw the
-        // caller's count stays where it was.
+        // and `scanString` is a call); it goes back on success, and on a throw the caller
+        // resets its count.
         var tape = writer
-        defer { writer.count = tape.count }
+        defer { writer = tape }
         var i = skipWhitespace(start)
-        var open = -1  // writer position (not tape index) of the innermost open container, -1 at top level
-        let t = tape.base
-        var inObject = false
-        var count: UInt32 = 0  // members / elements so far in `open`
+        var open: UnsafeMutablePointer<TapeEntry>? = nil  // the innermost open container, nil at top level
         var depth = 0
 
-        if i + 2 < end, p[i] == 0xEF, p[i + 1] == 0xBB, p[i + 2] == 0xBF {
+        if i &+ 2 < end, p[i] == 0xEF, p[i &+ 1] == 0xBB, p[i &+ 2] == 0xBF {
             throw failure("byte order mark before the JSON value (not allowed)", i)
         }
 
         valueLoop: while true {
             // A value starts at i.
             guard i < end else {
-                throw failure(open < 0 ? "empty input, expected a JSON value" : "unexpected end of input, expected a value", i)
+                throw failure(open == nil ? "empty input, expected a JSON value" : "unexpected end of input, expected a value", i)
             }
             let c = p[i]
             switch c {
             case UInt8(ascii: "\""):
-                if let q = plainStringEnd(i) {
-                    tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: q + 1), next: tape.nextAfterScalar))
-                    i = q + 1
+                if let q = plainStringEnd(i, scan) {
+                    tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: q &+ 1), next: tape.nextAfterScalar))
+                    i = q &+ 1
                 } else {
-                    let (after, flags) = try scanString(i)
+                    let (after, flags) = try scanString(i, scan)
                     tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
                     i = after
                 }
@@ -172,21 +217,20 @@ struct JSONParser {
                 if depth >= maxDepth {
                     throw failure("nesting deeper than \(maxDepth) levels", i)
                 }
-                depth += 1
-                if open >= 0 { t[open].count = count }
-                let parent = open >= 0 ? UInt32(truncatingIfNeeded: open) : JSONParser.noParent
-                open = tape.count
-                inObject = c == UInt8(ascii: "{")
-                count = 0
-                tape.append(TapeEntry(kind: inObject ? .object : .array, start: UInt32(truncatingIfNeeded: i), end: 0, next: parent))
-                i = skipWhitespace(i + 1)
-                let closer = inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                depth &+= 1
+                let node = tape.cursor
+                let isObject = c == UInt8(ascii: "{")
+                let parentDistance = open.map { UInt32(truncatingIfNeeded: node - $0) } ?? 0
+                tape.append(TapeEntry(kind: isObject ? .object : .array, start: UInt32(truncatingIfNeeded: i), end: 0, next: parentDistance))
+                open = node
+                i = skipWhitespace(i &+ 1)
+                let closer = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
                 if i < end && p[i] == closer {
-                    close(at: i, open: &open, inObject: &inObject, count: &count, tape: &tape)
-                    depth -= 1
-                    i += 1
-                } else if inObject {
-                    if let value = plainKey(i, into: &tape) { i = value } else { i = try scanKey(i, into: &tape) }
+                    close(at: i, open: &open, tape: tape)
+                    depth &-= 1
+                    i &+= 1
+                } else if isObject {
+                    if let value = plainKey(i, into: &tape, scan) { i = value } else { i = try scanKey(i, into: &tape, scan) }
                     continue valueLoop
                 } else {
                     continue valueLoop
@@ -205,24 +249,25 @@ struct JSONParser {
 
             // A value just ended before i: continue with what follows it.
             while true {
-                if open < 0 { break valueLoop }
-                count += 1
+                guard let container = open else { break valueLoop }
+                container.pointee.count &+= 1
+                let inObject = container.pointee.kind == .object
                 i = skipWhitespace(i)
                 guard i < end else {
                     throw failure(inObject ? "unexpected end of input in an object, expected ',' or '}'" : "unexpected end of input in an array, expected ',' or ']'", i)
                 }
                 let d = p[i]
                 if d == UInt8(ascii: ",") {
-                    i = skipWhitespace(i + 1)
+                    i = skipWhitespace(i &+ 1)
                     if inObject {
-                        if let value = plainKey(i, into: &tape) { i = value } else { i = try scanKey(i, into: &tape) }
+                        if let value = plainKey(i, into: &tape, scan) { i = value } else { i = try scanKey(i, into: &tape, scan) }
                     }
                     continue valueLoop
                 }
                 if d == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                    close(at: i, open: &open, inObject: &inObject, count: &count, tape: &tape)
-                    depth -= 1
-                    i += 1
+                    close(at: i, open: &open, tape: tape)
+                    depth &-= 1
+                    i &+= 1
                     continue
                 }
                 throw failure(inObject ? "expected ',' or '}' after an object member, found \(describe(d))" : "expected ',' or ']' after an array element, found \(describe(d))", i)
@@ -237,19 +282,12 @@ struct JSONParser {
 
     /// Finishes the container `open` whose closing bracket is at `i`, and makes its parent current.
     @inline(__always)
-    func close(at i: Int, open: inout Int, inObject: inout Bool, count: inout UInt32, tape: inout TapeWriter) {
-        let t = tape.base
-        let parent = t[open].next
-        t[open].count = count
-        t[open].end = UInt32(truncatingIfNeeded: i + 1)
-        t[open].next = UInt32(truncatingIfNeeded: tape.index)
-        if parent == JSONParser.noParent {
-            open = -1
-        } else {
-            open = Int(parent)
-            count = t[open].count
-            inObject = t[open].kind == .object
-        }
+    func close(at i: Int, open: inout UnsafeMutablePointer<TapeEntry>?, tape: TapeWriter) {
+        let node = open.unsafelyUnwrapped
+        let parentDistance = node.pointee.next
+        node.pointee.end = UInt32(truncatingIfNeeded: i &+ 1)
+        node.pointee.next = tape.nextIndex
+        open = parentDistance == 0 ? nil : node - Int(parentDistance)
     }
 
     @inline(__always)
@@ -258,7 +296,7 @@ struct JSONParser {
         while i < end {
             let c = p[i]
             if c > 0x20 || (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) { break }
-            i += 1
+            i &+= 1
         }
         return i
     }
@@ -275,40 +313,26 @@ struct JSONParser {
     /// ``TapeWriter``: Batch.indexRecords 296.6M -> 278.7M on the bench's 20 MB (it did
     /// not pay while every node went through `Array.append`: more register pressure).
     @inline(__always)
-    func plainKey(_ at: Int, into tape: inout TapeWriter) -> Int? {
-        guard let q = plainStringEnd(at), q + 1 < end, p[q + 1] == UInt8(ascii: ":") else { return nil }
-        tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: q + 1), next: tape.nextAfterScalar))
-        return skipWhitespace(q + 2)
+    func plainKey<Scan: JSONStringScan>(_ at: Int, into tape: inout TapeWriter, _ scan: Scan.Type) -> Int? {
+        guard let q = plainStringEnd(at, scan), q &+ 1 < end, p[q &+ 1] == UInt8(ascii: ":") else { return nil }
+        tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: q &+ 1), next: tape.nextAfterScalar))
+        return skipWhitespace(q &+ 2)
     }
 
     /// The index of the closing quote of the string whose opening quote is at `at`, when
     /// everything between is ASCII with no `\\` and no control character (so there is
-    /// nothing else to validate) and the words read stay before `end`; otherwise nil, and
-    /// the caller takes the general path. Eight bytes per step (SWAR), as in `scanString`.
+    /// nothing else to validate); otherwise nil, and the caller takes the general path.
+    /// The string kernel `scan` finds the first byte that is not plain.
     @inline(__always)
-    func plainStringEnd(_ at: Int) -> Int? {
+    func plainStringEnd<Scan: JSONStringScan>(_ at: Int, _ scan: Scan.Type) -> Int? {
         guard at < end, p[at] == UInt8(ascii: "\"") else { return nil }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        var j = at + 1
-        while j + 8 <= end {
-            let w = UInt64(littleEndian: UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self))
-            let quote = w ^ (ones &* 0x22)
-            let slash = w ^ (ones &* 0x5C)
-            let hits = (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w) | w) & (ones &* 0x80)
-            if hits == 0 {
-                j += 8
-                continue
-            }
-            // The lowest flagged byte is a real hit (false positives only sit above one).
-            let q = j + hits.trailingZeroBitCount >> 3
-            return p[q] == UInt8(ascii: "\"") ? q : nil
-        }
-        return nil
+        let q = Scan.stop(p, from: at &+ 1, end: end, limit: limit)
+        return q < end && p[q] == UInt8(ascii: "\"") ? q : nil
     }
 
     /// Scans an object key and the `:` after it; returns the index where the value starts.
     @inline(__always)
-    func scanKey(_ at: Int, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
+    func scanKey<Scan: JSONStringScan>(_ at: Int, into tape: inout TapeWriter, _ scan: Scan.Type) throws(JSONSyntaxError) -> Int {
         guard at < end else {
             throw failure("unexpected end of input in an object, expected a string key", at)
         }
@@ -316,26 +340,26 @@ struct JSONParser {
             let c = p[at]
             throw failure(c == UInt8(ascii: "}") ? "trailing comma before '}'" : "expected a string key, found \(describe(c))", at)
         }
-        let (after, flags) = try scanString(at)
+        let (after, flags) = try scanString(at, scan)
         tape.append(TapeEntry(kind: .string, flags: flags, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: after), next: tape.nextAfterScalar))
         let i = skipWhitespace(after)
         guard i < end, p[i] == UInt8(ascii: ":") else {
             throw failure(i < end ? "expected ':' after an object key, found \(describe(p[i]))" : "unexpected end of input, expected ':' after an object key", i)
         }
-        return skipWhitespace(i + 1)
+        return skipWhitespace(i &+ 1)
     }
 
     /// Matches the literal `name` at `i`, whose last four bytes are `word` (little-endian).
     @inline(__always)
     func scanLiteral(_ i: Int, _ name: StaticString, _ word: UInt32, kind: JSONKind, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
         let length = name.utf8CodeUnitCount
-        guard i + length <= end,
-              UInt32(littleEndian: UnsafeRawPointer(p + i + length - 4).loadUnaligned(as: UInt32.self)) == word
+        guard i &+ length <= end,
+              UInt32(littleEndian: UnsafeRawPointer(p + (i &+ length &- 4)).loadUnaligned(as: UInt32.self)) == word
         else {
             throw failure("invalid literal, expected '\(name)'", i)
         }
-        tape.append(TapeEntry(kind: kind, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: i + length), next: tape.nextAfterScalar))
-        return i + length
+        tape.append(TapeEntry(kind: kind, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: i &+ length), next: tape.nextAfterScalar))
+        return i &+ length
     }
 
     /// Validates a number's grammar at `s`; returns the index after it.
@@ -343,39 +367,39 @@ struct JSONParser {
     func scanNumber(_ s: Int, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
         var i = s
         if p[i] == UInt8(ascii: "-") {
-            i += 1
+            i &+= 1
         }
         guard i < end, isDigit(p[i]) else {
             throw failure("expected a digit after '-'", i)
         }
         if p[i] == UInt8(ascii: "0") {
-            i += 1
+            i &+= 1
             if i < end && isDigit(p[i]) {
-                throw failure("leading zero in a number", i - 1)
+                throw failure("leading zero in a number", i &- 1)
             }
         } else {
-            i += 1
-            while i < end && isDigit(p[i]) { i += 1 }
+            i &+= 1
+            while i < end && isDigit(p[i]) { i &+= 1 }
         }
         var flags = TapeEntry.isInteger
         if i < end && p[i] == UInt8(ascii: ".") {
             flags = 0
-            i += 1
+            i &+= 1
             guard i < end, isDigit(p[i]) else {
                 throw failure("expected a digit after the decimal point", i)
             }
-            i += 1
-            while i < end && isDigit(p[i]) { i += 1 }
+            i &+= 1
+            while i < end && isDigit(p[i]) { i &+= 1 }
         }
         if i < end && (p[i] | 0x20) == UInt8(ascii: "e") {
             flags = 0
-            i += 1
-            if i < end && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) { i += 1 }
+            i &+= 1
+            if i < end && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) { i &+= 1 }
             guard i < end, isDigit(p[i]) else {
                 throw failure("expected a digit in the exponent", i)
             }
-            i += 1
-            while i < end && isDigit(p[i]) { i += 1 }
+            i &+= 1
+            while i < end && isDigit(p[i]) { i &+= 1 }
         }
         tape.append(TapeEntry(kind: .number, flags: flags, start: UInt32(truncatingIfNeeded: s), end: UInt32(truncatingIfNeeded: i), next: tape.nextAfterScalar))
         return i

@@ -1,37 +1,19 @@
 /// String scanning for ``JSONParser``: escapes, control characters and UTF-8 validation.
 ///
-/// Plain ASCII runs are skipped eight bytes at a time: one 64-bit word is tested for a
-/// quote, a backslash, a control character or a high bit all at once (SWAR), and only the
-/// first flagged byte drops to the byte-by-byte path.
+/// Plain ASCII runs are skipped by a string kernel (``JSONStringScan``: sixteen bytes per
+/// step with SSE2 on x86_64, eight with SWAR elsewhere), and only the first byte it flags
+/// drops to the byte-by-byte path.
 extension JSONParser {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
-
     /// Scans the string whose opening quote is at `s`; returns the index after the closing
     /// quote and the node's flags (the caller writes the node: passing the tape writer
     /// into this call would keep the parser's writer in memory).
     @inline(__always)
-    func scanString(_ s: Int) throws(JSONSyntaxError) -> (end: Int, flags: UInt8) {
+    func scanString<Scan: JSONStringScan>(_ s: Int, _ scan: Scan.Type) throws(JSONSyntaxError) -> (end: Int, flags: UInt8) {
         var i = s + 1
         var flags: UInt8 = 0
         while true {
-            // Fast path: eight plain ASCII bytes at a time.
-            while i + 8 <= end {
-                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                let quote = w ^ (JSONParser.ones &* 0x22)
-                let slash = w ^ (JSONParser.ones &* 0x5C)
-                let hits = (((quote &- JSONParser.ones) & ~quote)
-                    | ((slash &- JSONParser.ones) & ~slash)
-                    | ((w &- JSONParser.ones &* 0x20) & ~w)
-                    | w) & JSONParser.highs
-                // The lowest flagged byte is always a real hit (false positives only sit above one).
-                if hits == 0 {
-                    i += 8
-                } else {
-                    i += hits.trailingZeroBitCount >> 3
-                    break
-                }
-            }
+            // Fast path: the kernel skips plain ASCII to the first byte to look at.
+            i = Scan.stop(p, from: i, end: end, limit: limit)
             guard i < end else {
                 throw failure("unterminated string", s)
             }
