@@ -86,7 +86,7 @@ package struct XMLRecordTree {
 
     private struct ArrayNameEntry {
         var prefix: Name?
-        var local: Name
+        var local: Name?
         var isArray: Bool
     }
 
@@ -102,8 +102,8 @@ package struct XMLRecordTree {
     private var groups: [GroupKey: Int32] = [:]
     /// Open elements of the record, innermost last.
     private var open = XMLScratch<Int32>()
-    /// Answers of ``isArrayName(_:)`` by interned name; a document has few distinct names.
-    private var arrayNameCache = XMLScratch<ArrayNameEntry>()
+    /// Answers of ``isArrayName(_:)`` by interned name, 64 slots; a document has few distinct names.
+    private var arrayNameCache = XMLScratch<ArrayNameEntry>(capacity: 64)
     /// Approximate size of the record's JSON, checked against `max_record_bytes`.
     package private(set) var size = 0
 
@@ -132,6 +132,7 @@ package struct XMLRecordTree {
         attributeKeyPrefix = XMLRecordTree.escaped(options.attributePrefix)
         textKey = XMLRecordTree.escaped(options.textKey)
         nameKey = XMLRecordTree.escaped(options.nameKey)
+        for _ in 0..<64 { arrayNameCache.append(ArrayNameEntry(prefix: nil, local: nil, isArray: false)) }
         tapeMaxDepth = options.jsonMaxDepth ?? 0
         attributeKeyFlags = XMLRecordTree.escapeFlags(attributeKeyPrefix)
         textKeyFlags = XMLRecordTree.escapeFlags(textKey)
@@ -296,15 +297,16 @@ package struct XMLRecordTree {
 
     private mutating func isArrayName(_ node: Node) -> Bool {
         guard !arrayNames.isEmpty else { return false }
-        for i in 0..<arrayNameCache.count {
-            let entry = arrayNameCache[i]
-            if entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
-        }
+        // A direct-mapped cache by interned name (a colliding name replaces the entry).
+        let hash = (UInt(bitPattern: node.local) ^ UInt(bitPattern: node.prefix) &* 31) &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(truncatingIfNeeded: hash >> UInt(UInt.bitWidth - 6))
+        let entry = arrayNameCache[slot]
+        if entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
         var name: [UInt8] = []
         XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
                                  localLength: Int(node.localLength), to: &name)
         let isArray = arrayNames.contains(name)
-        if arrayNameCache.count < 64 { arrayNameCache.append(ArrayNameEntry(prefix: node.prefix, local: node.local, isArray: isArray)) }
+        arrayNameCache[slot] = ArrayNameEntry(prefix: node.prefix, local: node.local, isArray: isArray)
         return isArray
     }
 

@@ -84,16 +84,28 @@ extension XMLScratch where Element == UInt8 {
     }
 
     /// Appends `n` bytes; short runs (names, most values) are copied inline instead of
-    /// through a `memmove` call.
+    /// through a `memmove` call: two overlapping words (8 + 8 or 4 + 4 bytes) or up to
+    /// three single bytes, never reading outside `bytes[0..<n]`.
     @inline(__always)
     mutating func appendBytes(_ bytes: UnsafePointer<UInt8>, count n: Int) {
         guard n <= 16 else {
             append(bytes, count: n)
             return
         }
-        if capacity - count < n { grow(to: count + n) }
-        let target = base + count
-        for i in 0..<n { target[i] = bytes[i] }
+        if capacity - count < 16 { grow(to: count + 16) }
+        let target = UnsafeMutableRawPointer(base + count)
+        let source = UnsafeRawPointer(bytes)
+        if n >= 8 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
+        } else if n > 0 {
+            target.storeBytes(of: bytes[0], as: UInt8.self)
+            target.storeBytes(of: bytes[n >> 1], toByteOffset: n >> 1, as: UInt8.self)
+            target.storeBytes(of: bytes[n - 1], toByteOffset: n - 1, as: UInt8.self)
+        }
         count += n
     }
 
