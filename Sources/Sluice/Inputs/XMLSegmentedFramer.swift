@@ -78,8 +78,6 @@ final class XMLSegmentedFramer: RecordFramer {
     private var nextEmit = 0
     /// Records and `limit` errors handed to `own` so far.
     private var committed = 0
-    /// Tape nodes to reserve for a new batch of `own`.
-    private var tapeReserve = 0
 
     /// The document's bytes up to and including the root's start tag, once known.
     private var prologue: [UInt8]?
@@ -333,29 +331,7 @@ final class XMLSegmentedFramer: RecordFramer {
             }
             let start = own.batch.bytes.count
             own.batch.bytes.append(contentsOf: batch.bytes[record.start..<record.end])
-            let tapeStart = own.batch.tape.count
-            let nodes = Int(record.tapeEnd) - Int(record.tapeStart)
-            if record.tapeStart >= 0, own.batch.bytes.count < Int(Int32.max), tapeStart + nodes < Int(Int32.max) {
-                // The record's nodes, moved from the segment's bytes and tape to the batch's.
-                let byteShift = UInt32(truncatingIfNeeded: start &- record.start)
-                let indexShift = UInt32(truncatingIfNeeded: tapeStart &- Int(record.tapeStart))
-                if tapeStart == 0 && own.batch.tape.capacity < nodes { own.batch.tape.reserveCapacity(max(nodes, tapeReserve)) }
-                for k in Int(record.tapeStart)..<Int(record.tapeEnd) {
-                    var node = batch.tape[k]
-                    node.start &+= byteShift
-                    node.end &+= byteShift
-                    node.next &+= indexShift
-                    own.batch.tape.append(node)
-                }
-                var reserve = tapeReserve
-                try own.commit(start: start, tapeStart: tapeStart, line: record.line, offset: record.offset) { full in
-                    reserve = full.tape.count + full.tape.count / 4
-                    try emit(full)
-                }
-                tapeReserve = reserve
-            } else {
-                try own.commit(start: start, line: record.line, offset: record.offset, emit: emit)
-            }
+            try own.commit(start: start, line: record.line, offset: record.offset, emit: emit)
             committed += 1
         }
         while r < result.rejects.count {
@@ -473,7 +449,11 @@ final class XMLSegmentedFramer: RecordFramer {
         collecting.batchSize = Int.max
         collecting.maxBatchBytes = Int.max
         let assembler = BatchAssembler(fileIndex: fileIndex, file: file, options: collecting)
-        let framer = XMLFramer(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
+        // Segments make no tape (the first stage indexes their records): measured, the
+        // tapes of the segments in flight took peak RSS from 101 to 153 MB on a 400 MB file.
+        var untaped = options
+        untaped.jsonMaxDepth = nil
+        let framer = XMLFramer(assembler: assembler, options: untaped, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
         framer.shiftPositions(line: job.lineShift, offset: job.offsetShift)
         framer.collectRejects()
         let ignore: (Batch) throws -> Void = { _ in }
