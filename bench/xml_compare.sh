@@ -16,6 +16,10 @@
 #   bench/xml_compare.sh            # 400 MB, 3 repeats
 #   bench/xml_compare.sh 100 5
 #   SLUICE_BIN=/tmp/sluice bench/xml_compare.sh   # a saved build, no rebuild
+#   SLUICE_BASE=/work/main/.build/release/sluice bench/xml_compare.sh   # and a base build beside it
+#
+# With SLUICE_BASE, the base build runs A and B's default (split) case too, in the same
+# rounds, and its output must be byte-identical to the build's.
 #
 # Needs python3 with lxml, msgspec and isal (`pip install lxml msgspec isal`), igzip (Debian `isal`).
 set -euo pipefail
@@ -58,11 +62,11 @@ igzip_two() {
   wait
 }
 
-run_sluice() {  # name out input [extra args] [taskset prefix via TASKSET]
+run_sluice() {  # name out input [extra args] [taskset prefix via TASKSET, binary via BIN]
   local name=$1 out=$2 input=$3; shift 3
   rm -rf "$out"
   # shellcheck disable=SC2086
-  timed "$name" ${TASKSET:-} timeout 3600 "$sluice" run bench/orders-xml-bench.yaml --input "$input" --output "$out" \
+  timed "$name" ${TASKSET:-} timeout 3600 "${BIN:-$sluice}" run bench/orders-xml-bench.yaml --input "$input" --output "$out" \
       --summary "$out.summary.json" "$@"
 }
 
@@ -70,8 +74,10 @@ for r in $(seq "$repeats"); do
   echo "round $r: load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$work/loads" >&2
   start=$(date +%s.%N); igzip_two; echo "igzip-dc $(python3 -c "print($(date +%s.%N) - $start)") 0 0" >> "$results"
   run_sluice sluice "$work/sluice" "$many"
+  [ -n "${SLUICE_BASE:-}" ] && BIN=$SLUICE_BASE run_sluice base "$work/base" "$many"
   rm -rf "$work/peer"; timed peer timeout 3600 python3 bench/peer_lxml.py "$many" "$work/peer"
   run_sluice one-split "$work/one-split" "$one"
+  [ -n "${SLUICE_BASE:-}" ] && BIN=$SLUICE_BASE run_sluice one-split-base "$work/one-split-base" "$one"
   run_sluice one-off "$work/one-off" "$one" --set input.xml.split=off
   TASKSET="taskset -c 0" run_sluice one-core "$work/one-core" "$one"
   rm -rf "$work/one-peer"; timed one-peer timeout 3600 python3 bench/peer_lxml.py "$one" "$work/one-peer"
@@ -104,9 +110,11 @@ def table(title, names, base, summary):
               f"{f'{cpu:.1f}' if cpu else '—'} | {f'{rss:.0f} MB' if rss else '—'} |")
     print()
 table("A. 4 gzip XML files", [("sluice", "Sluice (`bench/orders-xml-bench.yaml`)"),
+                              ("base", "Sluice, base build (`SLUICE_BASE`)"),
                               ("peer", "Python peer (`bench/peer_lxml.py`: lxml iterparse + ISA-L, 2 processes)"),
                               ("igzip-dc", "`igzip -dc`, 2 files at a time")], ("peer", "peer"), sys.argv[2])
 table("B. the same as one gzip XML file", [("one-split", "Sluice, both cores (`input.xml.split: auto`, default)"),
+                                          ("one-split-base", "Sluice base build, both cores (`split: auto`)"),
                                           ("one-off", "Sluice, both cores, `input.xml.split: off`"),
                                           ("one-core", "Sluice, `taskset -c 0` (one core: no split)"),
                                           ("one-peer", "Python peer (one file: one process)")], ("one-core", "1 core"), sys.argv[3])
@@ -121,3 +129,8 @@ digest() {  # the records (decompressed) and the error lines without the run's o
 split_digest=$(digest "$work/one-split"); off_digest=$(digest "$work/one-off"); core_digest=$(digest "$work/one-core")
 echo "B. output digests (records, error lines): split $split_digest, off $off_digest, one core $core_digest"
 [ "$split_digest" = "$off_digest" ] && [ "$off_digest" = "$core_digest" ] && echo "B. byte-identical" || { echo "B. DIFFERENT"; exit 1; }
+if [ -n "${SLUICE_BASE:-}" ]; then
+  a=$(digest "$work/sluice"); b=$(digest "$work/base"); c=$(digest "$work/one-split-base")
+  echo "base build: A $b (build: $a), B split $c (build: $split_digest)"
+  [ "$a" = "$b" ] && [ "$c" = "$split_digest" ] && echo "base and build byte-identical" || { echo "base and build DIFFERENT"; exit 1; }
+fi

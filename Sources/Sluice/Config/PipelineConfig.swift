@@ -281,6 +281,8 @@ extension PipelineConfig {
                                 maxRecordBytes: maxRecord, maxDepth: maxDepth, maxBatchBytes: maxBatchBytes, incremental: incremental, xml: xml,
                                 codecs: CodecOptions(maxWindow: maxWindow))
         if let policy = map.read(ConfigSchema.Input.followSymlinks) { input.followSymlinks = policy }
+        // XML records come indexed at the depth limit the first stage would apply.
+        input.xml.jsonMaxDepth = maxDepth
         return input
     }
 

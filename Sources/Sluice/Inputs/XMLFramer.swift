@@ -421,7 +421,9 @@ struct XMLParseState {
             return
         }
         tree.endElement()
-        let json = tree.write(tagged: options.tagsRecords)
+        let start = assembler.batch.bytes.count
+        let tapeStart = assembler.batch.tape.count
+        let json = tree.write(tagged: options.tagsRecords, byteBase: start, tapeBase: tapeStart)
         if json.count > maxRecordBytes {
             reject(shown: Array(json.prefix(BatchAssembler.shownPrefix)))
             return
@@ -430,15 +432,34 @@ struct XMLParseState {
             skipItems -= 1
             return
         }
-        let start = assembler.batch.bytes.count
         assembler.batch.bytes.append(contentsOf: json)
+        var indexed = false
+        if let nodes = tree.tapeNodes {
+            if tapeStart == 0 && assembler.batch.tape.capacity < nodes.count {
+                assembler.batch.tape.reserveCapacity(max(nodes.count, tapeReserve))
+            }
+            assembler.batch.tape.append(contentsOf: nodes)
+            indexed = true
+        }
         guard let emit else { return }
         do {
-            try assembler.commit(start: start, line: recordLine, offset: recordOffset, emit: emit)
+            if indexed {
+                var reserve = tapeReserve
+                try assembler.commit(start: start, tapeStart: tapeStart, line: recordLine, offset: recordOffset) { batch in
+                    reserve = batch.tape.count + batch.tape.count / 4
+                    try emit(batch)
+                }
+                tapeReserve = reserve
+            } else {
+                try assembler.commit(start: start, line: recordLine, offset: recordOffset, emit: emit)
+            }
         } catch {
             fail(error)
         }
     }
+
+    /// Tape nodes to reserve for a new batch: a quarter more than the last one held.
+    private var tapeReserve = 0
 
     private var lastPathName: String {
         guard let last = path.last else { return "" }
@@ -500,5 +521,29 @@ struct XMLParseState {
         }
         guard step.count == localLength else { return false }
         return step.withUnsafeBufferPointer { memcmp($0.baseAddress!, local, localLength) == 0 }
+    }
+}
+
+extension BatchAssembler {
+    /// As ``commit(start:line:offset:emit:)`` for a record whose tape nodes the caller put
+    /// on the batch's tape from `tapeStart` to its end: the record's slot says so, and the
+    /// first stage does not index it again.
+    mutating func commit(start: Int, tapeStart: Int, line: Int, offset: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+        let first = Int32(tapeStart)
+        let end = Int32(batch.tape.count)
+        var handedOver = false
+        try commit(start: start, line: line, offset: offset) { full in
+            // The batch filled up with this record: mark its slot in the batch handed over.
+            handedOver = true
+            var full = full
+            full.records[full.records.count - 1].tapeStart = first
+            full.records[full.records.count - 1].tapeEnd = end
+            try emit(full)
+        }
+        if !handedOver {
+            let last = batch.records.count - 1
+            batch.records[last].tapeStart = first
+            batch.records[last].tapeEnd = end
+        }
     }
 }

@@ -449,7 +449,11 @@ final class XMLSegmentedFramer: RecordFramer {
         collecting.batchSize = Int.max
         collecting.maxBatchBytes = Int.max
         let assembler = BatchAssembler(fileIndex: fileIndex, file: file, options: collecting)
-        let framer = XMLFramer(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
+        // Segments make no tape (the first stage indexes their records): measured, the
+        // tapes of the segments in flight took peak RSS from 101 to 153 MB on a 400 MB file.
+        var untaped = options
+        untaped.jsonMaxDepth = nil
+        let framer = XMLFramer(assembler: assembler, options: untaped, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
         framer.shiftPositions(line: job.lineShift, offset: job.offsetShift)
         framer.collectRejects()
         let ignore: (Batch) throws -> Void = { _ in }

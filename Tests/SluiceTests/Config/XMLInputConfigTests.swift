@@ -40,6 +40,15 @@ import Testing
         #expect(named.input.xml.tagsRecords && named.input.xml.nameKey == "kind")
     }
 
+    /// XML records come indexed at the limit the first stage indexes with (`input.max_depth`).
+    @Test func recordsAreIndexedAtTheInputDepthLimit() throws {
+        let plain = try PipelineConfig.parse(yaml: "name: t\ninput: { path: in, xml: { record: order } }\noutput: { path: out }\n")
+        #expect(plain.input.xml.jsonMaxDepth == plain.input.maxDepth && plain.input.maxDepth == 512)
+        let shallow = try PipelineConfig.parse(yaml: "name: t\ninput: { path: in, max_depth: 3, xml: { max_depth: 9 } }\noutput: { path: out }\n")
+        #expect(shallow.input.xml.jsonMaxDepth == 3 && shallow.input.xml.maxDepth == 9)
+        #expect(XMLOptions().jsonMaxDepth == nil)
+    }
+
     @Test func reportsBadXMLKeysWithTheirPlace() {
         let yaml = """
             name: t

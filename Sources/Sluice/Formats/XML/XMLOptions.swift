@@ -40,6 +40,12 @@ public struct XMLOptions: Sendable, Equatable {
     public var split: XMLSplit
     /// Decoded bytes per segment when splitting.
     public var segmentBytes: Int = 4 << 20
+    /// The nesting limit the first stage indexes records with (`input.max_depth`), set by
+    /// the run's config: then each record reaches the batch already indexed — its tape
+    /// nodes are laid out as its JSON text is written, exactly as ``JSONIndexer`` would
+    /// lay them out, so the first stage does not index it again. Nil: records carry no
+    /// tape (the first stage indexes them).
+    package var jsonMaxDepth: Int?
 
     public init(records: [XMLRecordPath] = [XMLRecordPath("/*/*")!], arrays: [String] = [], attributePrefix: String = "@",
                 textKey: String = "#text", nameKey: String = "#name", tagsRecords: Bool? = nil, stripsNamespaces: Bool = false,

@@ -86,7 +86,7 @@ package struct XMLRecordTree {
 
     private struct ArrayNameEntry {
         var prefix: Name?
-        var local: Name
+        var local: Name?
         var isArray: Bool
     }
 
@@ -102,10 +102,23 @@ package struct XMLRecordTree {
     private var groups: [GroupKey: Int32] = [:]
     /// Open elements of the record, innermost last.
     private var open = XMLScratch<Int32>()
-    /// Answers of ``isArrayName(_:)`` by interned name; a document has few distinct names.
-    private var arrayNameCache = XMLScratch<ArrayNameEntry>()
+    /// Answers of ``isArrayName(_:)`` by interned name, 64 slots; a document has few distinct names.
+    private var arrayNameCache = XMLScratch<ArrayNameEntry>(capacity: 64)
     /// Approximate size of the record's JSON, checked against `max_record_bytes`.
     package private(set) var size = 0
+
+    // The record's tape (see ``write(tagged:byteBase:tapeBase:)``).
+    private var tape = XMLTapeScratch(capacity: 256)
+    /// Batch offset of the record's first byte, and tape index of its first node.
+    private var byteBase = 0
+    private var tapeBase = 0
+    /// False once the record's text holds something only the JSON indexer should judge
+    /// (malformed UTF-8, nesting past `tapeMaxDepth`): then the record has no tape.
+    private var tapeIsExact = true
+    private let tapeMaxDepth: Int
+    private let attributeKeyFlags: UInt8
+    private let textKeyFlags: UInt8
+    private let nameKeyFlags: UInt8
 
     private let stripsNamespaces: Bool
     private let arrayNames: [[UInt8]]
@@ -119,6 +132,16 @@ package struct XMLRecordTree {
         attributeKeyPrefix = XMLRecordTree.escaped(options.attributePrefix)
         textKey = XMLRecordTree.escaped(options.textKey)
         nameKey = XMLRecordTree.escaped(options.nameKey)
+        for _ in 0..<64 { arrayNameCache.append(ArrayNameEntry(prefix: nil, local: nil, isArray: false)) }
+        tapeMaxDepth = options.jsonMaxDepth ?? 0
+        attributeKeyFlags = XMLRecordTree.escapeFlags(attributeKeyPrefix)
+        textKeyFlags = XMLRecordTree.escapeFlags(textKey)
+        nameKeyFlags = XMLRecordTree.escapeFlags(nameKey)
+    }
+
+    /// ``TapeEntry/hasEscapes`` when the escaped literal holds a backslash (names never do).
+    private static func escapeFlags(_ literal: XMLScratch<UInt8>) -> UInt8 {
+        memchr(literal.base, 0x5C, literal.count) != nil ? TapeEntry.hasEscapes : 0
     }
 
     /// Frees the storage; the tree must not be used afterwards.
@@ -128,6 +151,7 @@ package struct XMLRecordTree {
         segments.deallocate()
         text.deallocate()
         output.deallocate()
+        tape.deallocate()
         open.deallocate()
         arrayNameCache.deallocate()
         attributeKeyPrefix.deallocate()
@@ -273,15 +297,16 @@ package struct XMLRecordTree {
 
     private mutating func isArrayName(_ node: Node) -> Bool {
         guard !arrayNames.isEmpty else { return false }
-        for i in 0..<arrayNameCache.count {
-            let entry = arrayNameCache[i]
-            if entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
-        }
+        // A direct-mapped cache by interned name (a colliding name replaces the entry).
+        let hash = (UInt(bitPattern: node.local) ^ UInt(bitPattern: node.prefix) &* 31) &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(truncatingIfNeeded: hash >> UInt(UInt.bitWidth - 6))
+        let entry = arrayNameCache[slot]
+        if entry.local == node.local && entry.prefix == node.prefix { return entry.isArray }
         var name: [UInt8] = []
         XMLRecordTree.appendName(prefix: node.prefix, prefixLength: Int(node.prefixLength), local: node.local,
                                  localLength: Int(node.localLength), to: &name)
         let isArray = arrayNames.contains(name)
-        if arrayNameCache.count < 64 { arrayNameCache.append(ArrayNameEntry(prefix: node.prefix, local: node.local, isArray: isArray)) }
+        arrayNameCache[slot] = ArrayNameEntry(prefix: node.prefix, local: node.local, isArray: isArray)
         return isArray
     }
 
@@ -311,12 +336,30 @@ package struct XMLRecordTree {
 
     /// Writes the record (node 0) as a JSON object and returns its text, valid until the
     /// next call or ``deallocate()``.
-    package mutating func write(tagged: Bool) -> UnsafeBufferPointer<UInt8> {
+    ///
+    /// With the text it lays out the record's nodes as ``JSONIndexer`` would index that
+    /// text at batch offset `byteBase` as tape nodes from index `tapeBase` on: see
+    /// ``tapeNodes``.
+    package mutating func write(tagged: Bool, byteBase: Int = 0, tapeBase: Int = 0) -> UnsafeBufferPointer<UInt8> {
         output.removeAll()
+        tape.removeAll()
+        self.byteBase = byteBase
+        self.tapeBase = tapeBase
+        tapeIsExact = tapeMaxDepth > 0
         if !nodes.isEmpty {
-            writeElement(0, isRecord: true, tagged: tagged)
+            writeElement(0, isRecord: true, tagged: tagged, depth: 0)
         }
         return output.bytes
+    }
+
+    /// The tape nodes of the record ``write(tagged:byteBase:tapeBase:)`` wrote last, equal
+    /// node for node to what ``JSONIndexer`` (with `input.max_depth` = ``XMLOptions/jsonMaxDepth``)
+    /// makes of its text at those bases; nil when the options ask for no tape, or the
+    /// indexer must judge the record itself (malformed UTF-8 in a text, nesting past the
+    /// limit, a batch past 2 GiB), so the first stage indexes it as before.
+    package var tapeNodes: UnsafeBufferPointer<TapeEntry>? {
+        guard tapeIsExact, byteBase + output.count < Int(Int32.max), tapeBase + tape.count < Int(Int32.max) else { return nil }
+        return UnsafeBufferPointer(start: tape.base, count: tape.count)
     }
 
     @inline(__always)
@@ -336,52 +379,107 @@ package struct XMLRecordTree {
         out.append(contentsOf: UnsafeBufferPointer(start: local, count: localLength))
     }
 
-    /// Writes `,"` (or `"`), the literal, the name if any, and `":`.
+    /// A tape offset: `at` in the record's text, in the batch.
     @inline(__always)
-    private mutating func key(_ literal: XMLScratch<UInt8>?, prefix: Name? = nil, prefixLength: Int32 = 0, local: Name? = nil,
+    private func offset(_ at: Int) -> UInt32 { UInt32(truncatingIfNeeded: byteBase &+ at) }
+
+    /// Records the string node that runs from `start` to the end of the output.
+    @inline(__always)
+    private mutating func stringNode(from start: Int, flags: UInt8) {
+        let next = UInt32(truncatingIfNeeded: tapeBase &+ tape.count &+ 1)
+        tape.append(TapeEntry(kind: .string, flags: flags, start: offset(start), end: offset(output.count), next: next))
+    }
+
+    /// Opens an object or array node at the output's end (its `{` or `[` comes next).
+    @inline(__always)
+    private mutating func openNode(_ kind: JSONKind, depth: Int) -> Int {
+        if depth > tapeMaxDepth { tapeIsExact = false }
+        tape.append(TapeEntry(kind: kind, start: offset(output.count), end: 0, next: 0))
+        return tape.count - 1
+    }
+
+    /// Closes node `container` just after its `}` or `]`.
+    @inline(__always)
+    private mutating func closeNode(_ container: Int, count: UInt32) {
+        let entry = tape.pointer(container)
+        entry.pointee.count = count
+        entry.pointee.end = offset(output.count)
+        entry.pointee.next = UInt32(truncatingIfNeeded: tapeBase &+ tape.count)
+    }
+
+    /// Writes `,"` (or `"`), the literal, the name if any, and `":`; the key's node goes on
+    /// the tape.
+    @inline(__always)
+    private mutating func key(_ literal: XMLScratch<UInt8>?, flags: UInt8 = 0, prefix: Name? = nil, prefixLength: Int32 = 0, local: Name? = nil,
                               localLength: Int32 = 0, first: inout Bool) {
         if first {
             first = false
-            output.append(UInt8(ascii: "\""))
         } else {
             output.append(UInt8(ascii: ","))
-            output.append(UInt8(ascii: "\""))
         }
+        let start = output.count
+        output.append(UInt8(ascii: "\""))
         if let literal { output.appendBytes(literal.base, count: literal.count) }
         if let local {
             XMLRecordTree.appendName(prefix: prefix, prefixLength: Int(prefixLength), local: local, localLength: Int(localLength), to: &output)
         }
         output.append(UInt8(ascii: "\""))
+        stringNode(from: start, flags: flags)
         output.append(UInt8(ascii: ":"))
     }
 
-    private mutating func writeElement(_ index: Int32, isRecord: Bool, tagged: Bool) {
+    /// Writes `"`, `count` bytes escaped, `"`, and the string's node.
+    @inline(__always)
+    private mutating func stringValue(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        let start = output.count
+        output.append(UInt8(ascii: "\""))
+        let flags = appendEscaped(bytes, count: count)
+        output.append(UInt8(ascii: "\""))
+        stringNode(from: start, flags: flags)
+    }
+
+    /// ``XMLScratch/appendJSONEscaped(_:count:)``, noting a malformed UTF-8 sequence (the
+    /// record then has no tape); returns the string node's flags.
+    @inline(__always)
+    private mutating func appendEscaped(_ bytes: UnsafePointer<UInt8>, count: Int) -> UInt8 {
+        let outcome = output.appendJSONEscapedChecked(bytes, count: count)
+        if outcome & XMLScratch<UInt8>.malformedUTF8 != 0 { tapeIsExact = false }
+        return outcome & TapeEntry.hasEscapes
+    }
+
+    private mutating func writeElement(_ index: Int32, isRecord: Bool, tagged: Bool, depth: Int) {
         // Fields are read through the address: copying the whole Node costs more.
         let node = nodes.pointer(index)
         if !isRecord && node.pointee.attributeCount == 0 && node.pointee.firstGroup < 0 {
+            let start = output.count
             output.append(UInt8(ascii: "\""))
-            if node.pointee.hasText { writeText(node.pointee.firstText) }
+            let flags = node.pointee.hasText ? writeText(node.pointee.firstText) : 0
             output.append(UInt8(ascii: "\""))
+            stringNode(from: start, flags: flags)
             return
         }
+        let object = openNode(.object, depth: depth + 1)
         output.append(UInt8(ascii: "{"))
+        var members: UInt32 = 0
         var first = true
         if isRecord && tagged {
-            key(nameKey, first: &first)
+            key(nameKey, flags: nameKeyFlags, first: &first)
+            let start = output.count
             output.append(UInt8(ascii: "\""))
             XMLRecordTree.appendName(prefix: node.pointee.prefix, prefixLength: Int(node.pointee.prefixLength), local: node.pointee.local,
                                      localLength: Int(node.pointee.localLength), to: &output)
             output.append(UInt8(ascii: "\""))
+            stringNode(from: start, flags: 0)
+            members += 1
         }
         var a = Int(node.pointee.firstAttribute)
         let attributeEnd = a + Int(node.pointee.attributeCount)
         while a < attributeEnd {
             let attribute = attributes.pointer(Int32(a))
-            key(attributeKeyPrefix, prefix: attribute.pointee.prefix, prefixLength: attribute.pointee.prefixLength,
+            key(attributeKeyPrefix, flags: attributeKeyFlags, prefix: attribute.pointee.prefix, prefixLength: attribute.pointee.prefixLength,
                 local: attribute.pointee.local, localLength: attribute.pointee.localLength, first: &first)
-            output.append(UInt8(ascii: "\""))
-            output.appendJSONEscaped(text.base + Int(attribute.pointee.start), count: Int(attribute.pointee.end - attribute.pointee.start))
-            output.append(UInt8(ascii: "\""))
+            stringValue(text.base + Int(attribute.pointee.start), count: Int(attribute.pointee.end - attribute.pointee.start))
+            members += 1
             a += 1
         }
         var group = node.pointee.firstGroup
@@ -389,39 +487,51 @@ package struct XMLRecordTree {
             let head = nodes.pointer(group)
             key(nil, prefix: head.pointee.prefix, prefixLength: head.pointee.prefixLength, local: head.pointee.local,
                 localLength: head.pointee.localLength, first: &first)
+            members += 1
             if head.pointee.groupCount > 1 || head.pointee.isArrayGroup {
+                let array = openNode(.array, depth: depth + 2)
                 output.append(UInt8(ascii: "["))
+                var elements: UInt32 = 0
                 var member = group
                 while member >= 0 {
                     if member != group { output.append(UInt8(ascii: ",")) }
-                    writeElement(member, isRecord: false, tagged: false)
+                    writeElement(member, isRecord: false, tagged: false, depth: depth + 2)
+                    elements += 1
                     member = nodes[member].nextSame
                 }
                 output.append(UInt8(ascii: "]"))
+                closeNode(array, count: elements)
             } else {
-                writeElement(group, isRecord: false, tagged: false)
+                writeElement(group, isRecord: false, tagged: false, depth: depth + 1)
             }
             group = head.pointee.nextGroup
         }
         if node.pointee.hasText {
-            key(textKey, first: &first)
+            key(textKey, flags: textKeyFlags, first: &first)
+            let start = output.count
             output.append(UInt8(ascii: "\""))
-            writeText(node.pointee.firstText)
+            let flags = writeText(node.pointee.firstText)
             output.append(UInt8(ascii: "\""))
+            stringNode(from: start, flags: flags)
+            members += 1
         }
         output.append(UInt8(ascii: "}"))
+        closeNode(object, count: members)
     }
 
-    /// Writes the text segments from `firstSegment` on, leaving out blank ones.
-    private mutating func writeText(_ firstSegment: Int32) {
+    /// Writes the text segments from `firstSegment` on, leaving out blank ones; returns
+    /// the string node's flags.
+    private mutating func writeText(_ firstSegment: Int32) -> UInt8 {
+        var flags: UInt8 = 0
         var s = firstSegment
         while s >= 0 {
             let segment = segments.pointer(s)
             if !segment.pointee.isBlank {
-                output.appendJSONEscaped(text.base + Int(segment.pointee.start), count: Int(segment.pointee.end - segment.pointee.start))
+                flags |= appendEscaped(text.base + Int(segment.pointee.start), count: Int(segment.pointee.end - segment.pointee.start))
             }
             s = segment.pointee.next
         }
+        return flags
     }
 
     /// True when attribute `a` has a prefix and another attribute of the same element

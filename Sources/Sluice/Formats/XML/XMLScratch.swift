@@ -84,16 +84,28 @@ extension XMLScratch where Element == UInt8 {
     }
 
     /// Appends `n` bytes; short runs (names, most values) are copied inline instead of
-    /// through a `memmove` call.
+    /// through a `memmove` call: two overlapping words (8 + 8 or 4 + 4 bytes) or up to
+    /// three single bytes, never reading outside `bytes[0..<n]`.
     @inline(__always)
     mutating func appendBytes(_ bytes: UnsafePointer<UInt8>, count n: Int) {
         guard n <= 16 else {
             append(bytes, count: n)
             return
         }
-        if capacity - count < n { grow(to: count + n) }
-        let target = base + count
-        for i in 0..<n { target[i] = bytes[i] }
+        if capacity - count < 16 { grow(to: count + 16) }
+        let target = UnsafeMutableRawPointer(base + count)
+        let source = UnsafeRawPointer(bytes)
+        if n >= 8 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
+        } else if n > 0 {
+            target.storeBytes(of: bytes[0], as: UInt8.self)
+            target.storeBytes(of: bytes[n >> 1], toByteOffset: n >> 1, as: UInt8.self)
+            target.storeBytes(of: bytes[n - 1], toByteOffset: n - 1, as: UInt8.self)
+        }
         count += n
     }
 
@@ -111,5 +123,95 @@ extension XMLScratch where Element == UInt8 {
                 packed >>= 8
             }
         }
+    }
+
+    /// Bit of ``appendJSONEscapedChecked(_:count:)``'s answer: a byte sequence that is not
+    /// well-formed UTF-8 (as ``JSONIndexer`` judges strings) was copied.
+    static var malformedUTF8: UInt8 { 2 }
+
+    /// As ``appendJSONEscaped(_:count:)`` (the same bytes out), and says what the JSON
+    /// indexer would find in the string: ``TapeEntry/hasEscapes`` when an escape was
+    /// written, ``malformedUTF8`` when a non-ASCII sequence is not well-formed UTF-8.
+    /// Eight bytes are checked at once where all are plain ASCII.
+    mutating func appendJSONEscapedChecked(_ p: UnsafePointer<UInt8>, count n: Int) -> UInt8 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var outcome: UInt8 = 0
+        var run = 0  // start of the pending clean run
+        var i = 0
+        while i < n {
+            if i + 8 <= n {
+                let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                let quote = w ^ (ones &* 0x22)
+                let slash = w ^ (ones &* 0x5C)
+                let hits = (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w) | w) & (ones &* 0x80)
+                if hits == 0 {
+                    i += 8
+                    continue
+                }
+                i += hits.trailingZeroBitCount >> 3
+            }
+            let c = p[i]
+            if c >= 0x80 {
+                // Copied as is; validated as the indexer does (the same function).
+                let length = JSONParser(p: p, start: 0, end: n, maxDepth: 0).utf8SequenceLength(at: i)
+                if length == 0 {
+                    outcome |= XMLScratch.malformedUTF8
+                    i += 1
+                } else {
+                    i += length
+                }
+                continue
+            }
+            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else {
+                i += 1
+                continue
+            }
+            if i > run { appendBytes(p + run, count: i - run) }
+            var (packed, count) = JSONEscaping.escape(c)
+            for _ in 0..<count {
+                append(UInt8(truncatingIfNeeded: packed))
+                packed >>= 8
+            }
+            outcome |= TapeEntry.hasEscapes
+            i += 1
+            run = i
+        }
+        if n > run { appendBytes(p + run, count: n - run) }
+        return outcome
+    }
+}
+
+/// ``XMLScratch`` for tape nodes (``TapeEntry`` is a public struct of plain fields, not
+/// declared `BitwiseCopyable`): the record's tape, reused from record to record.
+struct XMLTapeScratch {
+    private(set) var base: UnsafeMutablePointer<TapeEntry>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    func deallocate() { base.deallocate() }
+
+    mutating func removeAll() { count = 0 }
+
+    @inline(__always)
+    func pointer(_ i: Int) -> UnsafeMutablePointer<TapeEntry> { base + i }
+
+    @inline(__always)
+    mutating func append(_ entry: TapeEntry) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: entry)
+        count += 1
+    }
+
+    private mutating func grow() {
+        let grown = UnsafeMutablePointer<TapeEntry>.allocate(capacity: capacity * 2)
+        grown.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity *= 2
     }
 }
