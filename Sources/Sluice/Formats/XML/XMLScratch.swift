@@ -153,7 +153,7 @@ extension XMLScratch where Element == UInt8 {
             let c = p[i]
             if c >= 0x80 {
                 // Copied as is; validated as the indexer does (the same function).
-                let length = JSONParser(p: p, start: 0, end: n, maxDepth: 0).utf8SequenceLength(at: i)
+                let length = JSONParser(p: p, start: 0, end: n, limit: n, maxDepth: 0).utf8SequenceLength(at: i)
                 if length == 0 {
                     outcome |= XMLScratch.malformedUTF8
                     i += 1
