@@ -74,15 +74,15 @@ final class PathNode: Node, @unchecked Sendable {
     /// Whether the path has `[*]` and so reads an array of values.
     let isWildcard: Bool
 
-    init(path: FieldPath, text: String, column: Int) {
-        self.lookup = PathLookup(path)
+    init(path: FieldPath, fields: FieldSetBuilder? = nil, text: String, column: Int) {
+        self.lookup = PathLookup(path, fields: fields)
         self.isWildcard = path.hasWildcard
         super.init(text: text, column: column, staticType: .unknown)
     }
 
     @inline(__always)
     func resolve(_ context: EvaluationContext) -> Int? {
-        lookup.resolve(in: context.view, root: context.root)
+        lookup.resolve(in: context.view, root: context.root, resolved: context.resolved)
     }
 
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
