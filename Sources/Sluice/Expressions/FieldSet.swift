@@ -72,12 +72,12 @@ package final class FieldSet: @unchecked Sendable {
     struct Level {
         var first: Int
         var count: Int
-        /// Bit `n` set when a key of this level is `n` bytes long (bit 63: 63 or more), so
-        /// that a member whose (unescaped) key has no such length is passed over at once.
+        /// Bit `n % 64` set when a key of this level is `n` bytes long, so that a member
+        /// whose (unescaped) key has no such length is passed over at once.
         var lengths: UInt64
         /// Where this level's 65 bucket bounds start in `buckets`: the level's entries are
-        /// sorted by length, and those of length `n` (63: 63 or more) are the entries
-        /// `buckets[bucket + n] ..< buckets[bucket + n + 1]`.
+        /// sorted by length modulo 64, and those of length `n` are among the entries
+        /// `buckets[bucket + n % 64] ..< buckets[bucket + n % 64 + 1]`.
         var bucket: Int
     }
 
@@ -115,18 +115,18 @@ package final class FieldSet: @unchecked Sendable {
             let first = flatEntries.count
             // Shorter keys first (a stable sort: equal lengths keep their order).
             let children = trie[node].children.enumerated()
-                .sorted { (min(trie[$0.element].key.count, 63), $0.offset) < (min(trie[$1.element].key.count, 63), $1.offset) }
+                .sorted { (trie[$0.element].key.count & 63, $0.offset) < (trie[$1.element].key.count & 63, $1.offset) }
                 .map(\.element)
             for child in children {
                 let key = trie[child].key
-                lengths |= 1 << UInt64(min(key.count, 63))
+                lengths |= 1 << UInt64(key.count & 63)
                 flatEntries.append(Entry(keyStart: keyBytes.count, keyLength: key.count, slot: trie[child].slot, level: levelOfNode[child]))
                 keyBytes.append(contentsOf: key)
             }
             let bucket = bucketBounds.count
             var e = first
             for n in 0...64 {
-                while e < flatEntries.count && min(flatEntries[e].keyLength, 63) < n { e += 1 }
+                while e < flatEntries.count && flatEntries[e].keyLength & 63 < n { e += 1 }
                 bucketBounds.append(Int32(e))
             }
             flatLevels.append(Level(first: first, count: flatEntries.count - first, lengths: lengths, bucket: bucket))
@@ -174,13 +174,13 @@ package final class FieldSet: @unchecked Sendable {
             let key = tape[k]
             var match = -1
             if key.kind == .string {
-                let start = Int(key.start) + 1
-                let length = Int(key.end) - 1 - start
+                let start = Int(key.start) &+ 1
+                let length = Int(key.end) &- 1 &- start
                 if key.flags & TapeEntry.hasEscapes == 0 {
-                    let n = min(length, 63)
+                    let n = length & 63
                     if level.lengths & (1 << UInt64(n)) != 0 {
-                        var c = Int(buckets[level.bucket + n])
-                        let bucketEnd = Int(buckets[level.bucket + n + 1])
+                        var c = Int(buckets[level.bucket &+ n])
+                        let bucketEnd = Int(buckets[level.bucket &+ n &+ 1])
                         while c < bucketEnd {
                             let entry = entries[c]
                             if entry.keyLength == length, slots[entry.slot] < 0,

@@ -185,9 +185,6 @@ public struct SelectStage: Stage {
         var writer = JSONWriter()
         var slots: [RecordSlot] = []
         slots.reserveCapacity(batch.records.count)
-        // Values of one record, evaluated before any is written so a failing record
-        // leaves no partial output; reused across records.
-        var values = [ExpressionValue](repeating: .null, count: fields.count)
         let program = self.program
         let fieldSet = self.fieldSet
         withUnsafeTemporaryAllocation(of: Int.self, capacity: max(fieldSet.slotCount, 1)) { resolvedSlots in
@@ -201,30 +198,33 @@ public struct SelectStage: Stage {
                     }
                     fieldSet.resolve(in: view, root: root, into: resolved)
                     let evaluation = EvaluationContext(view: view, root: root, now: context.now, resolved: resolved)
+                    // Each value is written as soon as it is evaluated; a record that fails
+                    // takes its partial output back (no array of values to store, check
+                    // for uniqueness and destroy per field).
+                    let start = out.count
                     var failure: EvaluationError?
                     for k in 0..<program.count {
                         switch program.evaluate(k, evaluation) {
-                        case .success(let value): values[k] = value
-                        case .failure(let error): failure = error
+                        case .success(let value):
+                            out.append(program.prefix(k))
+                            switch value {
+                            case .node(let i): out.append(view.rawBytes(i))
+                            case .int(let v): out.append(decimal: v)
+                            case .null: out.append(SelectStage.null.utf8Start, count: 4)
+                            case let value:
+                                writer.reset()
+                                SelectStage.write(value, view: view, to: &writer)
+                                writer.bytes.withUnsafeBufferPointer { out.append($0) }
+                            }
+                        case .failure(let error):
+                            failure = error
                         }
                         if failure != nil { break }
                     }
                     if let failure {
+                        out.removeLast(out.count - start)
                         batch.errors.append(context.recordError(.transform, failure.message, batch: snapshot, slot: slot))
                         continue
-                    }
-                    let start = out.count
-                    for k in 0..<program.count {
-                        out.append(program.prefix(k))
-                        switch values[k] {
-                        case .node(let i): out.append(view.rawBytes(i))
-                        case .int(let v): out.append(decimal: v)
-                        case .null: out.append(SelectStage.null.utf8Start, count: 4)
-                        case let value:
-                            writer.reset()
-                            SelectStage.write(value, view: view, to: &writer)
-                            writer.bytes.withUnsafeBufferPointer { out.append($0) }
-                        }
                     }
                     if program.count == 0 { out.append(UInt8(ascii: "{")) }
                     out.append(UInt8(ascii: "}"))

@@ -82,6 +82,13 @@ struct OutputBytes: ~Copyable {
         if let start = bytes.baseAddress { append(start, count: bytes.count) }
     }
 
+    /// Takes back the last `n` bytes written (a record that failed half way).
+    @inline(__always)
+    mutating func removeLast(_ n: Int) {
+        precondition(n >= 0 && n <= count)
+        count -= n
+    }
+
     /// Appends the decimal text of `value`.
     @inline(__always)
     mutating func append(decimal value: Int64) {
