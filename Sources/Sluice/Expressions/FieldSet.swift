@@ -149,20 +149,42 @@ package final class FieldSet: @unchecked Sendable {
         buckets.deallocate()
     }
 
-    /// Writes every slot for the record whose root node is `root`: the value's tape index,
-    /// or -1 when the path is missing. `slots` has room for ``slotCount`` values.
+    /// Members per object whose match is remembered from one record to the next.
+    static let hintedMembers = 16
+
+    /// How many `Int`s the buffer of ``prepare(_:)`` and ``resolve(in:root:into:)`` holds:
+    /// the slots, then per level the remembered matches of its first members.
+    package var bufferCount: Int { slotCount + levelCount * FieldSet.hintedMembers }
+    private var levelCount: Int { slotCount > 0 ? levels.count : 0 }
+
+    /// Readies a buffer of ``bufferCount`` values for a run of records (a batch): nothing
+    /// is remembered yet.
     @inline(__always)
-    package func resolve(in view: JSONView, root: Int, into slots: UnsafeMutablePointer<Int>) {
-        guard slotCount > 0 else { return }
-        for s in 0..<slotCount { slots[s] = -1 }
-        scan(view, level: 0, object: root, slots)
+    package func prepare(_ buffer: UnsafeMutablePointer<Int>) {
+        for s in 0..<bufferCount { buffer[s] = -1 }
     }
 
-    private func scan(_ view: JSONView, level: Int, object: Int, _ slots: UnsafeMutablePointer<Int>) {
+    /// Writes every slot for the record whose root node is `root`: the value's tape index,
+    /// or -1 when the path is missing. `buffer` holds ``bufferCount`` values, readied by
+    /// ``prepare(_:)`` and then used for consecutive records: it remembers which key each
+    /// of an object's first members matched, and on the next record compares that key
+    /// first (a record of the same shape then skips the search by length). A guess only
+    /// chooses which key to compare first: a key that matches nothing or another key is
+    /// looked up as if there were no guess, so the result never depends on it.
+    @inline(__always)
+    package func resolve(in view: JSONView, root: Int, into buffer: UnsafeMutablePointer<Int>) {
+        guard slotCount > 0 else { return }
+        for s in 0..<slotCount { buffer[s] = -1 }
+        scan(view, level: 0, object: root, buffer)
+    }
+
+    private func scan(_ view: JSONView, level levelIndex: Int, object: Int, _ slots: UnsafeMutablePointer<Int>) {
         let tape = view.tape
         let container = tape[object]
         guard container.kind == .object else { return }
-        let level = levels[level]
+        let level = levels[levelIndex]
+        let hints = slots + slotCount + levelIndex * FieldSet.hintedMembers
+        var ordinal = 0
         var remaining = level.count
         let first = level.first
         let last = first + level.count
@@ -176,7 +198,11 @@ package final class FieldSet: @unchecked Sendable {
             if key.kind == .string {
                 let start = Int(key.start) &+ 1
                 let length = Int(key.end) &- 1 &- start
-                if key.flags & TapeEntry.hasEscapes == 0 {
+                let guess = ordinal < FieldSet.hintedMembers ? hints[ordinal] : -1
+                if guess >= 0, key.flags & TapeEntry.hasEscapes == 0, entries[guess].keyLength == length,
+                   slots[entries[guess].slot] < 0, memoryEquals(text + start, keyBase + entries[guess].keyStart, length) {
+                    match = guess
+                } else if key.flags & TapeEntry.hasEscapes == 0 {
                     let n = length & 63
                     if level.lengths & (1 << UInt64(n)) != 0 {
                         var c = Int(buckets[level.bucket &+ n])
@@ -203,6 +229,8 @@ package final class FieldSet: @unchecked Sendable {
                     }
                 }
             }
+            if ordinal < FieldSet.hintedMembers { hints[ordinal] = match }
+            ordinal &+= 1
             if match >= 0 {
                 let entry = entries[match]
                 slots[entry.slot] = k + 1

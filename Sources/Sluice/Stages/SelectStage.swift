@@ -187,8 +187,9 @@ public struct SelectStage: Stage {
         slots.reserveCapacity(batch.records.count)
         let program = self.program
         let fieldSet = self.fieldSet
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(fieldSet.slotCount, 1)) { resolvedSlots in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(fieldSet.bufferCount, 1)) { resolvedSlots in
             let resolved = resolvedSlots.baseAddress!
+            fieldSet.prepare(resolved)
             snapshot.withView { view in
                 for slot in batch.records {
                     let root = Int(slot.tapeStart)

@@ -44,7 +44,8 @@ import Testing
         let batch = try ndjsonBatch(Self.records)
         #expect(batch.records.count == 14)
         batch.withView { view in
-            var resolved = [Int](repeating: -2, count: fields.slotCount)
+            var resolved = [Int](repeating: -2, count: fields.bufferCount)
+            resolved.withUnsafeMutableBufferPointer { fields.prepare($0.baseAddress!) }
             for record in batch.records {
                 let root = Int(record.tapeStart)
                 resolved.withUnsafeMutableBufferPointer { fields.resolve(in: view, root: root, into: $0.baseAddress!) }
