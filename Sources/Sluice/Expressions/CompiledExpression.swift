@@ -64,9 +64,16 @@ public struct CompiledExpression: Sendable, CustomStringConvertible {
     ///   argument count, or an operation that is wrong whatever the record (`"a" * 2`,
     ///   `1 / 0`), with the 1-based column of the problem.
     public init(_ source: String) throws(ExpressionError) {
+        try self.init(source, fields: nil)
+    }
+
+    /// Compiles `source`, giving each field path made of keys a slot in `fields` (the
+    /// stage's builder), so that a stage can resolve them all in one pass per record and
+    /// pass the slots to ``evaluate(record:in:now:resolved:)``.
+    package init(_ source: String, fields: FieldSetBuilder?) throws(ExpressionError) {
         self.source = source
         let syntax = try Parser.parse(source)
-        var compiler = ExpressionCompiler(source: source)
+        var compiler = ExpressionCompiler(source: source, fields: fields)
         root = try compiler.compile(syntax)
     }
 
@@ -86,15 +93,24 @@ public struct CompiledExpression: Sendable, CustomStringConvertible {
         try self.root.evaluate(EvaluationContext(view: view, root: root, now: now))
     }
 
+    /// Evaluates the expression with the record's slots as resolved by the ``FieldSet``
+    /// of the builder it was compiled with (nil: every path is looked up on its own).
+    @inline(__always)
+    package func evaluate(record root: Int, in view: JSONView, now: Double = 0, resolved: UnsafePointer<Int>?) throws(EvaluationError) -> ExpressionValue {
+        try self.root.evaluate(EvaluationContext(view: view, root: root, now: now, resolved: resolved))
+    }
+
     public var description: String { source }
 }
 
 /// Builds evaluation nodes from syntax, checking what can be checked before any record.
 struct ExpressionCompiler {
     private let scalars: [Unicode.Scalar]
+    private let fields: FieldSetBuilder?
 
-    init(source: String) {
+    init(source: String, fields: FieldSetBuilder? = nil) {
         scalars = Array(source.unicodeScalars)
+        self.fields = fields
     }
 
     private func text(_ syntax: Syntax) -> String {
@@ -143,7 +159,7 @@ struct ExpressionCompiler {
             return LiteralNode(value: value, text: text, column: column)
 
         case .path(let path):
-            return PathNode(path: path, text: text, column: column)
+            return PathNode(path: path, fields: fields, text: text, column: column)
 
         case .array(let elementSyntax):
             var elements: [Node] = []

@@ -28,6 +28,10 @@ struct EvaluationContext {
     /// What `now()` returns: the run's start, in seconds since 1970 (UTC), so that
     /// every record of a run sees the same instant and output is reproducible.
     var now: Double = 0
+    /// The record's slots, resolved by the ``FieldSet`` of the builder the expression was
+    /// compiled with (see ``CompiledExpression/init(_:fields:)``), or nil: paths are then
+    /// looked up one by one.
+    var resolved: UnsafePointer<Int>? = nil
 }
 
 /// The kind of a value as error messages name it.

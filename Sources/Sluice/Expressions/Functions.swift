@@ -62,7 +62,7 @@ package struct ExpressionFunction: Sendable {
                 """,
             resultType: .number, rejectedArgumentTypes: [.null, .bool, .number],
             evaluate: { (call, context) throws(EvaluationError) in
-                let value = try call.arguments[0].evaluate(context)
+                let value = try call.evaluateFirstArgument(context)
                 let view = context.view
                 if case .array(let values) = value { return .int(Int64(values.count)) }
                 if case .node(let i) = value, view.kind(i) == .array || view.kind(i) == .object {
@@ -84,7 +84,7 @@ package struct ExpressionFunction: Sendable {
                 """,
             resultType: .number, rejectedArgumentTypes: [.null, .bool, .string],
             evaluate: { (call, context) throws(EvaluationError) in
-                let value = try call.arguments[0].evaluate(context)
+                let value = try call.evaluateFirstArgument(context)
                 switch value.number(in: context.view) {
                 case .int(let v)?:
                     return .int(v)

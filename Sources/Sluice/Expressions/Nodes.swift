@@ -74,15 +74,15 @@ final class PathNode: Node, @unchecked Sendable {
     /// Whether the path has `[*]` and so reads an array of values.
     let isWildcard: Bool
 
-    init(path: FieldPath, text: String, column: Int) {
-        self.lookup = PathLookup(path)
+    init(path: FieldPath, fields: FieldSetBuilder? = nil, text: String, column: Int) {
+        self.lookup = PathLookup(path, fields: fields)
         self.isWildcard = path.hasWildcard
         super.init(text: text, column: column, staticType: .unknown)
     }
 
     @inline(__always)
     func resolve(_ context: EvaluationContext) -> Int? {
-        lookup.resolve(in: context.view, root: context.root)
+        lookup.resolve(in: context.view, root: context.root, resolved: context.resolved)
     }
 
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
@@ -201,11 +201,29 @@ final class CallNode: Node, @unchecked Sendable {
     /// parsed time format), or nil.
     let payload: AnyObject?
 
+    /// `arguments[0]`, read without a retain and release of the array and the node per
+    /// call (`arguments` keeps it alive).
+    private let firstArgument: Unmanaged<Node>?
+
     init(function: ExpressionFunction, arguments: [Node], payload: AnyObject? = nil, text: String, column: Int) {
         self.function = function
         self.arguments = arguments
         self.payload = payload
+        firstArgument = arguments.first.map { Unmanaged.passUnretained($0) }
         super.init(text: text, column: column, staticType: function.resultType)
+    }
+
+    /// Evaluates the first argument (the function's arity guarantees there is one).
+    @inline(__always)
+    func evaluateFirstArgument(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        guard let firstArgument else { return try arguments[0].evaluate(context) }
+        do {
+            return try firstArgument._withUnsafeGuaranteedRef { try $0.evaluate(context) }
+        } catch let error as EvaluationError {
+            throw error
+        } catch {
+            fatalError("Node.evaluate throws only EvaluationError")
+        }
     }
 
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {

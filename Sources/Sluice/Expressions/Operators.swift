@@ -15,7 +15,9 @@ final class CompareNode: Node, @unchecked Sendable {
     /// and release of the literal's bytes per record; the bench's filter). Same result as
     /// ``Equality/equal(_:_:_:)``: a missing field, null, a bool, a number, an array or an
     /// object never equals a string.
-    private unowned(unsafe) let textField: PathNode?
+    /// Unmanaged: reading an `unowned(unsafe)` reference made a strong copy (a retain and
+    /// a release per record).
+    private let textField: Unmanaged<PathNode>?
     private let literalBytes: UnsafeMutableBufferPointer<UInt8>
 
     init(op: Operator, left: Node, right: Node, text: String, column: Int) {
@@ -33,7 +35,7 @@ final class CompareNode: Node, @unchecked Sendable {
                 }
             }
         }
-        textField = field
+        textField = field.map { Unmanaged.passUnretained($0) }
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(literal.count, 1))
         _ = buffer.initialize(from: literal)
         literalBytes = UnsafeMutableBufferPointer(start: buffer.baseAddress, count: literal.count)
@@ -46,7 +48,9 @@ final class CompareNode: Node, @unchecked Sendable {
 
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
         if let field = textField {
-            let equal = field.resolve(context).map { context.view.stringEquals($0, UnsafeBufferPointer(literalBytes)) } ?? false
+            let equal = field._withUnsafeGuaranteedRef { $0.resolve(context) }.map {
+                context.view.stringEquals($0, UnsafeBufferPointer(literalBytes))
+            } ?? false
             return .bool(equal == (op == .equal))
         }
         let l = try left.evaluate(context)

@@ -15,11 +15,16 @@ package final class PathLookup: @unchecked Sendable {
     }
 
     let path: FieldPath
+    /// The path's slot in the stage's ``FieldSet`` (the builder passed to init), or -1.
+    let slot: Int
     private let steps: UnsafeMutableBufferPointer<Step>
     private let keys: UnsafeMutableBufferPointer<UInt8>
 
-    init(_ path: FieldPath) {
+    /// - Parameter fields: the stage's builder; a path of keys gets a slot in it, read by
+    ///   ``resolve(in:root:resolved:)`` from the slots its ``FieldSet`` resolved.
+    init(_ path: FieldPath, fields: FieldSetBuilder? = nil) {
         self.path = path
+        slot = fields?.slot(for: path) ?? -1
         var keyBytes: [UInt8] = []
         var flat: [Step] = []
         for step in path.steps {
@@ -61,6 +66,17 @@ package final class PathLookup: @unchecked Sendable {
             }
         }
         return node
+    }
+
+    /// The same, read from `resolved` (the slots of the builder's ``FieldSet``, resolved
+    /// for this record) when the path has a slot there.
+    @inline(__always)
+    func resolve(in view: JSONView, root: Int, resolved: UnsafePointer<Int>?) -> Int? {
+        if slot >= 0, let resolved {
+            let node = resolved[slot]
+            return node >= 0 ? node : nil
+        }
+        return resolve(in: view, root: root)
     }
 
     /// For a path with `[*]`: calls `body` with the tape index of each value the path

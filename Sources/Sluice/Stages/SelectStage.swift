@@ -57,9 +57,12 @@ public struct SelectStage: Stage {
 
     let fields: [CompiledField]
     private let program: Program
+    /// The field paths of every output field's expression, resolved in one pass per record.
+    let fieldSet: FieldSet
 
-    init(fields: [CompiledField]) {
+    init(fields: [CompiledField], fieldSet: FieldSet = FieldSetBuilder().build()) {
         self.fields = fields
+        self.fieldSet = fieldSet
         program = Program(fields)
     }
 
@@ -157,12 +160,13 @@ public struct SelectStage: Stage {
         var problems: [StageConfigProblem] = []
         var fields: [CompiledField] = []
         var seen = Set<String>()
+        let fieldSet = FieldSetBuilder()
         for field in config.fields {
             if !seen.insert(field.key).inserted {
                 problems.append(StageConfigProblem(keyPath: [kind, field.key], message: "duplicate output key '\(field.key)'"))
             }
             do {
-                fields.append(CompiledField(key: Array(field.key.utf8), expression: try CompiledExpression(field.expression)))
+                fields.append(CompiledField(key: Array(field.key.utf8), expression: try CompiledExpression(field.expression, fields: fieldSet)))
             } catch {
                 problems.append(StageConfigProblem(keyPath: [kind, field.key], error))
             }
@@ -171,7 +175,7 @@ public struct SelectStage: Stage {
             problems.append(StageConfigProblem(keyPath: [kind], message: "select needs at least one output field"))
         }
         guard problems.isEmpty else { throw StageConfigError(problems: problems) }
-        return SelectStage(fields: fields)
+        return SelectStage(fields: fields, fieldSet: fieldSet.build())
     }
 
     public func process(_ batch: inout Batch, context: StageContext) {
@@ -181,48 +185,54 @@ public struct SelectStage: Stage {
         var writer = JSONWriter()
         var slots: [RecordSlot] = []
         slots.reserveCapacity(batch.records.count)
-        // Values of one record, evaluated before any is written so a failing record
-        // leaves no partial output; reused across records.
-        var values = [ExpressionValue](repeating: .null, count: fields.count)
         let program = self.program
-        snapshot.withView { view in
-            for slot in batch.records {
-                let root = Int(slot.tapeStart)
-                guard root >= 0 else {
-                    batch.errors.append(context.recordError(.transform, "record was not indexed before the select stage", batch: snapshot, slot: slot))
-                    continue
-                }
-                let evaluation = EvaluationContext(view: view, root: root, now: context.now)
-                var failure: EvaluationError?
-                for k in 0..<program.count {
-                    switch program.evaluate(k, evaluation) {
-                    case .success(let value): values[k] = value
-                    case .failure(let error): failure = error
+        let fieldSet = self.fieldSet
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(fieldSet.bufferCount, 1)) { resolvedSlots in
+            let resolved = resolvedSlots.baseAddress!
+            fieldSet.prepare(resolved)
+            snapshot.withView { view in
+                for slot in batch.records {
+                    let root = Int(slot.tapeStart)
+                    guard root >= 0 else {
+                        batch.errors.append(context.recordError(.transform, "record was not indexed before the select stage", batch: snapshot, slot: slot))
+                        continue
                     }
-                    if failure != nil { break }
-                }
-                if let failure {
-                    batch.errors.append(context.recordError(.transform, failure.message, batch: snapshot, slot: slot))
-                    continue
-                }
-                let start = out.count
-                for k in 0..<program.count {
-                    out.append(program.prefix(k))
-                    switch values[k] {
-                    case .node(let i): out.append(view.rawBytes(i))
-                    case .int(let v): out.append(decimal: v)
-                    case .null: out.append(SelectStage.null.utf8Start, count: 4)
-                    case let value:
-                        writer.reset()
-                        SelectStage.write(value, view: view, to: &writer)
-                        writer.bytes.withUnsafeBufferPointer { out.append($0) }
+                    fieldSet.resolve(in: view, root: root, into: resolved)
+                    let evaluation = EvaluationContext(view: view, root: root, now: context.now, resolved: resolved)
+                    // Each value is written as soon as it is evaluated; a record that fails
+                    // takes its partial output back (no array of values to store, check
+                    // for uniqueness and destroy per field).
+                    let start = out.count
+                    var failure: EvaluationError?
+                    for k in 0..<program.count {
+                        switch program.evaluate(k, evaluation) {
+                        case .success(let value):
+                            out.append(program.prefix(k))
+                            switch value {
+                            case .node(let i): out.append(view.rawBytes(i))
+                            case .int(let v): out.append(decimal: v)
+                            case .null: out.append(SelectStage.null.utf8Start, count: 4)
+                            case let value:
+                                writer.reset()
+                                SelectStage.write(value, view: view, to: &writer)
+                                writer.bytes.withUnsafeBufferPointer { out.append($0) }
+                            }
+                        case .failure(let error):
+                            failure = error
+                        }
+                        if failure != nil { break }
                     }
+                    if let failure {
+                        out.removeLast(out.count - start)
+                        batch.errors.append(context.recordError(.transform, failure.message, batch: snapshot, slot: slot))
+                        continue
+                    }
+                    if program.count == 0 { out.append(UInt8(ascii: "{")) }
+                    out.append(UInt8(ascii: "}"))
+                    let end = out.count
+                    out.append(UInt8(ascii: "\n"))
+                    slots.append(RecordSlot(start: start, end: end, line: slot.line, offset: slot.offset))
                 }
-                if program.count == 0 { out.append(UInt8(ascii: "{")) }
-                out.append(UInt8(ascii: "}"))
-                let end = out.count
-                out.append(UInt8(ascii: "\n"))
-                slots.append(RecordSlot(start: start, end: end, line: slot.line, offset: slot.offset))
             }
         }
         batch.bytes = out.takeArray()

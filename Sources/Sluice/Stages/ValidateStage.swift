@@ -95,6 +95,7 @@ public struct ValidateStage: Stage {
         /// Only `null` (or a missing field).
         case null
 
+        @inline(__always)
         func accepts(_ entry: TapeEntry) -> Bool {
             switch self {
             case .string: return entry.kind == .string
@@ -115,6 +116,15 @@ public struct ValidateStage: Stage {
         /// The path as the config wrote it, for messages.
         let name: String
         package let type: FieldType?
+        /// `path`, read per record without a retain and release (`path` keeps it alive).
+        let lookup: Unmanaged<PathLookup>
+
+        init(path: PathLookup, name: String, type: FieldType?) {
+            self.path = path
+            self.name = name
+            self.type = type
+            lookup = Unmanaged.passUnretained(path)
+        }
     }
 
     let required: [CompiledRule]
@@ -197,7 +207,7 @@ public struct ValidateStage: Stage {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: requiredCount) { found in
             required.withUnsafeBufferPointer { requiredRules in
                 for k in 0..<requiredCount {
-                    guard let node = requiredRules[k].path.resolve(in: view, root: root) else {
+                    guard let node = requiredRules[k].lookup._withUnsafeGuaranteedRef({ $0.resolve(in: view, root: root) }) else {
                         found[k] = -1
                         Self.add("missing required field '\(requiredRules[k].name)'", to: &message)
                         continue
@@ -210,7 +220,7 @@ public struct ValidateStage: Stage {
                         guard let type = rules[k].type else { continue }
                         // The same text names the same path (no second lookup).
                         let same = requiredIndexOfType[k]
-                        let resolved = same >= 0 ? (found[same] >= 0 ? found[same] : nil) : rules[k].path.resolve(in: view, root: root)
+                        let resolved = same >= 0 ? (found[same] >= 0 ? found[same] : nil) : rules[k].lookup._withUnsafeGuaranteedRef({ $0.resolve(in: view, root: root) })
                         guard let node = resolved else { continue }
                         let entry = view.tape[node]
                         if entry.kind == .null || type.accepts(entry) { continue }

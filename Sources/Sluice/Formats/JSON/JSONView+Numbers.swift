@@ -57,6 +57,7 @@ extension JSONView {
     /// Up to 19 significant digits with a decimal exponent within ±22 take Clinger's fast
     /// path (both operands exact, so one rounding); anything else goes to the C library.
     private func double(_ start: Int, _ end: Int) -> Double {
+        if let value = plainDouble(start, end) { return value }
         var j = start
         let negative = bytes[j] == UInt8(ascii: "-")
         if negative { j += 1 }
@@ -99,6 +100,39 @@ extension JSONView {
         if let value = Double(text) { return value }
         // Out of range for the C library: past the top is infinite, past the bottom zero.
         return scale > 0 ? (negative ? -.infinity : .infinity) : (negative ? -0.0 : 0.0)
+    }
+
+    /// The common case in one tight loop: `-`, up to 19 digits and one `.`, no exponent,
+    /// a mantissa of at most 2^53 and at most 22 fraction digits — the same single
+    /// rounding as Clinger's fast path below, so the same result; nil otherwise.
+    @inline(__always)
+    private func plainDouble(_ start: Int, _ end: Int) -> Double? {
+        guard let base = bytes.baseAddress else { return nil }
+        var p = base + start
+        let stop = base + end
+        let negative = p.pointee == UInt8(ascii: "-")
+        if negative { p += 1 }
+        var mantissa: UInt64 = 0
+        var count = 0
+        var fraction = 0
+        var dot = false
+        while p < stop {
+            let c = p.pointee
+            let d = c &- UInt8(ascii: "0")
+            if d < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                count &+= 1
+                if dot { fraction &+= 1 }
+            } else if c == UInt8(ascii: ".") && !dot {
+                dot = true
+            } else {
+                return nil
+            }
+            p += 1
+        }
+        guard count <= 19, mantissa <= 1 << 53, fraction <= 22 else { return nil }
+        let value = fraction == 0 ? Double(mantissa) : Double(mantissa) / JSONView.powersOfTen[fraction]
+        return negative ? -value : value
     }
 
     @inline(__always)

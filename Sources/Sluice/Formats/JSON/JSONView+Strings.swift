@@ -136,18 +136,26 @@ extension JSONView {
     }
 }
 
-/// Byte equality of two ranges; short keys dominate, so compare words before bytes.
+/// Byte equality of two ranges; short keys dominate, so compare words, never bytes one by
+/// one: 8-byte words and a last word that overlaps the one before it, two overlapping
+/// 4-byte words for 4–7 bytes, and the first, middle and last byte for 1–3. Every load
+/// stays inside both ranges.
 /// Public and inlinable only so that ``JSONView/member(of:key:)`` can inline into stages.
 @inlinable @inline(__always)
 public func memoryEquals(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-    var k = 0
-    while k + 8 <= count {
-        if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
-        k += 8
+    let x = UnsafeRawPointer(a), y = UnsafeRawPointer(b)
+    if count >= 8 {
+        var k = 0
+        while k + 8 < count {
+            if x.loadUnaligned(fromByteOffset: k, as: UInt64.self) != y.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+            k += 8
+        }
+        return x.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == y.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
     }
-    while k < count {
-        if a[k] != b[k] { return false }
-        k += 1
+    if count >= 4 {
+        return x.loadUnaligned(as: UInt32.self) == y.loadUnaligned(as: UInt32.self)
+            && x.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self) == y.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
     }
-    return true
+    if count == 0 { return true }
+    return a[0] == b[0] && a[count >> 1] == b[count >> 1] && a[count - 1] == b[count - 1]
 }

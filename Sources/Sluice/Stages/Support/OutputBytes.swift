@@ -48,16 +48,45 @@ struct OutputBytes: ~Copyable {
         count += 1
     }
 
+    /// Copies of up to 16 bytes (keys, ids, short strings: most of a `select`'s appends)
+    /// are two overlapping loads and stores, without a call into `memcpy`; every load
+    /// stays inside `bytes`.
     @inline(__always)
     mutating func append(_ bytes: UnsafePointer<UInt8>, count n: Int) {
         reserve(n)
-        (base + count).initialize(from: bytes, count: n)
+        let to = UnsafeMutableRawPointer(base + count)
+        let from = UnsafeRawPointer(bytes)
+        if n >= 8 && n <= 16 {
+            let head = from.loadUnaligned(as: UInt64.self)
+            let tail = from.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 && n < 8 {
+            let head = from.loadUnaligned(as: UInt32.self)
+            let tail = from.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            to.storeBytes(of: head, as: UInt32.self)
+            to.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+        } else if n > 0 && n < 4 {
+            let first = bytes[0], middle = bytes[n >> 1], last = bytes[n - 1]
+            base[count] = first
+            base[count + (n >> 1)] = middle
+            base[count + n - 1] = last
+        } else if n > 16 {
+            (base + count).initialize(from: bytes, count: n)
+        }
         count += n
     }
 
     @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         if let start = bytes.baseAddress { append(start, count: bytes.count) }
+    }
+
+    /// Takes back the last `n` bytes written (a record that failed half way).
+    @inline(__always)
+    mutating func removeLast(_ n: Int) {
+        precondition(n >= 0 && n <= count)
+        count -= n
     }
 
     /// Appends the decimal text of `value`.
