@@ -10,7 +10,9 @@ import Testing
 /// On x86_64 the indexer uses the SSE2 kernel (16 bytes per step) and other architectures
 /// the SWAR one (8 bytes): both are tested here on every machine that can run them, the
 /// kernels against a byte-by-byte reference and the whole indexer (tapes, error messages,
-/// offsets) kernel against kernel, including JSONTestSuite.
+/// offsets) kernel against kernel, including JSONTestSuite, and against ``ByteStringScan``
+/// (byte by byte, no wide steps). UTF-8 validation is checked against the standard
+/// library's (``StringKernels/utf8Length(_:_:end:)``), not against the project's own code.
 enum StringKernels {
     /// One string kernel, named.
     enum Kernel: Sendable {
@@ -18,9 +20,12 @@ enum StringKernels {
         #if arch(x86_64)
         case sse2
         #endif
+        /// Byte by byte (the indexer's reference).
+        case bytes
 
         var name: String {
             switch self {
+            case .bytes: "byte-by-byte"
             case .swar: "SWAR"
             #if arch(x86_64)
             case .sse2: "SSE2"
@@ -30,6 +35,7 @@ enum StringKernels {
 
         func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int) -> Int {
             switch self {
+            case .bytes: ByteStringScan.stop(p, from: from, end: end, limit: limit)
             case .swar: SWARStringScan.stop(p, from: from, end: end, limit: limit)
             #if arch(x86_64)
             case .sse2: SSE2StringScan.stop(p, from: from, end: end, limit: limit)
@@ -38,19 +44,50 @@ enum StringKernels {
         }
     }
 
+    /// The kernels of the ``JSONStringScan`` contract.
     #if arch(x86_64)
     static let all: [Kernel] = [.swar, .sse2]
     #else
     static let all: [Kernel] = [.swar]
     #endif
+    /// What the indexer runs with: the byte-by-byte reference first, then every kernel.
+    static let indexers: [Kernel] = [.bytes] + all
 
-    /// What a kernel must answer: the first special byte in `bytes[from..<end]`, or `end`.
+    /// The length of the well-formed UTF-8 sequence at `bytes[j]` ending by `end`, or 0,
+    /// decided by the standard library's UTF-8 validation (not by the project's code).
+    static func utf8Length(_ bytes: [UInt8], _ j: Int, end: Int) -> Int {
+        let b0 = bytes[j]
+        let n = (0xC0...0xDF).contains(b0) ? 2 : (0xE0...0xEF).contains(b0) ? 3 : (0xF0...0xF7).contains(b0) ? 4 : 0
+        guard n > 0, j + n <= end else { return 0 }
+        return String(validating: bytes[j..<(j + n)], as: UTF8.self) != nil ? n : 0
+    }
+
+    /// What a kernel's `stop` must answer: the first special byte in `bytes[from..<end]`, or `end`.
     static func reference(_ bytes: [UInt8], from: Int, end: Int) -> Int {
         var j = from
         while j < end {
             let c = bytes[j]
             if c == 0x22 || c == 0x5C || c < 0x20 || c >= 0x80 { return j }
             j += 1
+        }
+        return end
+    }
+
+    /// Where the parser must report a string body `bytes[from..<end]` (no escapes in it):
+    /// the first quote, backslash, control character or byte ≥ 0x80 that does not start a
+    /// well-formed UTF-8 sequence within it; or `end`.
+    static func utf8Reference(_ bytes: [UInt8], from: Int, end: Int) -> Int {
+        var j = from
+        while j < end {
+            let c = bytes[j]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return j }
+            if c >= 0x80 {
+                let n = utf8Length(bytes, j, end: end)
+                if n == 0 { return j }
+                j += n
+            } else {
+                j += 1
+            }
         }
         return end
     }
@@ -66,6 +103,7 @@ enum StringKernels {
     /// Indexes `bytes[range]` (the whole of `bytes` readable) with `kernel`.
     static func index(_ kernel: Kernel, _ bytes: [UInt8], _ range: Range<Int>, maxDepth: Int = JSONIndexer.defaultMaxDepth) -> Result<[TapeEntry], JSONSyntaxError> {
         switch kernel {
+        case .bytes: index(ByteStringScan.self, bytes, range, maxDepth: maxDepth)
         case .swar: index(SWARStringScan.self, bytes, range, maxDepth: maxDepth)
         #if arch(x86_64)
         case .sse2: index(SSE2StringScan.self, bytes, range, maxDepth: maxDepth)
@@ -85,8 +123,9 @@ enum StringKernels {
         }
     }
 
-    /// The result with every kernel; they must all be equal (checked), and equal to the
-    /// result with the record alone in its buffer (nothing readable past its end).
+    /// The result with every kernel; they must all be equal (checked) to the byte-by-byte
+    /// reference's, and equal to the result with the record alone in its buffer (nothing
+    /// readable past its end).
     static func agreed(_ bytes: [UInt8], _ range: Range<Int>, maxDepth: Int = JSONIndexer.defaultMaxDepth, _ note: String = "") -> Result<[TapeEntry], JSONSyntaxError> {
         let alone = Array(bytes[range])
         // Tape offsets of the record alone are shifted by `range.lowerBound`.
@@ -100,15 +139,61 @@ enum StringKernels {
                 }
             }
         }
-        let first = index(all[0], bytes, range, maxDepth: maxDepth)
-        for kernel in all {
+        let first = index(indexers[0], bytes, range, maxDepth: maxDepth)
+        for kernel in indexers {
             let inBuffer = index(kernel, bytes, range, maxDepth: maxDepth)
             let onItsOwn = shifted(index(kernel, alone, 0..<alone.count, maxDepth: maxDepth))
-            #expect(inBuffer == first, "\(kernel.name) differs from \(all[0].name): \(note)")
+            #expect(inBuffer == first, "\(kernel.name) differs from \(indexers[0].name): \(note)")
             #expect(onItsOwn == first, "\(kernel.name), record alone in its buffer, differs: \(note)")
         }
         return first
     }
+}
+
+/// The string kernel's contract byte by byte, with no wide step: the indexer's reference.
+enum ByteStringScan: JSONStringScan {
+    static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int) -> Int {
+        var j = from
+        while j < end {
+            let c = p[j]
+            if c == 0x22 || c == 0x5C || c < 0x20 || c >= 0x80 { return j }
+            j += 1
+        }
+        return end
+    }
+}
+
+/// UTF-8 sequences for the kernel and indexer tests.
+enum UTF8Samples {
+    /// Well-formed sequences, the edges of every range of RFC 3629's table among them.
+    static let wellFormed: [[UInt8]] = [
+        [0xC2, 0x80], [0xC3, 0xA9], [0xDF, 0xBF],
+        [0xE0, 0xA0, 0x80], [0xE0, 0xBF, 0xBF], [0xE1, 0x80, 0x80], [0xE2, 0x82, 0xAC], [0xEC, 0xBF, 0xBF],
+        [0xED, 0x80, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80], [0xEF, 0xBF, 0xBD], [0xEF, 0xBF, 0xBF],
+        [0xF0, 0x90, 0x80, 0x80], [0xF0, 0x9F, 0x98, 0x80], [0xF0, 0xBF, 0xBF, 0xBF], [0xF1, 0x80, 0x80, 0x80],
+        [0xF3, 0xBF, 0xBF, 0xBF], [0xF4, 0x80, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+    ]
+    /// Every class of ill-formed UTF-8 (truncation by the end of the text is made by the
+    /// tests from the well-formed ones).
+    static let illFormed: [(bytes: [UInt8], note: String)] = [
+        ([0x80], "lone continuation 0x80"), ([0xBF], "lone continuation 0xBF"), ([0x80, 0x80], "two continuations"),
+        ([0xC0, 0x80], "overlong 2-byte (0xC0)"), ([0xC1, 0xBF], "overlong 2-byte (0xC1)"),
+        ([0xE0, 0x80, 0x80], "overlong 3-byte"), ([0xE0, 0x9F, 0xBF], "overlong 3-byte, highest"),
+        ([0xED, 0xA0, 0x80], "encoded surrogate U+D800"), ([0xED, 0xAF, 0xBF], "encoded surrogate U+DBFF"),
+        ([0xED, 0xB0, 0x80], "encoded surrogate U+DC00"), ([0xED, 0xBF, 0xBF], "encoded surrogate U+DFFF"),
+        ([0xED, 0xA0, 0xBD, 0xED, 0xB8, 0x80], "encoded surrogate pair"),
+        ([0xF0, 0x80, 0x80, 0x80], "overlong 4-byte"), ([0xF0, 0x8F, 0xBF, 0xBF], "overlong 4-byte, highest"),
+        ([0xF4, 0x90, 0x80, 0x80], "U+110000"), ([0xF4, 0xBF, 0xBF, 0xBF], "past U+10FFFF"),
+        ([0xF5, 0x80, 0x80, 0x80], "lead 0xF5"), ([0xF7, 0xBF, 0xBF, 0xBF], "lead 0xF7"),
+        ([0xF8, 0x88, 0x80, 0x80, 0x80], "5-byte form"), ([0xFC, 0x84, 0x80, 0x80, 0x80, 0x80], "6-byte form"),
+        ([0xFE], "byte 0xFE"), ([0xFF], "byte 0xFF"),
+        ([0xC3, 0x41], "2-byte lead, then ASCII"), ([0xC3, 0xC3, 0xA9], "2-byte lead, then a lead"),
+        ([0xC3, 0x22], "2-byte lead, then a quote"), ([0xE2, 0x82, 0x5C], "3-byte lead, then a backslash"),
+        ([0xE2, 0x41, 0x82], "3-byte, second byte ASCII"), ([0xE2, 0x82, 0x41], "3-byte, third byte ASCII"),
+        ([0xE2, 0x82, 0xC3, 0xA9], "3-byte, third byte a lead"), ([0xF0, 0x9F, 0x98, 0x41], "4-byte, fourth byte ASCII"),
+        ([0xF0, 0x9F, 0x41, 0x80], "4-byte, third byte ASCII"), ([0xF0, 0x41, 0x98, 0x80], "4-byte, second byte ASCII"),
+        ([0xF0, 0x9F, 0x98, 0x0A], "4-byte, fourth byte a newline"), ([0xE2, 0x82, 0xAC, 0x80], "well-formed, then a stray continuation"),
+    ]
 }
 
 extension Result where Success == [TapeEntry], Failure == JSONSyntaxError {
@@ -159,6 +244,36 @@ extension Result where Success == [TapeEntry], Failure == JSONSyntaxError {
         }
     }
 
+    /// One well-formed or ill-formed UTF-8 sequence at every position relative to the 8- and
+    /// 16-byte steps, cut by `end` at every byte of it, followed by plain text or by a stop
+    /// byte: the kernel stops at its first byte (the parser validates from there).
+    @Test func stopAtTheFirstByteOfEveryNonASCIISequence() {
+        let length = 56
+        let sequences = UTF8Samples.wellFormed + UTF8Samples.illFormed.map(\.bytes)
+        for kernel in StringKernels.all {
+            for sequence in sequences {
+                for follower in [nil, 0x22, 0x5C, 0x0A] as [UInt8?] {
+                    for from in [0, 1, 15, 16, 17] {
+                        for position in from..<(length - sequence.count - 1) {
+                            var bytes = [UInt8](repeating: UInt8(ascii: "b"), count: length)
+                            bytes.replaceSubrange(position..<(position + sequence.count), with: sequence)
+                            if let follower { bytes[position + sequence.count] = follower }
+                            let ends = Set([position] + (1...(sequence.count + 1)).map { position + $0 } + [Swift.min(position + 16, length), length])
+                            for end in ends {
+                                for limit in Set([end, Swift.min(end + 1, length), Swift.min(end + 15, length), length]) {
+                                    let got = StringKernels.answer(kernel, bytes, from: from, end: end, limit: limit)
+                                    let want = StringKernels.reference(bytes, from: from, end: end)
+                                    #expect(got == want, "\(kernel.name): \(sequence) at \(position), then \(String(describing: follower)), from \(from), end \(end), limit \(limit)")
+                                    if got != want { return }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The first of several special bytes in one step, whatever follows it.
     @Test func reportTheLowestOfSeveral() {
         for kernel in StringKernels.all {
@@ -183,7 +298,10 @@ extension Result where Success == [TapeEntry], Failure == JSONSyntaxError {
         ([0x1F], "raw U+001F"), ([0xC0, 0x80], "overlong UTF-8"), ([0xED, 0xA0, 0x80], "encoded surrogate"),
         ([0xF4, 0x90, 0x80, 0x80], "past U+10FFFF"), ([0xC3], "truncated UTF-8"), ([0xFF], "byte 0xFF"),
         (Array(#"\x"#.utf8), "bad escape"), (Array(#"\u12"#.utf8), "short \\u escape"), ([0x5C], "lone backslash"),
-    ]
+        (Array("é€😀ü".utf8), "UTF-8 of every length"), (Array("李雷\\n".utf8), "UTF-8, then an escape"),
+        (Array("\\tZoë".utf8), "an escape, then UTF-8"),
+    ] + UTF8Samples.wellFormed.map { ($0, "well-formed \($0)") } + UTF8Samples.illFormed.map { ($0.bytes, $0.note) }
+        + [[0xC3], [0xE2, 0x82], [0xF0, 0x9F], [0xF0, 0x9F, 0x98]].map { ($0, "truncated \($0)") }
 
     /// A key and a value string of the lengths around the 8-, 16- and 32-byte steps, every
     /// placement of one odd thing, the string at the end of the record or followed by more,
@@ -233,6 +351,98 @@ extension Result where Success == [TapeEntry], Failure == JSONSyntaxError {
         let result = StringKernels.agreed(bytes, 0..<bytes.count, text)
         #expect(result.error?.message == message, "\(text)")
         if message != nil { #expect(result.error?.offset == offset, "\(text)") }
+    }
+
+    /// Every sample sequence, well-formed or not, and every well-formed one cut short, at
+    /// every position of a string around the 16-byte steps: the indexer accepts exactly
+    /// what the standard library's UTF-8 validation accepts, and reports the rest as
+    /// "invalid UTF-8 in a string" at the first byte that is not well-formed.
+    @Test func utf8ValidityIsTheStandardLibrarys() {
+        let truncated = UTF8Samples.wellFormed.flatMap { s in (1..<s.count).map { Array(s[0..<$0]) } }
+        var accepted = 0, rejected = 0
+        for sequence in UTF8Samples.wellFormed + UTF8Samples.illFormed.map(\.bytes) + truncated {
+            for length in [0, 1, 13, 14, 15, 16, 17, 30, 31, 32] {
+                for position in 0...length {
+                    var body = [UInt8](repeating: UInt8(ascii: "c"), count: length)
+                    body.insert(contentsOf: sequence, at: position)
+                    for closed in [true, false] {
+                        let record = [0x22] + body + (closed ? [0x22] : [])
+                        let result = StringKernels.agreed(record, 0..<record.count, "\(sequence) at \(position) of \(length), closed \(closed)")
+                        let firstBad = StringKernels.utf8Reference(body, from: 0, end: body.count)
+                        if firstBad == body.count {
+                            #expect(String(validating: body, as: UTF8.self) != nil)
+                            #expect(result.error?.message == (closed ? nil : "unterminated string"), "\(sequence) at \(position) of \(length)")
+                            accepted += 1
+                        } else {
+                            #expect(String(validating: body, as: UTF8.self) == nil)
+                            #expect(result.error?.message == "invalid UTF-8 in a string", "\(sequence) at \(position) of \(length)")
+                            #expect(result.error?.offset == 1 + firstBad, "\(sequence) at \(position) of \(length)")
+                            rejected += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(accepted > 1000 && rejected > 1000)
+    }
+
+    /// Text packed with sequences of every length (several in one 16-byte step, steps
+    /// starting inside them) indexes whole; an ill-formed byte or a control character put
+    /// at any character boundary is reported there.
+    @Test func packedUTF8AndOneBadByteAnywhere() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ bound: Int) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(bound))
+        }
+        for round in 0..<30 {
+            var text: [UInt8] = [], boundaries: [Int] = []
+            while text.count < 72 {
+                boundaries.append(text.count)
+                if next(3) == 0 { text.append(UInt8(ascii: "a") + UInt8(next(26))) } else { text += UTF8Samples.wellFormed[next(UTF8Samples.wellFormed.count)] }
+            }
+            let record = Array(#"{"k":""#.utf8) + text + Array(#"","n":1}"#.utf8)
+            #expect(StringKernels.agreed(record, 0..<record.count, "round \(round)").error == nil)
+            for b in boundaries {
+                for (byte, message) in [(0xC0, "invalid UTF-8 in a string"), (0x80, "invalid UTF-8 in a string"), (0x01, "control character U+0001 in a string must be escaped")] as [(UInt8, String)] {
+                    var bad = record
+                    bad.insert(byte, at: 6 + b)
+                    let result = StringKernels.agreed(bad, 0..<bad.count, "round \(round), \(byte) at \(b)")
+                    #expect(result.error?.message == message && result.error?.offset == 6 + b, "round \(round), \(byte) at \(b)")
+                }
+            }
+        }
+    }
+
+    /// Invalid UTF-8 is reported where it starts, with the message of the general path, and
+    /// a string's escape flag does not depend on non-ASCII text in it.
+    @Test(arguments: [
+        (Array(#"{"name":"Zoë Müller","b":"李雷"}"#.utf8), nil as String?, 0),
+        (Array(#"{"a":"0123456789abcde"#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), "invalid UTF-8 in a string", 21),
+        (Array(#"["0123456789abcdé"#.utf8) + [0xED, 0xA0, 0x80] + Array(#""]"#.utf8), "invalid UTF-8 in a string", 18),
+        (Array(#"["€€€€€"#.utf8) + [0xF4, 0x90, 0x80, 0x80] + Array(#""]"#.utf8), "invalid UTF-8 in a string", 17),
+        (Array(#"["😀😀😀"#.utf8) + [0xE0, 0x9F, 0xBF] + Array(#""]"#.utf8), "invalid UTF-8 in a string", 14),
+        (Array(#"{"é":1,"#.utf8) + [0x22, 0xF0, 0x9F, 0x98], "invalid UTF-8 in a string", 9),
+        (Array(#""é"#.utf8) + [0xC3], "invalid UTF-8 in a string", 3),
+        (Array(#""0123456789abcdeé"#.utf8), "unterminated string", 0),
+        (Array("\"aé\u{01}\"".utf8), "control character U+0001 in a string must be escaped", 4),
+    ] as [([UInt8], String?, Int)])
+    func utf8KnownAnswers(_ bytes: [UInt8], _ message: String?, _ offset: Int) {
+        let result = StringKernels.agreed(bytes, 0..<bytes.count, "\(bytes)")
+        #expect(result.error?.message == message, "\(bytes)")
+        if message != nil { #expect(result.error?.offset == offset, "\(bytes)") }
+    }
+
+    @Test func escapeFlagIgnoresUTF8() throws {
+        let cases: [(String, [UInt8])] = [
+            (#"["Zoë Müller","0123456789abcdeé€😀","é\n","\tü","plain"]"#, [0, 0, TapeEntry.hasEscapes, TapeEntry.hasEscapes, 0]),
+            (#"{"clé":"välue","k\u00e9":"😀"}"#, [0, 0, TapeEntry.hasEscapes, 0]),
+        ]
+        for (text, flags) in cases {
+            let bytes = Array(text.utf8)
+            let tape = try #require(StringKernels.agreed(bytes, 0..<bytes.count, text).tape)
+            #expect(tape.filter { $0.kind == .string }.map(\.flags) == flags, "\(text)")
+        }
     }
 
     /// A batch of records in one buffer: a record's unterminated string must not run on
