@@ -61,19 +61,7 @@ package struct ExpressionFunction: Sendable {
                 array or members of an object. Any other value, null included, is an error.
                 """,
             resultType: .number, rejectedArgumentTypes: [.null, .bool, .number],
-            evaluate: { (call, context) throws(EvaluationError) in
-                let value = try call.evaluateFirstArgument(context)
-                let view = context.view
-                if case .array(let values) = value { return .int(Int64(values.count)) }
-                if case .node(let i) = value, view.kind(i) == .array || view.kind(i) == .object {
-                    return .int(Int64(view.count(i)))
-                }
-                // UTF-8 has exactly one non-continuation byte per scalar.
-                if let count = value.withStringBytes(in: view, { bytes in bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) } }) {
-                    return .int(Int64(count))
-                }
-                throw EvaluationError("len() needs a string, array or object, got \(value.type(in: view).rawValue) in '\(call.text)'")
-            }),
+            evaluate: { (call, context) throws(EvaluationError) in try call.evaluateLen(context) }),
         ExpressionFunction(
             name: "round", arity: 1...1, signature: "round(x)",
             summary: """
@@ -83,21 +71,6 @@ package struct ExpressionFunction: Sendable {
                 is an error.
                 """,
             resultType: .number, rejectedArgumentTypes: [.null, .bool, .string],
-            evaluate: { (call, context) throws(EvaluationError) in
-                let value = try call.evaluateFirstArgument(context)
-                switch value.number(in: context.view) {
-                case .int(let v)?:
-                    return .int(v)
-                case .double(let v)?:
-                    let rounded = v.rounded(.toNearestOrAwayFromZero)
-                    // 2^63 is the first double that does not fit; -2^63 fits.
-                    guard rounded >= -9_223_372_036_854_775_808.0, rounded < 9_223_372_036_854_775_808.0 else {
-                        throw EvaluationError("round() result is beyond the 64-bit integer range in '\(call.text)'")
-                    }
-                    return .int(Int64(rounded))
-                case nil:
-                    throw EvaluationError("round() needs a number, got \(value.type(in: context.view).rawValue) in '\(call.text)'")
-                }
-            }),
+            evaluate: { (call, context) throws(EvaluationError) in try call.evaluateRound(context) }),
     ]
 }

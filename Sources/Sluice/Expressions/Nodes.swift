@@ -205,12 +205,90 @@ final class CallNode: Node, @unchecked Sendable {
     /// call (`arguments` keeps it alive).
     private let firstArgument: Unmanaged<Node>?
 
+    /// The built-ins called directly rather than through ``ExpressionFunction/evaluate``
+    /// (the table's closures call the same code, so the result is the same either way).
+    enum Builtin { case none, len, round }
+    private let builtin: Builtin
+    /// `arguments[0]` when it is a field and a number literal (`round(total * 100)`).
+    private let arithmeticArgument: Unmanaged<ArithmeticNode>?
+    /// `arguments[0]` when it is a single field (`len(items)`).
+    private let pathArgument: Unmanaged<PathNode>?
+
     init(function: ExpressionFunction, arguments: [Node], payload: AnyObject? = nil, text: String, column: Int) {
         self.function = function
         self.arguments = arguments
         self.payload = payload
         firstArgument = arguments.first.map { Unmanaged.passUnretained($0) }
+        switch function.name {
+        case "len" where arguments.count == 1: builtin = .len
+        case "round" where arguments.count == 1: builtin = .round
+        default: builtin = .none
+        }
+        arithmeticArgument = (arguments.first as? ArithmeticNode).map { Unmanaged.passUnretained($0) }
+        pathArgument = (arguments.first as? PathNode).flatMap { $0.isWildcard ? nil : Unmanaged.passUnretained($0) }
         super.init(text: text, column: column, staticType: function.resultType)
+    }
+
+    /// `round(x)`, as documented in ``ExpressionFunction/core``.
+    @inline(__always)
+    func evaluateRound(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        let number: JSONNumber
+        var fast: JSONNumber?
+        if let arithmeticArgument {
+            do {
+                fast = try arithmeticArgument._withUnsafeGuaranteedRef { try $0.fastNumber(context) }
+            } catch let error as EvaluationError {
+                throw error
+            } catch {
+                fatalError("Node.evaluate throws only EvaluationError")
+            }
+        }
+        if let fast {
+            number = fast
+        } else {
+            let value = try evaluateFirstArgument(context)
+            guard let n = value.number(in: context.view) else {
+                throw EvaluationError("round() needs a number, got \(value.type(in: context.view).rawValue) in '\(text)'")
+            }
+            number = n
+        }
+        switch number {
+        case .int(let v):
+            return .int(v)
+        case .double(let v):
+            let rounded = v.rounded(.toNearestOrAwayFromZero)
+            // 2^63 is the first double that does not fit; -2^63 fits.
+            guard rounded >= -9_223_372_036_854_775_808.0, rounded < 9_223_372_036_854_775_808.0 else {
+                throw EvaluationError("round() result is beyond the 64-bit integer range in '\(text)'")
+            }
+            return .int(Int64(rounded))
+        }
+    }
+
+    /// `len(x)`, as documented in ``ExpressionFunction/core``.
+    @inline(__always)
+    func evaluateLen(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        let view = context.view
+        let value: ExpressionValue
+        if let pathArgument {
+            guard let node = pathArgument._withUnsafeGuaranteedRef({ $0.resolve(context) }) else {
+                throw EvaluationError("len() needs a string, array or object, got null in '\(text)'")
+            }
+            let kind = view.kind(node)
+            if kind == .array || kind == .object { return .int(Int64(view.count(node))) }
+            value = PathNode.value(of: node, view)
+        } else {
+            value = try evaluateFirstArgument(context)
+        }
+        if case .array(let values) = value { return .int(Int64(values.count)) }
+        if case .node(let i) = value, view.kind(i) == .array || view.kind(i) == .object {
+            return .int(Int64(view.count(i)))
+        }
+        // UTF-8 has exactly one non-continuation byte per scalar.
+        if let count = value.withStringBytes(in: view, { bytes in bytes.reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) } }) {
+            return .int(Int64(count))
+        }
+        throw EvaluationError("len() needs a string, array or object, got \(value.type(in: view).rawValue) in '\(text)'")
     }
 
     /// Evaluates the first argument (the function's arity guarantees there is one).
@@ -227,7 +305,11 @@ final class CallNode: Node, @unchecked Sendable {
     }
 
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
-        try function.evaluate(self, context)
+        switch builtin {
+        case .round: return try evaluateRound(context)
+        case .len: return try evaluateLen(context)
+        case .none: return try function.evaluate(self, context)
+        }
     }
 
     override var isConstant: Bool { function.isFoldable && arguments.allSatisfy(\.isConstant) }

@@ -182,11 +182,35 @@ final class ArithmeticNode: Node, @unchecked Sendable {
     let op: Operator
     let left: Node
     let right: Node
+    /// For a field and a number literal (`total * 100`, either way round): the field, kept
+    /// alive by `left` or `right`, and the literal's number, so that evaluating reads the
+    /// field's number and computes without two virtual calls and two `ExpressionValue`s.
+    /// Any other case (a missing field, a string) takes the general path, which gives the
+    /// same results and errors.
+    private let numberField: Unmanaged<PathNode>?
+    private let numberConstant: JSONNumber
+    private let fieldIsLeft: Bool
 
     init(op: Operator, left: Node, right: Node, text: String, column: Int) {
         self.op = op
         self.left = left
         self.right = right
+        var field: PathNode?
+        var constant: JSONNumber?
+        for (a, b) in [(left, right), (right, left)] {
+            if let path = a as? PathNode, !path.isWildcard, let literal = b as? LiteralNode {
+                switch literal.value {
+                case .int(let v): constant = .int(v)
+                case .double(let v): constant = .double(v)
+                default: continue
+                }
+                field = path
+                break
+            }
+        }
+        numberField = field.map { Unmanaged.passUnretained($0) }
+        numberConstant = constant ?? .int(0)
+        fieldIsLeft = field != nil && field === left
         let type: StaticType = op == .add && (left.staticType == .string || right.staticType == .string) ? .string
             : (op == .add && left.staticType == .unknown && right.staticType == .unknown ? .unknown : .number)
         super.init(text: text, column: column, staticType: type)
@@ -194,7 +218,28 @@ final class ArithmeticNode: Node, @unchecked Sendable {
 
     override var isConstant: Bool { left.isConstant && right.isConstant }
 
+    /// The result when the node is a field and a number literal and the field holds a
+    /// number; nil otherwise (the caller then takes ``evaluate(_:)``).
+    @inline(__always)
+    func fastNumber(_ context: EvaluationContext) throws(EvaluationError) -> JSONNumber? {
+        guard let numberField,
+              let node = numberField._withUnsafeGuaranteedRef({ $0.resolve(context) }),
+              let field = context.view.number(node) else { return nil }
+        return fieldIsLeft ? try compute(field, numberConstant) : try compute(numberConstant, field)
+    }
+
+    @inline(__always)
+    private func compute(_ a: JSONNumber, _ b: JSONNumber) throws(EvaluationError) -> JSONNumber {
+        switch (a, b) {
+        case (.int(let x), .int(let y)):
+            return try integer(x, y)
+        default:
+            return try real(a.doubleValue, b.doubleValue)
+        }
+    }
+
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
+        if let number = try fastNumber(context) { return number.value }
         let l = try left.evaluate(context)
         let r = try right.evaluate(context)
         let view = context.view
@@ -209,16 +254,11 @@ final class ArithmeticNode: Node, @unchecked Sendable {
             let needs = op == .add ? "two numbers or two strings" : "numbers"
             throw EvaluationError("'\(op.rawValue)' needs \(needs), got \(types) in '\(text)'")
         }
-        switch (a, b) {
-        case (.int(let x), .int(let y)):
-            return try integer(x, y)
-        default:
-            return try real(a.doubleValue, b.doubleValue)
-        }
+        return try compute(a, b).value
     }
 
     @inline(__always)
-    private func integer(_ x: Int64, _ y: Int64) throws(EvaluationError) -> ExpressionValue {
+    private func integer(_ x: Int64, _ y: Int64) throws(EvaluationError) -> JSONNumber {
         let result: (partialValue: Int64, overflow: Bool)
         switch op {
         case .add: result = x.addingReportingOverflow(y)
@@ -235,7 +275,7 @@ final class ArithmeticNode: Node, @unchecked Sendable {
     }
 
     @inline(__always)
-    private func real(_ x: Double, _ y: Double) throws(EvaluationError) -> ExpressionValue {
+    private func real(_ x: Double, _ y: Double) throws(EvaluationError) -> JSONNumber {
         let value: Double
         switch op {
         case .add: value = x + y
