@@ -90,42 +90,28 @@ private func firstDifference(_ a: [TapeEntry], _ b: [TapeEntry]) -> String {
     return "counts \(a.count) vs \(b.count)"
 }
 
-/// A deterministic generator (SplitMix64), so a failure can be replayed.
-private struct Mix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-}
-
 /// Random records: attributes, repeated and single children, mixed content, CDATA,
 /// escapes (quotes, backslashes, control characters by reference), non-ASCII text,
 /// namespaces, empty elements, whitespace-only text.
 private func randomDocument(seed: UInt64, records: Int) -> String {
-    var mix = Mix(state: seed)
+    var mix = SplitMix64(seed: seed)
     let names = ["a", "b", "item", "m:x", "n:item", "price", "long_element_name_over_sixteen", "é"]
     let texts = ["", " ", "\n  ", "plain", "12.50", "a &amp; b", "&lt;tag&gt;", "say \"hi\"", "back\\slash", "tab&#9;nl&#10;cr&#13;",
                  "&#x7F;&#x85;", "café", "☺ &#x263A;", "𝄞 clef", "<![CDATA[raw <b> & \"q\" \\ ]]>", "x<!-- c -->y", "long text that goes past eight bytes"]
     func element(_ depth: Int) -> String {
         let name = mix.pick(names)
         var s = "<\(name)"
-        for k in 0..<mix.below(depth == 0 ? 4 : 3) {
+        for k in 0..<mix.int(0..<(depth == 0 ? 4 : 3)) {
             s += " \(mix.pick(["id", "k", "q:id", "w"]))\(k)=\"\(mix.pick(["1", "x &amp; y", "&quot;q&quot;", "\\", "é", "", "&#9;"]))\""
         }
-        let children = depth > 4 ? 0 : mix.below(5)
-        if children == 0 && mix.below(3) == 0 { return s + "/>" }
+        let children = depth > 4 ? 0 : mix.int(0..<5)
+        if children == 0 && mix.int(0..<3) == 0 { return s + "/>" }
         s += ">"
         for _ in 0..<children {
-            if mix.below(3) == 0 { s += mix.pick(texts) }
+            if mix.int(0..<3) == 0 { s += mix.pick(texts) }
             s += element(depth + 1)
         }
-        if mix.below(2) == 0 { s += mix.pick(texts) }
+        if mix.int(0..<2) == 0 { s += mix.pick(texts) }
         return s + "</\(name)>"
     }
     var doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<root xmlns:m=\"urn:m\" xmlns:n=\"urn:n\" xmlns:q=\"urn:q\">\n"
@@ -187,12 +173,12 @@ extension InputsTests {
         }
 
         @Test func escapedCopyMatchesTheWriterAndTheIndexer() throws {
-            var mix = Mix(state: 7)
+            var mix = SplitMix64(seed: 7)
             let pieces: [[UInt8]] = [Array("plain ascii".utf8), [0x22], [0x5C], [0x0A], [0x01], [0x1F], [0x7F], Array("é".utf8), Array("𝄞".utf8),
                                      [0xC3], [0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE0, 0x80, 0xAF], [0xFF], Array("12345678".utf8)]
             for _ in 0..<3000 {
                 var input: [UInt8] = []
-                for _ in 0..<mix.below(9) { input += mix.pick(pieces) }
+                for _ in 0..<mix.int(0..<9) { input += mix.pick(pieces) }
                 // The text as the record tree holds it: in an XMLScratch (with its slack).
                 var source = XMLScratch<UInt8>(capacity: 1)
                 var checked = XMLScratch<UInt8>()
