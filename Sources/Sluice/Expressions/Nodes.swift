@@ -240,7 +240,8 @@ final class CallNode: Node, @unchecked Sendable {
             } catch let error as EvaluationError {
                 throw error
             } catch {
-                fatalError("Node.evaluate throws only EvaluationError")
+                // Unreachable (the closure throws only EvaluationError); an error, never a crash.
+                throw EvaluationError("\(error) in '\(text)'")
             }
         }
         if let fast {
@@ -300,7 +301,8 @@ final class CallNode: Node, @unchecked Sendable {
         } catch let error as EvaluationError {
             throw error
         } catch {
-            fatalError("Node.evaluate throws only EvaluationError")
+            // Unreachable (the closure throws only EvaluationError); an error, never a crash.
+            throw EvaluationError("\(error) in '\(text)'")
         }
     }
 
