@@ -10,6 +10,7 @@
 #   BASE="--set input.readers=1" bench/advice.sh   # start from a mis-sized config
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/data.sh   # bench_data MB: the generated bench set in $data
 export SWIFT_BACKTRACE=enable=no
 mb=${1:-150}
 repeat=${REPEAT:-3}
@@ -20,12 +21,7 @@ if [ -z "${BIN:-}" ]; then
   swift build -c release --product sluice >/dev/null
   swift build -c release --product sluice-bench >/dev/null
 fi
-data=data/bench-$mb
-if [ ! -f "$data/.done" ]; then
-  rm -rf "$data"
-  "$bin/sluice-bench" generate --megabytes "$mb" --files 16 "$data"
-  touch "$data/.done"
-fi
+bench_data "$mb"
 cat "$data"/*.json.gz > /dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -23,6 +23,7 @@
 # polars, duckdb for those peers) and igzip (Debian `isal`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/data.sh   # bench_data MB: the generated bench set in $data
 export SWIFT_BACKTRACE=enable=no
 mb=${1:-1500}
 repeats=${2:-3}
@@ -44,12 +45,7 @@ peer_command() {  # peer name -> the command that runs it
 for p in "${peers[@]}"; do [ -f "$(peer_command "$p" | cut -d' ' -f1)" ] || { echo "no peer $p" >&2; exit 2; }; done
 command -v igzip >/dev/null || { echo "needs igzip (Debian package isal)" >&2; exit 2; }
 
-data=data/bench-$mb
-if [ ! -f "$data/.done" ]; then
-  rm -rf "$data"
-  "$bin/sluice-bench" generate --megabytes "$mb" --files 16 "$data"
-  touch "$data/.done"
-fi
+bench_data "$mb"
 files=($(ls "$data"/*.json.gz))
 half=$(( ${#files[@]} / 2 ))
 cat "${files[@]}" > /dev/null   # warm the page cache for every contender

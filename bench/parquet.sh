@@ -9,6 +9,7 @@
 #   bench/parquet.sh 300 3      # size, rounds
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/data.sh   # bench_data MB: the generated bench set in $data
 export SWIFT_BACKTRACE=enable=no
 mb=${1:-150}
 rounds=${2:-2}
@@ -16,12 +17,7 @@ rounds=${2:-2}
 swift build -c release --product sluice >/dev/null
 swift build -c release --product sluice-bench >/dev/null
 bin=.build/release
-data=data/bench-$mb
-if [ ! -f "$data/.done" ]; then
-  rm -rf "$data"
-  "$bin/sluice-bench" generate --megabytes "$mb" --files 16 "$data"
-  touch "$data/.done"
-fi
+bench_data "$mb"
 cat "$data"/*.json.gz > /dev/null
 
 work=$(mktemp -d)

@@ -7,6 +7,7 @@
 #   bench/report.sh 1500 docs/report-bench.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/data.sh   # bench_data MB: the generated bench set in $data
 export SWIFT_BACKTRACE=enable=no
 mb=${1:-150}
 png=${2:-report-bench.png}
@@ -14,12 +15,7 @@ bin=${BIN:-.build/release}
 [ -n "${BIN:-}" ] || { swift build -c release --product sluice >/dev/null; swift build -c release --product sluice-bench >/dev/null; }
 browser=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$browser" ] || { echo "bench/report.sh: needs chromium (apt-get install chromium)" >&2; exit 2; }
-data=data/bench-$mb
-if [ ! -f "$data/.done" ]; then
-  rm -rf "$data"
-  "$bin/sluice-bench" generate --megabytes "$mb" --files 16 "$data"
-  touch "$data/.done"
-fi
+bench_data "$mb"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin/sluice" run bench/orders-bench.yaml --input "$data" --output "$work/o" --progress never --report > /dev/null

@@ -8,6 +8,7 @@
 #   bench/run.sh 150        # one size
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/data.sh   # bench_data MB: the generated bench set in $data
 export SWIFT_BACKTRACE=enable=no
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(150 1500)
@@ -17,12 +18,7 @@ swift build -c release --product sluice-bench >/dev/null
 bin=.build/release
 
 for mb in "${sizes[@]}"; do
-  data=data/bench-$mb
-  if [ ! -f "$data/.done" ]; then
-    rm -rf "$data"
-    "$bin/sluice-bench" generate --megabytes "$mb" --files 16 "$data"
-    touch "$data/.done"
-  fi
+  bench_data "$mb"
   files=($(ls "$data"/*.json.gz))
   half=$(( ${#files[@]} / 2 ))
   cat "${files[@]}" > /dev/null   # warm the page cache for both contenders
