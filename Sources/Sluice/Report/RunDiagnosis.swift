@@ -14,7 +14,11 @@ import Foundation
 ///    it (the part before it blocked, the one after it waiting). The advice scales it by
 ///    how much slack the next-busiest part leaves: a stage at 97 % while the next is at
 ///    40 % can take about 2.4× the workers before that one binds.
-/// 3. **Nothing.** No part is 70 % busy: the run was too short, or waited on something
+/// 3. **Input order.** With several readers, the readers were blocked at least 30 % of
+///    their time while the first stage waited at least 30 % of its: the stages had room, so
+///    what held the readers was the admission gate, full of finished batches of later files
+///    waiting for the in-order sink (the reader on the file being written is the bound).
+/// 4. **Nothing.** No part is 70 % busy: the run was too short, or waited on something
 ///    outside (I/O, a `command`'s child), and no setting is advised.
 ///
 /// Queue and batch-size advice follow the bound: a stage that is both blocked and, after
@@ -27,6 +31,8 @@ public struct RunDiagnosis: Sendable, Equatable {
         case stage(String)
         case readers
         case sink
+        /// Readers ahead of the file being written filled their room (rule 3).
+        case inputOrder
         case none
     }
 
@@ -47,6 +53,7 @@ public struct RunDiagnosis: Sendable, Equatable {
         case .stage(let name): return "stage \(name)"
         case .readers: return "the readers"
         case .sink: return "the sink"
+        case .inputOrder: return "the input order (the file being written)"
         case .none: return "nothing in particular"
         }
     }
@@ -181,6 +188,18 @@ public struct RunDiagnosis: Sendable, Equatable {
                     }
                 }
             }
+        } else if let r = summary.readers, r.threads > 1, let first = summary.stages.first,
+                  let firstSpan = first.spanSeconds, firstSpan > 0,
+                  r.blockedSeconds / (Double(r.threads) * wall) >= 0.3,
+                  (first.waitingSeconds ?? 0) / (Double(Self.slots(first)) * firstSpan) >= 0.3 {
+            bound = .inputOrder
+            let blocked = r.blockedSeconds / (Double(r.threads) * wall)
+            let waited = (first.waitingSeconds ?? 0) / (Double(Self.slots(first)) * firstSpan)
+            headline = "The input order held the readers back: the \(r.threads) readers were blocked \(pct(blocked)) of the run while stage \(first.name) waited \(pct(waited)) for batches. The sink writes the files in input order; readers ahead of the file being written had filled their room for finished batches, so the one reader on that file set the pace."
+            let queue = first.queueCapacity * 2
+            advice.append("stage \(first.name): queue \(first.queueCapacity) → \(queue): more batches in flight also make more room for later files' finished batches (memory grows with it; see `sluice explain`).")
+            changes["stages.\(first.name).queue"] = queue
+            advice.append("Files of very unequal size make the others wait for the largest: split the largest files, or give them their own run.")
         } else {
             bound = .none
             let top = ranked.first

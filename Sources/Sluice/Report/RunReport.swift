@@ -88,7 +88,7 @@ public enum RunReport {
             let all = max(r.spanSeconds, 1e-9)
             nodes.append(Node(title: "readers", subtitle: "\(r.threads) thread\(r.threads == 1 ? "" : "s")",
                               shares: [r.busySeconds / all, max(0, all - r.busySeconds - r.blockedSeconds) / all, r.blockedSeconds / all, 0],
-                              utilisation: r.utilisation, isBound: d.bound == .readers))
+                              utilisation: r.utilisation, isBound: d.bound == .readers || d.bound == .inputOrder))
         }
         for st in s.stages {
             let slots = Double(RunDiagnosis.slots(st)), span = st.spanSeconds ?? 0

@@ -164,6 +164,46 @@ import Testing
         #expect(Self.parses(html))
     }
 
+    /// Readers blocked while the first stage waits: the gate is full of later files'
+    /// finished batches waiting for the in-order sink — the report names that, not "nothing".
+    @Test func readersHeldByTheInputOrderAreNamed() {
+        func stage(_ name: String, busy: Double, waiting: Double) -> RunSummary.StageStats {
+            var s = RunSummary.StageStats(name: name, kind: "select", workers: 2, queueCapacity: 8, queueHighWater: 8,
+                                          recordsIn: 1000, recordsOut: 1000, recordsFailed: 0, recordsFiltered: 0, busySeconds: busy)
+            s.spanSeconds = 10
+            s.readySeconds = 0
+            s.blockedSeconds = 0
+            s.waitingSeconds = waiting
+            s.utilisation = busy / 20
+            return s
+        }
+        func summary(readersBlocked: Double, firstWaiting: Double) -> RunSummary {
+            var s = RunSummary(runID: "r", pipeline: "p", startedAt: "", endedAt: "", elapsedSeconds: 10,
+                               files: .init(seen: 4, processed: 4, failed: 0), records: .init(in: 1000, out: 1000, filtered: 0, failed: 0, discarded: 0),
+                               bytes: .init(read: 1, decoded: 1, written: 1),
+                               stages: [stage("parse", busy: 4, waiting: firstWaiting), stage("shape", busy: 3, waiting: 15)],
+                               outputs: [], errorReport: "", exitCode: 0)
+            s.cores = 2
+            s.stageThreads = 2
+            s.readers = .init(threads: 2, busySeconds: 4, decodeSeconds: 2.5, frameSeconds: 1.5, blockedSeconds: readersBlocked, spanSeconds: 20, utilisation: 0.4)
+            return s
+        }
+        let held = RunDiagnosis(summary(readersBlocked: 9, firstWaiting: 12))
+        #expect(held.bound == .inputOrder, "\(held.text)")
+        #expect(held.headline.contains("input order"), "\(held.text)")
+        #expect(held.changes["stages.parse.queue"] == 16)
+        #expect(held.text.contains("bound: the input order"))
+        // The same run without the readers' blocking: nothing held it for long.
+        let free = RunDiagnosis(summary(readersBlocked: 1, firstWaiting: 12))
+        #expect(free.bound == .none, "\(free.text)")
+        // One reader: nothing is ahead of the file being written, so it is not the order.
+        var one = summary(readersBlocked: 9, firstWaiting: 12)
+        one.readers?.threads = 1
+        #expect(RunDiagnosis(one).bound != .inputOrder)
+        let html = RunReport.html(summary(readersBlocked: 9, firstWaiting: 12))
+        #expect(Self.parses(html))
+    }
+
     @Test func explainCountsStageMemoryBesideBatches() throws {
         let yaml = """
             name: mem
