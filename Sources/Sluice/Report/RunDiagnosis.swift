@@ -98,6 +98,8 @@ public struct RunDiagnosis: Sendable, Equatable {
                 let all = Double(Self.slots(s)) * span
                 line += "; waiting \(pct((s.waitingSeconds ?? 0) / all)), blocked \(pct((s.blockedSeconds ?? 0) / all)), ready without a thread \(pct((s.readySeconds ?? 0) / all))"
                 line += " — \(s.workers) worker\(s.workers == 1 ? "" : "s")"
+            } else if p.role == "readers", let r = summary.readers, p.capacity > 0 {
+                line += "; blocked \(pct(r.blockedSeconds / p.capacity)) (no room in the first stage's queue or for more batches in flight)"
             }
             reasoning.append(line)
         }
