@@ -29,7 +29,8 @@ func isJSONSpace(_ byte: UInt8) -> Bool {
 /// whitespace-only lines are skipped but still counted, so `line` is the 1-based line
 /// number in the decoded file. Lines are found with `memchr`; a line wholly inside one
 /// chunk is copied into the batch once, in bulk, and a line spanning chunks is
-/// appended piece by piece to the batch buffer.
+/// appended piece by piece to the batch buffer (both with the assembler's byte fill: one
+/// `memcpy` each, see ``BatchAssembler``).
 ///
 /// A line longer than `maxRecordBytes` becomes a `limit` error (showing its first 1024
 /// bytes) and the rest of it is skipped without being buffered, up to the next newline.
@@ -60,6 +61,7 @@ struct NDJSONFramer: RecordFramer {
     ///   - startLine: its line number (a grown file read from where it stopped).
     init(assembler: BatchAssembler, maxRecordBytes: Int, startOffset: Int = 0, startLine: Int = 1) {
         self.assembler = assembler
+        self.assembler.startByteFill()
         self.maxRecordBytes = maxRecordBytes
         self.offset = startOffset
         self.line = startLine
@@ -105,7 +107,7 @@ struct NDJSONFramer: RecordFramer {
             if hasDroppedBlanks {
                 if !isBlank(base, from: from, to: to) { try rejectOpenRecord(emit: emit); return }
             } else {
-                assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + from, count: to - from))
+                assembler.append(base + from, count: to - from)
             }
             try closeOpenRecord(emit: emit)
             return
@@ -125,8 +127,8 @@ struct NDJSONFramer: RecordFramer {
             try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: line, offset: offset + start, emit: emit)
             return
         }
-        let recordStart = assembler.batch.bytes.count
-        assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: length))
+        let recordStart = assembler.filled
+        assembler.append(base + start, count: length)
         try assembler.commit(start: recordStart, line: line, offset: offset + start, emit: emit)
     }
 
@@ -137,7 +139,7 @@ struct NDJSONFramer: RecordFramer {
         if openStart < 0 {
             while start < to && isJSONSpace(base[start]) { start += 1 }
             if start == to { return }
-            openStart = assembler.batch.bytes.count
+            openStart = assembler.filled
             openOffset = offset + start
         } else if hasDroppedBlanks {
             if !isBlank(base, from: start, to: to) {
@@ -146,17 +148,17 @@ struct NDJSONFramer: RecordFramer {
             }
             return
         }
-        assembler.batch.bytes.append(contentsOf: UnsafeBufferPointer(start: base + start, count: to - start))
+        assembler.append(base + start, count: to - start)
         // Keep enough of an oversized line to show its first bytes in the error.
-        if assembler.batch.bytes.count - openStart > max(maxRecordBytes + 1, BatchAssembler.shownPrefix) {
-            var contentEnd = assembler.batch.bytes.count
-            while contentEnd > openStart && isJSONSpace(assembler.batch.bytes[contentEnd - 1]) { contentEnd -= 1 }
+        if assembler.filled - openStart > max(maxRecordBytes + 1, BatchAssembler.shownPrefix) {
+            var contentEnd = assembler.filled
+            while contentEnd > openStart && isJSONSpace(assembler.byte(at: contentEnd - 1)) { contentEnd -= 1 }
             if contentEnd - openStart > maxRecordBytes {
                 try rejectOpenRecord(emit: emit)
                 isSkipping = true
             } else {
                 // Only blanks pass the limit: the record still fits if the line ends here.
-                assembler.batch.bytes.removeSubrange(max(contentEnd, openStart + BatchAssembler.shownPrefix)...)
+                assembler.cut(to: max(contentEnd, openStart + BatchAssembler.shownPrefix))
                 hasDroppedBlanks = true
             }
         }
@@ -170,10 +172,10 @@ struct NDJSONFramer: RecordFramer {
 
     private mutating func closeOpenRecord(emit: (Batch) throws -> Void) throws(InputFault) {
         hasDroppedBlanks = false
-        while assembler.batch.bytes.count > openStart, let last = assembler.batch.bytes.last, isJSONSpace(last) {
-            assembler.batch.bytes.removeLast()
-        }
-        if assembler.batch.bytes.count - openStart > maxRecordBytes {
+        var end = assembler.filled
+        while end > openStart && isJSONSpace(assembler.byte(at: end - 1)) { end -= 1 }
+        assembler.cut(to: end)
+        if end - openStart > maxRecordBytes {
             try rejectOpenRecord(emit: emit)
             return
         }
@@ -187,10 +189,10 @@ struct NDJSONFramer: RecordFramer {
         let start = openStart
         openStart = -1
         hasDroppedBlanks = false
-        var end = min(assembler.batch.bytes.count, start + BatchAssembler.shownPrefix)
-        while end > start && isJSONSpace(assembler.batch.bytes[end - 1]) { end -= 1 }
-        let shown = Array(assembler.batch.bytes[start..<end])
-        assembler.batch.bytes.removeSubrange(start...)
+        var end = min(assembler.filled, start + BatchAssembler.shownPrefix)
+        while end > start && isJSONSpace(assembler.byte(at: end - 1)) { end -= 1 }
+        let shown = assembler.bytes(start..<end)
+        assembler.cut(to: start)
         try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: line, offset: openOffset, emit: emit)
     }
 }
