@@ -207,3 +207,43 @@ extension CodecsTests.DeflateDeterminismTests {
         }
     }
 }
+
+extension CodecsTests.DeflateDeterminismTests {
+    /// The level buffer is not cleared between members (it cost 1.4-1.6 % of the bench):
+    /// whatever it holds — junk of any byte, or the state of another member at another
+    /// level — must not reach the output. Inputs cover the paths ISA-L takes: empty, tiny,
+    /// the narrowed hash of a short input, many blocks, incompressible bytes, a run of one
+    /// byte (its repeated-character shortcut) and text after such a run.
+    @Test(.enabled(if: ISAL.library != nil, "libisal.so.2 is not installed"))
+    func staleLevelBufferPlaysNoPart() throws {
+        let library = try #require(ISAL.library)
+        var random = SplitMix64(seed: 0x150A1)
+        let noise = (0..<150_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let inputs: [[UInt8]] = [
+            [], [0x7B], sampleNDJSON(3), sampleNDJSON(200), sampleNDJSON(6000),
+            noise, [UInt8](repeating: 0, count: 70_000), [UInt8](repeating: 0xFF, count: 9) + sampleNDJSON(50),
+            sampleNDJSON(900) + noise.prefix(20_000) + sampleNDJSON(900, from: 5),
+        ]
+        for level in 1...3 {
+            for (n, input) in inputs.enumerated() {
+                var expected: [UInt8] = []
+                let clean = ISALDeflater(library)
+                #expect(input.withUnsafeBytes { clean.gzip($0, level: level, appendingTo: &expected, fill: 0) })
+                for junk in [UInt8(0xAB), 0xFF, 0x01, 0x80] {
+                    var out: [UInt8] = []
+                    _ = input.withUnsafeBytes { clean.gzip($0, level: level, appendingTo: &out, fill: junk) }
+                    #expect(out == expected, "level \(level), input \(n): junk 0x\(String(junk, radix: 16)) in the level buffer changed the output")
+                }
+                // One pooled compressor, after members of other inputs at every level.
+                let pooled = ISALDeflater(library)
+                for other in 1...3 {
+                    var scratch: [UInt8] = []
+                    _ = inputs[(n + other) % inputs.count].withUnsafeBytes { pooled.gzip($0, level: other, appendingTo: &scratch) }
+                }
+                var out: [UInt8] = []
+                _ = input.withUnsafeBytes { pooled.gzip($0, level: level, appendingTo: &out) }
+                #expect(out == expected, "level \(level), input \(n): a previous member's state changed the output")
+            }
+        }
+    }
+}
