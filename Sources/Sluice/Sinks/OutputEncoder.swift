@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SluiceCore
 import SluiceStages
 
@@ -62,13 +67,9 @@ package struct OutputEncoder: Sendable {
             // One output of a record-text format: records go straight into the group's text.
             let separator = format.recordSeparator, terminator = format.recordTerminator
             batch.bytes.withUnsafeBufferPointer { bytes in
-                for slot in batch.records {
-                    if group.records > 0 && !separator.isEmpty { group.text.append(contentsOf: separator) }
-                    appendCompact(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), to: &group.text)
-                    if !terminator.isEmpty { group.text.append(contentsOf: terminator) }
-                    group.records += 1
-                }
+                Self.appendText(of: batch.records, in: bytes, separator: separator, terminator: terminator, to: &group.text)
             }
+            group.records = batch.records.count
             if group.records > 0 { groups.append(group) }
         } else {
             let context = StageContext(stageName: "output", filePaths: filePaths)
@@ -168,6 +169,30 @@ package struct OutputEncoder: Sendable {
             recordsFailed: batch.errors.count, recordsFiltered: batch.filtered,
             recordsDropped: batch.dropped, recordsCreated: batch.created, fatal: batch.fatal,
             recordsUnrouted: unrouted, errorKinds: errorKinds)
+    }
+
+    /// Appends each record's text on one line (``appendCompact(_:to:)``), `separator`
+    /// between records and `terminator` after each.
+    ///
+    /// Usually no record spans lines (NDJSON input, stages' own writing): then two `memchr`
+    /// passes over the whole buffer answer for every record, instead of two calls per record
+    /// in `appendCompact` (13 M of 700 M instructions on the 20 MB bench), and a record is
+    /// its bytes less surrounding blanks.
+    static func appendText(of records: [RecordSlot], in bytes: UnsafeBufferPointer<UInt8>, separator: [UInt8], terminator: [UInt8], to text: inout [UInt8]) {
+        let oneLine = bytes.baseAddress.map { memchr($0, 0x0A, bytes.count) == nil && memchr($0, 0x0D, bytes.count) == nil } ?? true
+        let newline = terminator == [0x0A]
+        for (i, slot) in records.enumerated() {
+            if i > 0 && !separator.isEmpty { text.append(contentsOf: separator) }
+            if oneLine {
+                var start = slot.start, end = slot.end
+                while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+                text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            } else {
+                appendCompact(UnsafeBufferPointer(rebasing: bytes[slot.start..<slot.end]), to: &text)
+            }
+            if newline { text.append(0x0A) } else if !terminator.isEmpty { text.append(contentsOf: terminator) }
+        }
     }
 
     private static func evaluate(_ expression: CompiledExpression, _ root: Int, _ view: JSONView) throws(OutputRecordError) -> ExpressionValue {
