@@ -36,11 +36,18 @@ extension AppendCompactTests {
             for _ in 0..<Int.random(in: 0...12, using: &random) {
                 var piece = pieces[Int.random(in: 0..<pieces.count, using: &random)]
                 if !multiLine { piece = piece.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") }
-                if Bool.random(using: &random) { bytes += Array("xx".utf8) }  // a gap (a dropped record's bytes)
+                // A gap: a dropped record's bytes, or a rewriting stage's line break.
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0: bytes += Array("xx".utf8)
+                case 1: bytes += [0x0A]
+                case 2: bytes += Array("\r\n".utf8)
+                default: break
+                }
                 let start = bytes.count
                 bytes += Array(piece.utf8)
                 slots.append(RecordSlot(start: start, end: bytes.count, line: 1, offset: start))
             }
+            if round % 5 == 4 { slots.reverse() }  // out of order
             for (separator, terminator) in [([UInt8](), [UInt8(0x0A)]), (Array(",".utf8), []), ([], Array("\r\n".utf8))] {
                 var expected: [UInt8] = []
                 bytes.withUnsafeBufferPointer { b in
