@@ -97,6 +97,9 @@ public struct SelectStage: Stage {
             var prefixLength: Int
             /// `prefixLength` rounded up to 16: the room its copy needs.
             var prefixRoom: Int
+            /// For `len(path)` with a slot: that slot. An array or object node there is
+            /// counted in the loop; anything else (a string, null, missing) is evaluated.
+            var lengthSlot: Int
         }
 
         let ops: UnsafeMutableBufferPointer<Op>
@@ -143,7 +146,8 @@ public struct SelectStage: Stage {
                 if let path = paths[k] {
                     slot = path._withUnsafeGuaranteedRef { $0.lookup.slot }
                 }
-                ops[k] = Op(slot: slot, prefixStart: padded.count, prefixLength: range.count, prefixRoom: room)
+                let lengthSlot = (fields[k].expression.root as? CallNode)?.lengthOfPathSlot ?? -1
+                ops[k] = Op(slot: slot, prefixStart: padded.count, prefixLength: range.count, prefixRoom: room, lengthSlot: lengthSlot)
                 padded.append(contentsOf: prefixBytes[range])
                 padded.append(contentsOf: repeatElement(0, count: room - range.count))
             }
@@ -267,6 +271,16 @@ public struct SelectStage: Stage {
                                 out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
                                 out.appendReserved(source, count: length)
                                 continue
+                            }
+                            if op.lengthSlot >= 0, resolved[op.lengthSlot] >= 0 {
+                                // `len(path)` of an array or object: its count, as evaluating gives.
+                                let entry = tape[resolved[op.lengthSlot]]
+                                if entry.kind == .array || entry.kind == .object {
+                                    out.reserve(op.prefixRoom &+ 20)
+                                    out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
+                                    out.appendReserved(decimal: Int64(entry.count))
+                                    continue
+                                }
                             }
                             switch program.evaluate(k, evaluation) {
                             case .success(let value):
