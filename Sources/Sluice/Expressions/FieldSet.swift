@@ -149,12 +149,16 @@ package final class FieldSet: @unchecked Sendable {
         buckets.deallocate()
     }
 
-    /// Members per object whose match is remembered from one record to the next.
+    /// Members per object whose key and match are remembered from one record to the next.
     static let hintedMembers = 16
+    /// `Int`s per level in the buffer: how many members the previous record's pass looked
+    /// at, then per member its key's byte offset and length (quotes included, as
+    /// written) and the entry it matched (-1: none).
+    static let memoStride = 1 + 3 * hintedMembers
 
     /// How many `Int`s the buffer of ``prepare(_:)`` and ``resolve(in:root:into:)`` holds:
-    /// the slots, then per level the remembered matches of its first members.
-    package var bufferCount: Int { slotCount + levelCount * FieldSet.hintedMembers }
+    /// the slots, then per level what the previous record's pass saw.
+    package var bufferCount: Int { slotCount + levelCount * FieldSet.memoStride }
     private var levelCount: Int { slotCount > 0 ? levels.count : 0 }
 
     /// Readies a buffer of ``bufferCount`` values for a run of records (a batch): nothing
@@ -166,11 +170,17 @@ package final class FieldSet: @unchecked Sendable {
 
     /// Writes every slot for the record whose root node is `root`: the value's tape index,
     /// or -1 when the path is missing. `buffer` holds ``bufferCount`` values, readied by
-    /// ``prepare(_:)`` and then used for consecutive records: it remembers which key each
-    /// of an object's first members matched, and on the next record compares that key
-    /// first (a record of the same shape then skips the search by length). A guess only
-    /// chooses which key to compare first: a key that matches nothing or another key is
-    /// looked up as if there were no guess, so the result never depends on it.
+    /// ``prepare(_:)`` and then used for consecutive records of one view (one batch).
+    ///
+    /// It remembers, per object level, the keys of the members the previous record's pass
+    /// looked at and what each matched. A record whose members start with the same keys,
+    /// written byte for byte the same, gets the same matches for them without a search —
+    /// the outcome of a pass depends only on the sequence of keys, duplicates and escapes
+    /// included — so only a byte comparison per member remains. From the first member
+    /// that differs on, the search runs as if nothing were remembered, the remembered
+    /// match of that position only choosing which key to compare first: a guess that
+    /// matches nothing or another key is looked up as if there were no guess, so the result
+    /// never depends on what was remembered.
     @inline(__always)
     package func resolve(in view: JSONView, root: Int, into buffer: UnsafeMutablePointer<Int>) {
         guard slotCount > 0 else { return }
@@ -183,22 +193,44 @@ package final class FieldSet: @unchecked Sendable {
         let container = tape[object]
         guard container.kind == .object else { return }
         let level = levels[levelIndex]
-        let hints = slots + slotCount + levelIndex * FieldSet.hintedMembers
+        let memo = slots + slotCount + levelIndex * FieldSet.memoStride
         var ordinal = 0
         var remaining = level.count
         let first = level.first
         let last = first + level.count
         let text = view.bytes.baseAddress!
+        let byteCount = view.bytes.count
         let keyBase = keys.baseAddress!
         var k = object + 1
         let end = Int(container.next)
+        // The members the previous record's pass looked at, while their keys are the same.
+        let remembered = memo[0]
+        while ordinal < remembered && k < end {
+            let key = tape[k]
+            let start = Int(key.start)
+            let length = Int(key.end) &- start
+            let seen = memo + 1 + 3 &* ordinal
+            let seenStart = seen[0]
+            guard length == seen[1], seenStart &+ length <= byteCount,
+                  memoryEquals(text + start, text + seenStart, length) else { break }
+            let match = seen[2]
+            if match >= 0 {
+                let entry = entries[match]
+                slots[entry.slot] = k + 1
+                if entry.level >= 0 { scan(view, level: entry.level, object: k + 1, slots) }
+                remaining -= 1
+                if remaining == 0 { return }
+            }
+            ordinal &+= 1
+            k = Int(tape[k + 1].next)
+        }
         while k < end {
             let key = tape[k]
             var match = -1
             if key.kind == .string {
                 let start = Int(key.start) &+ 1
                 let length = Int(key.end) &- 1 &- start
-                let guess = ordinal < FieldSet.hintedMembers ? hints[ordinal] : -1
+                let guess = ordinal < FieldSet.hintedMembers ? memo[3 &+ 3 &* ordinal] : -1
                 if guess >= 0, key.flags & TapeEntry.hasEscapes == 0, entries[guess].keyLength == length,
                    slots[entries[guess].slot] < 0, memoryEquals(text + start, keyBase + entries[guess].keyStart, length) {
                     match = guess
@@ -229,7 +261,13 @@ package final class FieldSet: @unchecked Sendable {
                     }
                 }
             }
-            if ordinal < FieldSet.hintedMembers { hints[ordinal] = match }
+            if ordinal < FieldSet.hintedMembers {
+                let seen = memo + 1 + 3 &* ordinal
+                seen[0] = Int(key.start)
+                seen[1] = Int(key.end &- key.start)
+                seen[2] = match
+                memo[0] = ordinal &+ 1
+            }
             ordinal &+= 1
             if match >= 0 {
                 let entry = entries[match]

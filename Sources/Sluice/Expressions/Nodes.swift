@@ -266,6 +266,14 @@ final class CallNode: Node, @unchecked Sendable {
         }
     }
 
+    /// For `len(path)` where the path has a slot in its stage's ``FieldSet``: that slot
+    /// (the caller may then count an array or object node itself, as ``evaluateLen(_:)``
+    /// does); -1 otherwise.
+    var lengthOfPathSlot: Int {
+        guard builtin == .len, let pathArgument else { return -1 }
+        return pathArgument._withUnsafeGuaranteedRef { $0.lookup.slot }
+    }
+
     /// `len(x)`, as documented in ``ExpressionFunction/core``.
     @inline(__always)
     func evaluateLen(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {

@@ -46,13 +46,23 @@ final class CompareNode: Node, @unchecked Sendable {
 
     override var isConstant: Bool { left.isConstant && right.isConstant }
 
+    /// Whether this is `field == "text"` or `field != "text"`: ``textComparison(_:)``
+    /// then gives the result without ``evaluate(_:)``'s value plumbing.
+    var isTextComparison: Bool { textField != nil }
+
+    /// The result of a text comparison (``isTextComparison``) on the record, as
+    /// ``evaluate(_:)`` gives it (`.bool` of this); never null, never an error.
+    @inline(__always)
+    func textComparison(_ context: EvaluationContext) -> Bool {
+        guard let field = textField else { return false }
+        let equal = field._withUnsafeGuaranteedRef { $0.resolve(context) }.map {
+            context.view.stringEquals($0, UnsafeBufferPointer(literalBytes))
+        } ?? false
+        return equal == (op == .equal)
+    }
+
     override func evaluate(_ context: EvaluationContext) throws(EvaluationError) -> ExpressionValue {
-        if let field = textField {
-            let equal = field._withUnsafeGuaranteedRef { $0.resolve(context) }.map {
-                context.view.stringEquals($0, UnsafeBufferPointer(literalBytes))
-            } ?? false
-            return .bool(equal == (op == .equal))
-        }
+        if textField != nil { return .bool(textComparison(context)) }
         let l = try left.evaluate(context)
         let r = try right.evaluate(context)
         switch op {

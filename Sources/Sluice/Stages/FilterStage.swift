@@ -28,6 +28,20 @@ public struct FilterStage: Stage {
 
     /// The compiled condition.
     public let condition: CompiledExpression
+    /// The condition's root when it is `field == "text"` or `field != "text"` (the
+    /// bench's `status != "cancelled"`): decided per record by a direct call, without the
+    /// virtual evaluation, its value and its error handling (the same result: such a
+    /// comparison is never null and never fails). `condition` keeps it alive.
+    private let textComparison: Unmanaged<CompareNode>?
+
+    init(condition: CompiledExpression) {
+        self.condition = condition
+        if let compare = condition.root as? CompareNode, compare.isTextComparison {
+            textComparison = Unmanaged.passUnretained(compare)
+        } else {
+            textComparison = nil
+        }
+    }
 
     /// Builds the stage, compiling its condition.
     ///
@@ -52,6 +66,14 @@ public struct FilterStage: Stage {
     }
 
     public func process(_ batch: inout Batch, context: StageContext) {
+        if let textComparison {
+            let now = context.now
+            batch.siftRecords(context: context) { view, root in
+                let keep = textComparison._withUnsafeGuaranteedRef { $0.textComparison(EvaluationContext(view: view, root: root, now: now)) }
+                return keep ? .keep : .drop
+            }
+            return
+        }
         batch.siftRecords(context: context) { view, root in
             do throws(EvaluationError) {
                 switch try condition.evaluate(record: root, in: view, now: context.now) {

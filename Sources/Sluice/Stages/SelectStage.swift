@@ -83,6 +83,28 @@ public struct SelectStage: Stage {
         let prefixes: UnsafeMutableBufferPointer<UInt8>
         let prefixRanges: UnsafeMutableBufferPointer<Range<Int>>
 
+        /// One field as the record loop runs it.
+        struct Op {
+            /// The field's slot in the stage's ``FieldSet`` when its expression is a plain
+            /// path of keys (`customer.id`): the value is then the resolved node's source
+            /// bytes whatever its kind (`null`, `true` and `false` are their own text), or
+            /// `null` when missing — what evaluating the path and writing its value gives.
+            /// -1: the expression is evaluated.
+            var slot: Int
+            /// The prefix's place in `paddedPrefixes` and its length; it has room for whole
+            /// 16-byte copies (``OutputBytes/appendPadded(_:count:)``).
+            var prefixStart: Int
+            var prefixLength: Int
+            /// `prefixLength` rounded up to 16: the room its copy needs.
+            var prefixRoom: Int
+            /// For `len(path)` with a slot: that slot. An array or object node there is
+            /// counted in the loop; anything else (a string, null, missing) is evaluated.
+            var lengthSlot: Int
+        }
+
+        let ops: UnsafeMutableBufferPointer<Op>
+        let paddedPrefixes: UnsafeMutableBufferPointer<UInt8>
+
         init(_ fields: [CompiledField]) {
             count = fields.count
             nodes = .allocate(capacity: max(count, 1))
@@ -114,6 +136,24 @@ public struct SelectStage: Stage {
             }
             prefixes = .allocate(capacity: max(prefixBytes.count, 1))
             _ = prefixes.initialize(from: prefixBytes)
+
+            ops = .allocate(capacity: max(count, 1))
+            var padded: [UInt8] = []
+            for k in 0..<count {
+                let range = prefixRanges[k]
+                let room = (range.count + 15) & ~15
+                var slot = -1
+                if let path = paths[k] {
+                    slot = path._withUnsafeGuaranteedRef { $0.lookup.slot }
+                }
+                let lengthSlot = (fields[k].expression.root as? CallNode)?.lengthOfPathSlot ?? -1
+                ops[k] = Op(slot: slot, prefixStart: padded.count, prefixLength: range.count, prefixRoom: room, lengthSlot: lengthSlot)
+                padded.append(contentsOf: prefixBytes[range])
+                padded.append(contentsOf: repeatElement(0, count: room - range.count))
+            }
+            paddedPrefixes = .allocate(capacity: max(padded.count, 16))
+            paddedPrefixes.initialize(repeating: 0)
+            _ = paddedPrefixes.initialize(from: padded)
         }
 
         deinit {
@@ -123,6 +163,8 @@ public struct SelectStage: Stage {
             keyRanges.deallocate()
             prefixes.deallocate()
             prefixRanges.deallocate()
+            ops.deallocate()
+            paddedPrefixes.deallocate()
         }
 
         @inline(__always)
@@ -180,58 +222,106 @@ public struct SelectStage: Stage {
 
     public func process(_ batch: inout Batch, context: StageContext) {
         let snapshot = Batch(file: batch.file, index: batch.index, bytes: batch.bytes, tape: batch.tape)
-        var out = OutputBytes(capacity: batch.bytes.count)
+        var out = OutputBytes(capacity: batch.bytes.count + 64)
         // For the rare values that are not copied bytes or integers.
         var writer = JSONWriter()
-        var slots: [RecordSlot] = []
-        slots.reserveCapacity(batch.records.count)
+        let records = batch.records
         let program = self.program
         let fieldSet = self.fieldSet
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(fieldSet.bufferCount, 1)) { resolvedSlots in
-            let resolved = resolvedSlots.baseAddress!
-            fieldSet.prepare(resolved)
-            snapshot.withView { view in
-                for slot in batch.records {
-                    let root = Int(slot.tapeStart)
-                    guard root >= 0 else {
-                        batch.errors.append(context.recordError(.transform, "record was not indexed before the select stage", batch: snapshot, slot: slot))
-                        continue
-                    }
-                    fieldSet.resolve(in: view, root: root, into: resolved)
-                    let evaluation = EvaluationContext(view: view, root: root, now: context.now, resolved: resolved)
-                    // Each value is written as soon as it is evaluated; a record that fails
-                    // takes its partial output back (no array of values to store, check
-                    // for uniqueness and destroy per field).
-                    let start = out.count
-                    var failure: EvaluationError?
-                    for k in 0..<program.count {
-                        switch program.evaluate(k, evaluation) {
-                        case .success(let value):
-                            out.append(program.prefix(k))
-                            switch value {
-                            case .node(let i): out.append(view.rawBytes(i))
-                            case .int(let v): out.append(decimal: v)
-                            case .null: out.append(SelectStage.null.utf8Start, count: 4)
-                            case let value:
-                                writer.reset()
-                                SelectStage.write(value, view: view, to: &writer)
-                                writer.bytes.withUnsafeBufferPointer { out.append($0) }
-                            }
-                        case .failure(let error):
-                            failure = error
+        let slots = [RecordSlot](unsafeUninitializedCapacity: records.count) { kept, keptCount in
+            keptCount = 0
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(fieldSet.bufferCount, 1)) { resolvedSlots in
+                let resolved = resolvedSlots.baseAddress!
+                fieldSet.prepare(resolved)
+                snapshot.withView { view in
+                    let tape = view.tape
+                    // No bytes means no nodes: a slot then never resolves and the pointer is never read.
+                    let text = view.bytes.baseAddress ?? SelectStage.null.utf8Start
+                    let ops = program.ops
+                    let prefixes = UnsafePointer(program.paddedPrefixes.baseAddress!)
+                    for slot in records {
+                        let root = Int(slot.tapeStart)
+                        guard root >= 0 else {
+                            batch.errors.append(context.recordError(.transform, "record was not indexed before the select stage", batch: snapshot, slot: slot))
+                            continue
                         }
-                        if failure != nil { break }
+                        fieldSet.resolve(in: view, root: root, into: resolved)
+                        let evaluation = EvaluationContext(view: view, root: root, now: context.now, resolved: resolved)
+                        // Each value is written as soon as it is evaluated; a record that fails
+                        // takes its partial output back (no array of values to store, check
+                        // for uniqueness and destroy per field).
+                        let start = out.count
+                        var failure: EvaluationError?
+                        for k in 0..<ops.count {
+                            let op = ops[k]
+                            if op.slot >= 0 {
+                                // A plain path: one capacity check, the prefix, the value's bytes.
+                                let node = resolved[op.slot]
+                                let source: UnsafePointer<UInt8>
+                                let length: Int
+                                if node >= 0 {
+                                    let entry = tape[node]
+                                    source = text + Int(entry.start)
+                                    length = Int(entry.end &- entry.start)
+                                } else {
+                                    source = SelectStage.null.utf8Start
+                                    length = 4
+                                }
+                                out.reserve(op.prefixRoom &+ length)
+                                out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
+                                out.appendReserved(source, count: length)
+                                continue
+                            }
+                            if op.lengthSlot >= 0, resolved[op.lengthSlot] >= 0 {
+                                // `len(path)` of an array or object: its count, as evaluating gives.
+                                let entry = tape[resolved[op.lengthSlot]]
+                                if entry.kind == .array || entry.kind == .object {
+                                    out.reserve(op.prefixRoom &+ 20)
+                                    out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
+                                    out.appendReserved(decimal: Int64(entry.count))
+                                    continue
+                                }
+                            }
+                            switch program.evaluate(k, evaluation) {
+                            case .success(let value):
+                                switch value {
+                                case .node(let i):
+                                    let entry = tape[i]
+                                    let length = Int(entry.end &- entry.start)
+                                    out.reserve(op.prefixRoom &+ length)
+                                    out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
+                                    out.appendReserved(text + Int(entry.start), count: length)
+                                case .int(let v):
+                                    out.reserve(op.prefixRoom &+ 20)
+                                    out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
+                                    out.appendReserved(decimal: v)
+                                case .null:
+                                    out.reserve(op.prefixRoom &+ 4)
+                                    out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
+                                    out.appendReserved(SelectStage.null.utf8Start, count: 4)
+                                case let value:
+                                    out.append(program.prefix(k))
+                                    writer.reset()
+                                    SelectStage.write(value, view: view, to: &writer)
+                                    writer.bytes.withUnsafeBufferPointer { out.append($0) }
+                                }
+                            case .failure(let error):
+                                failure = error
+                            }
+                            if failure != nil { break }
+                        }
+                        if let failure {
+                            out.removeLast(out.count - start)
+                            batch.errors.append(context.recordError(.transform, failure.message, batch: snapshot, slot: slot))
+                            continue
+                        }
+                        out.reserve(3)
+                        if ops.count == 0 { out.appendReserved(SelectStage.openBrace.utf8Start, count: 1) }
+                        let end = out.count &+ 1
+                        out.appendReserved(SelectStage.closeAndNewline.utf8Start, count: 2)
+                        (kept.baseAddress! + keptCount).initialize(to: RecordSlot(start: start, end: end, line: slot.line, offset: slot.offset))
+                        keptCount += 1
                     }
-                    if let failure {
-                        out.removeLast(out.count - start)
-                        batch.errors.append(context.recordError(.transform, failure.message, batch: snapshot, slot: slot))
-                        continue
-                    }
-                    if program.count == 0 { out.append(UInt8(ascii: "{")) }
-                    out.append(UInt8(ascii: "}"))
-                    let end = out.count
-                    out.append(UInt8(ascii: "\n"))
-                    slots.append(RecordSlot(start: start, end: end, line: slot.line, offset: slot.offset))
                 }
             }
         }
@@ -240,6 +330,8 @@ public struct SelectStage: Stage {
         batch.tape.removeAll(keepingCapacity: true)
     }
 
+    private static let openBrace: StaticString = "{"
+    private static let closeAndNewline: StaticString = "}\n"
     private static let null: StaticString = "null"
 
     @inline(__always)

@@ -136,12 +136,94 @@ public struct ValidateStage: Stage {
     /// `String` comparisons per record in the bench).
     let requiredIndexOfType: [Int]
 
+    /// The `required` and `types` rules as one pass of checks that only says whether a
+    /// record passes them all (see ``Checks``).
+    private let checks: Checks
+
     init(required: [CompiledRule], types: [CompiledRule], values: [CompiledValueRule], expressions: [CompiledExpressionRule]) {
         self.required = required
         self.types = types
         self.values = values
         self.expressions = expressions
         requiredIndexOfType = types.map { rule in required.firstIndex { $0.name == rule.name } ?? -1 }
+        checks = Checks(required: required, types: types, requiredIndexOfType: requiredIndexOfType)
+    }
+
+    /// Whether a record passes every `required` and `types` rule, decided without building
+    /// a message: one lookup per field (a type rule on a required field shares its lookup),
+    /// then the node's kind against a mask of the kinds all its type rules accept. A record
+    /// that passes (nearly all) is kept at once when there are no other rules; any other
+    /// record goes through ``failures(root:view:now:)``, which names every broken rule —
+    /// so the outcome is the same either way. Laid out in one buffer of plain values, read
+    /// without a retain and release per rule; the rules keep the lookups alive.
+    private final class Checks: @unchecked Sendable {
+        struct Check {
+            let lookup: Unmanaged<PathLookup>
+            /// A missing or null field fails (a `required` rule).
+            let required: Bool
+            /// Bit `TapeClass` set for each kind of value every type rule on the field accepts.
+            let accepted: UInt16
+        }
+
+        let checks: UnsafeMutableBufferPointer<Check>
+
+        /// The class of a tape entry for `accepted`: its kind, and integers apart from
+        /// other numbers.
+        @inline(__always)
+        static func tapeClass(_ entry: TapeEntry) -> UInt16 {
+            entry.kind == .number && entry.flags & TapeEntry.isInteger != 0 ? 7 : UInt16(entry.kind.rawValue)
+        }
+
+        static func mask(_ type: FieldType) -> UInt16 {
+            var mask: UInt16 = 0
+            let samples: [TapeEntry] = [
+                TapeEntry(kind: .null, start: 0, end: 0, next: 0), TapeEntry(kind: .false, start: 0, end: 0, next: 0),
+                TapeEntry(kind: .true, start: 0, end: 0, next: 0), TapeEntry(kind: .number, start: 0, end: 0, next: 0),
+                TapeEntry(kind: .string, start: 0, end: 0, next: 0), TapeEntry(kind: .array, start: 0, end: 0, next: 0),
+                TapeEntry(kind: .object, start: 0, end: 0, next: 0),
+                TapeEntry(kind: .number, flags: TapeEntry.isInteger, start: 0, end: 0, next: 0),
+            ]
+            for sample in samples where type.accepts(sample) { mask |= 1 << tapeClass(sample) }
+            return mask
+        }
+
+        init(required: [CompiledRule], types: [CompiledRule], requiredIndexOfType: [Int]) {
+            var list: [Check] = []
+            let all: UInt16 = 0xFF
+            for (k, rule) in required.enumerated() {
+                var accepted = all
+                for (t, typeRule) in types.enumerated() where requiredIndexOfType[t] == k {
+                    if let type = typeRule.type { accepted &= Checks.mask(type) }
+                }
+                list.append(Check(lookup: rule.lookup, required: true, accepted: accepted))
+            }
+            for (t, rule) in types.enumerated() where requiredIndexOfType[t] < 0 {
+                // A type rule passes a null field (only type `null` accepts nothing else).
+                let accepted = rule.type.map { Checks.mask($0) | 1 << Checks.tapeClass(TapeEntry(kind: .null, start: 0, end: 0, next: 0)) } ?? all
+                list.append(Check(lookup: rule.lookup, required: false, accepted: accepted))
+            }
+            let buffer = UnsafeMutableBufferPointer<Check>.allocate(capacity: max(list.count, 1))
+            _ = buffer.initialize(from: list)
+            checks = UnsafeMutableBufferPointer(start: buffer.baseAddress, count: list.count)
+        }
+
+        deinit { checks.deallocate() }
+
+        @inline(__always)
+        func pass(root: Int, view: JSONView) -> Bool {
+            let tape = view.tape
+            for k in 0..<checks.count {
+                let check = checks[k]
+                guard let node = check.lookup._withUnsafeGuaranteedRef({ $0.resolve(in: view, root: root) }) else {
+                    if check.required { return false }
+                    continue
+                }
+                let entry = tape[node]
+                if check.required && entry.kind == .null { return false }
+                if check.accepted & (1 << Checks.tapeClass(entry)) == 0 { return false }
+            }
+            return true
+        }
     }
 
     /// Builds the stage, parsing every field path and type name.
@@ -187,7 +269,11 @@ public struct ValidateStage: Stage {
     }
 
     public func process(_ batch: inout Batch, context: StageContext) {
+        let onlyFieldRules = values.isEmpty && expressions.isEmpty
+        // Unmanaged: `self` keeps it alive, and the record loop reads it without a retain.
+        let checks = Unmanaged.passUnretained(self.checks)
         batch.siftRecords(context: context, failKind: .validation) { view, root in
+            if onlyFieldRules && checks._withUnsafeGuaranteedRef({ $0.pass(root: root, view: view) }) { return .keep }
             if let failures = failures(root: root, view: view, now: context.now) {
                 return .fail(.validation, failures)
             }

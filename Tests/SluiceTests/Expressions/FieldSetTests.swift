@@ -129,4 +129,56 @@ import Testing
         ])
         #expect(errorLines(batch) == ["4 transform: len() needs a string, array or object, got null in 'len(items)'"])
     }
+
+    /// What the set remembers from one record to the next (each member's key as written
+    /// and its match) must never change a result: runs of records of one shape, shapes
+    /// that share a prefix of keys and then differ, reorderings, duplicates, escaped
+    /// spellings, more than 16 members, and values that change while keys stay.
+    @Test func rememberedShapesNeverChangeAResult() throws {
+        let paths = ["id", "ts", "total", "customer.id", "customer.country", "a.b.c", "a.b", "items", "k17"]
+        let builder = FieldSetBuilder()
+        let parsed = paths.map { text in
+            FieldPath(steps: text.split(separator: ".").map { .key(Array($0.utf8)) })
+        }
+        let slots = parsed.map { builder.slot(for: $0) }
+        let fields = builder.build()
+        let keyPool = ["id", "ts", "total", "customer", "items", "a", "b", "c", "country", #"\u0069d"#, #"t\u0073"#, "idx", "k17", "x"]
+        var rng = SplitMix64(seed: 0xF1E1_D5E7)
+        func pick() -> String { keyPool[Int(rng.next() % UInt64(keyPool.count))] }
+        func value(_ key: String, depth: Int) -> String {
+            if depth < 2 && (key == "customer" || key == "a" || key == "b") && rng.next() % 4 != 0 {
+                let inner = (0..<Int(rng.next() % 5)).map { _ in pick() }
+                return "{" + inner.map { #""\#($0)":\#(value($0, depth: depth + 1))"# }.joined(separator: ",") + "}"
+            }
+            return ["1", #""s""#, "null", "[1,2]", "2.5", #"{"id":0}"#][Int(rng.next() % 6)]
+        }
+        var shape = (0..<6).map { _ in pick() }
+        var lines: [String] = []
+        for _ in 0..<4_000 {
+            switch rng.next() % 10 {
+            case 0: shape = (0..<Int(rng.next() % 20)).map { _ in pick() }  // a new shape (up to 19 members)
+            case 1 where !shape.isEmpty: shape.swapAt(Int(rng.next() % UInt64(shape.count)), Int(rng.next() % UInt64(shape.count)))
+            case 2 where !shape.isEmpty: shape[Int(rng.next() % UInt64(shape.count))] = pick()  // one key differs
+            case 3: shape.append(pick())
+            case 4 where !shape.isEmpty: shape.removeLast()
+            default: break  // the same keys again, new values
+            }
+            lines.append("{" + shape.map { #""\#($0)":\#(value($0, depth: 0))"# }.joined(separator: ",") + "}")
+        }
+        let batch = try ndjsonBatch(lines.joined(separator: "\n"))
+        batch.withView { view in
+            var resolved = [Int](repeating: 0, count: fields.bufferCount)
+            resolved.withUnsafeMutableBufferPointer { fields.prepare($0.baseAddress!) }
+            var mismatches = 0
+            for record in batch.records {
+                let root = Int(record.tapeStart)
+                resolved.withUnsafeMutableBufferPointer { fields.resolve(in: view, root: root, into: $0.baseAddress!) }
+                for (k, path) in parsed.enumerated() where resolved[slots[k]] != (path.resolve(in: view, root: root) ?? -1) {
+                    mismatches += 1
+                    if mismatches < 5 { Issue.record("line \(record.line), path '\(paths[k])'") }
+                }
+            }
+            #expect(mismatches == 0)
+        }
+    }
 }

@@ -10,15 +10,66 @@ extension JSONView {
         guard e.kind == .number else { return nil }
         let start = Int(e.start)
         let end = Int(e.end)
+        if e.flags & TapeEntry.isInteger != 0 {
+            if let value = integer(start, end) { return value }
+        } else if let value = shortDecimal(start, end) {
+            return .double(value)
+        }
+        return .double(double(start, end))
+    }
+
+    /// ``number(_:)`` without its fast path for short decimals: what the fast path must
+    /// equal (tests compare the two).
+    func generalNumber(_ i: Int) -> JSONNumber? {
+        let e = tape[i]
+        guard e.kind == .number else { return nil }
+        let start = Int(e.start)
+        let end = Int(e.end)
         if e.flags & TapeEntry.isInteger != 0, let value = integer(start, end) {
             return value
         }
         return .double(double(start, end))
     }
 
-    /// The value of number node `i` as a `Double`, or nil when it is not a number.
-    public func double(_ i: Int) -> Double? {
-        number(i)?.doubleValue
+    /// The common non-integer literal without a loop: `-` and at most 8 characters of
+    /// `digits.digits` (`486.18`, `-0.5`, `12345.67`), read as one 8-byte word. The
+    /// characters are xor-ed with `0` (digits become 0–9), the one byte above 9 must be
+    /// the `.`, the digits on either side are joined into one run and converted with
+    /// three multiplications. At most 7 digits make a mantissa far below 2^53, and there
+    /// are at most 6 fraction digits: one exact conversion and one division by an exact
+    /// power of ten, the single rounding of ``plainDouble(_:_:)`` (whose bounds these are
+    /// within), so the same value. nil for anything else — an exponent, more characters,
+    /// a literal whose word would run past the buffer — which takes the general path.
+    /// The indexer validated the grammar: `-?digits(.digits)?([eE][+-]?digits)?`.
+    @inline(__always)
+    private func shortDecimal(_ start: Int, _ end: Int) -> Double? {
+        guard let base = bytes.baseAddress else { return nil }
+        let negative = base[start] == UInt8(ascii: "-")
+        let first = negative ? start &+ 1 : start
+        let length = end &- first
+        guard length <= 8, first &+ 8 <= bytes.count else { return nil }
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + first).loadUnaligned(as: UInt64.self))
+        let keep = UInt64.max &>> UInt64(64 &- 8 &* length)
+        let x = (word ^ 0x3030_3030_3030_3030) & keep
+        // Shifts mask their count (`&>>`): every count here is below 64 by construction.
+        // Every character of a number xors to below 0x80, so adding 0x76 sets a byte's top
+        // bit exactly when it is above 9, without a carry into the next byte.
+        let above9 = (x &+ 0x7676_7676_7676_7676) & 0x8080_8080_8080_8080 & keep
+        guard above9 != 0, above9 & (above9 &- 1) == 0 else { return nil }
+        let dot = UInt64(above9.trailingZeroBitCount >> 3)
+        guard (x &>> (dot &* 8)) & 0xFF == UInt64(UInt8(ascii: ".") ^ 0x30) else { return nil }
+        // The grammar puts digits on both sides of the `.`: dot is 1...length-2.
+        let digits = x & ((1 &<< (dot &* 8)) &- 1) | (x &>> ((dot &+ 1) &* 8)) &<< (dot &* 8)
+        let count = UInt64(length &- 1)
+        // Right-align the digits (leading zero digits fill the low bytes), then pairs,
+        // quads and the eight: the first character is the most significant digit.
+        var v = digits &<< ((8 &- count) &* 8)
+        v = (v &* 10) &+ (v >> 8)
+        v = (((v & 0x0000_00FF_0000_00FF) &* (100 &+ (1_000_000 << 32)))
+            &+ (((v >> 16) & 0x0000_00FF_0000_00FF) &* (1 &+ (10_000 << 32)))) >> 32 & 0xFFFF_FFFF
+        let fraction = Int(count &- dot)
+        let value = Double(v) / JSONView.shortPowersOfTen[fraction]
+        return negative ? -value : value
     }
 
     /// Decodes a validated integer literal; nil when it does not fit `Int64`.
@@ -151,6 +202,9 @@ extension JSONView {
             if !fraction { scale += 1 }
         }
     }
+
+    /// 10^0 ... 10^7, for ``shortDecimal(_:_:)``.
+    private static let shortPowersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7]
 
     private static let powersOfTen: [Double] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,

@@ -54,6 +54,13 @@ struct OutputBytes: ~Copyable {
     @inline(__always)
     mutating func append(_ bytes: UnsafePointer<UInt8>, count n: Int) {
         reserve(n)
+        appendReserved(bytes, count: n)
+    }
+
+    /// ``append(_:count:)`` into room already made by ``reserve(_:)`` (one capacity check
+    /// for several appends).
+    @inline(__always)
+    mutating func appendReserved(_ bytes: UnsafePointer<UInt8>, count n: Int) {
         let to = UnsafeMutableRawPointer(base + count)
         let from = UnsafeRawPointer(bytes)
         if n >= 8 && n <= 16 {
@@ -77,6 +84,22 @@ struct OutputBytes: ~Copyable {
         count += n
     }
 
+    /// Appends `n` bytes from a source padded to a multiple of 16 bytes, copying whole
+    /// 16-byte blocks: the caller has reserved `n` rounded up to 16 (the bytes past `n`
+    /// are scratch, overwritten by the next append). Used for `select`'s key prefixes.
+    @inline(__always)
+    mutating func appendPadded(_ bytes: UnsafePointer<UInt8>, count n: Int) {
+        let to = UnsafeMutableRawPointer(base + count)
+        let from = UnsafeRawPointer(bytes)
+        var k = 0
+        repeat {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: k, as: UInt64.self), toByteOffset: k, as: UInt64.self)
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: k + 8, as: UInt64.self), toByteOffset: k + 8, as: UInt64.self)
+            k += 16
+        } while k < n
+        count += n
+    }
+
     @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         if let start = bytes.baseAddress { append(start, count: bytes.count) }
@@ -93,26 +116,32 @@ struct OutputBytes: ~Copyable {
     @inline(__always)
     mutating func append(decimal value: Int64) {
         reserve(20)
+        appendReserved(decimal: value)
+    }
+
+    /// ``append(decimal:)`` into at least 20 bytes of room already made by ``reserve(_:)``.
+    /// The digit count comes first (comparisons, no division), then the digits are
+    /// written from the last one back, in place.
+    @inline(__always)
+    mutating func appendReserved(decimal value: Int64) {
         var magnitude = value.magnitude
         if value < 0 {
             base[count] = UInt8(ascii: "-")
             count += 1
         }
-        // Digits are written backwards, then the run is reversed in place.
-        let first = count
-        repeat {
-            base[count] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
-            magnitude /= 10
-            count += 1
-        } while magnitude != 0
-        var low = first, high = count - 1
-        while low < high {
-            let t = base[low]
-            base[low] = base[high]
-            base[high] = t
-            low += 1
-            high -= 1
+        var digits = 1
+        var power: UInt64 = 10
+        while digits < 20 && magnitude >= power {
+            digits += 1
+            power = power &* 10
         }
+        var position = count + digits
+        count = position
+        repeat {
+            position -= 1
+            base[position] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
+            magnitude /= 10
+        } while magnitude != 0
     }
 
     /// The bytes written, as an array (one copy); the buffer is freed.
