@@ -57,8 +57,7 @@ extension AppendCompactTests {
                         expected += terminator
                     }
                 }
-                var out: [UInt8] = []
-                bytes.withUnsafeBufferPointer { OutputEncoder.appendText(of: slots, in: $0, separator: separator, terminator: terminator, to: &out) }
+                let out = bytes.withUnsafeBufferPointer { OutputEncoder.text(of: slots, in: $0, separator: separator, terminator: terminator) }
                 #expect(out == expected, "round \(round): \(String(decoding: bytes, as: UTF8.self))")
             }
         }
