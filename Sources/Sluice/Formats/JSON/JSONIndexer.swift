@@ -182,6 +182,17 @@ struct JSONParser {
     /// The end of the buffer: string kernels may read whole steps past `end` up to here.
     let limit: Int
     let maxDepth: Int
+    /// `min(end, limit - 15)`, for the SSE2 string kernel (``JSONStringScan/stop(_:from:end:limit:stepEnd:)``).
+    let stepEnd: Int
+
+    init(p: UnsafePointer<UInt8>, start: Int, end: Int, limit: Int, maxDepth: Int) {
+        self.p = p
+        self.start = start
+        self.end = end
+        self.limit = limit
+        self.maxDepth = maxDepth
+        stepEnd = Swift.min(end, limit &- 15)
+    }
 
     func run<Scan: JSONStringScan>(into writer: inout TapeWriter, scan: Scan.Type) throws(JSONSyntaxError) {
         // A local copy the optimiser keeps in registers (the caller's is behind a pointer,
@@ -326,7 +337,7 @@ struct JSONParser {
     @inline(__always)
     func plainStringEnd<Scan: JSONStringScan>(_ at: Int, _ scan: Scan.Type) -> Int? {
         guard at < end, p[at] == UInt8(ascii: "\"") else { return nil }
-        let q = Scan.stop(p, from: at &+ 1, end: end, limit: limit)
+        let q = Scan.stop(p, from: at &+ 1, end: end, limit: limit, stepEnd: stepEnd)
         return q < end && p[q] == UInt8(ascii: "\"") ? q : nil
     }
 
