@@ -183,6 +183,15 @@ import Testing
     func oddKeysStillFail(_ bytes: [UInt8], _ message: String) {
         #expect(syntaxError(bytes)?.message == message)
     }
+
+    /// The inline path reads the closing quote and the `:` as one two-byte word: a key
+    /// ending at the end of the text, a `:` that is its last byte, a backslash before `:`.
+    @Test func keyAndColonAtTheEnd() {
+        #expect(syntaxError(Array(#"{"abcdefgh""#.utf8))?.message == "unexpected end of input, expected ':' after an object key")
+        #expect(syntaxError(Array(#"{"abcdefgh":"#.utf8))?.message == "unexpected end of input, expected a value")
+        #expect(syntaxError(Array(#"{"abc\:1}"#.utf8))?.message == #"invalid escape '\:' in a string"#)
+        #expect(syntaxError(Array(#"{"abcdefgh":1}"#.utf8)) == nil)
+    }
 }
 
 /// `Batch.indexRecords` writes every record's nodes into one block of tape storage (see

@@ -42,6 +42,18 @@ enum StringKernels {
             #endif
             }
         }
+
+        /// The entry point the parser uses: `stepEnd` computed once per text, as
+        /// ``JSONParser`` does.
+        func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int, stepEnd: Int) -> Int {
+            switch self {
+            case .bytes: ByteStringScan.stop(p, from: from, end: end, limit: limit, stepEnd: stepEnd)
+            case .swar: SWARStringScan.stop(p, from: from, end: end, limit: limit, stepEnd: stepEnd)
+            #if arch(x86_64)
+            case .sse2: SSE2StringScan.stop(p, from: from, end: end, limit: limit, stepEnd: stepEnd)
+            #endif
+            }
+        }
     }
 
     /// The kernels of the ``JSONStringScan`` contract.
@@ -97,7 +109,14 @@ enum StringKernels {
     static func answer(_ kernel: Kernel, _ bytes: [UInt8], from: Int, end: Int, limit: Int) -> Int {
         // A copy of exactly `limit` bytes, so a read past `limit` would leave the allocation.
         let readable = Array(bytes[0..<limit])
-        return readable.withUnsafeBufferPointer { Swift.min(kernel.stop($0.baseAddress!, from: from, end: end, limit: limit), end) }
+        return readable.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            let answer = Swift.min(kernel.stop(p, from: from, end: end, limit: limit), end)
+            // Both entry points give the same answer, `stepEnd` computed as the parser does.
+            let parserAnswer = Swift.min(kernel.stop(p, from: from, end: end, limit: limit, stepEnd: JSONParser(p: p, start: 0, end: end, limit: limit, maxDepth: 1).stepEnd), end)
+            #expect(parserAnswer == answer, "\(kernel.name): from \(from), end \(end), limit \(limit): \(parserAnswer) with stepEnd, \(answer) without")
+            return answer
+        }
     }
 
     /// Indexes `bytes[range]` (the whole of `bytes` readable) with `kernel`.

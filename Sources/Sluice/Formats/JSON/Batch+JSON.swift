@@ -66,6 +66,10 @@ extension Batch {
         records = []
         let text = bytes
         text.withUnsafeBufferPointer { buffer in
+            // Inline: out of line, its captured `slots` costs a dynamic exclusivity check
+            // per access (swift_beginAccess; +2 to +7 M instructions on the bench's 20 MB,
+            // bench/RESULTS.md), and the compiler's choice moves with the parser's size.
+            @inline(__always)
             func parseAll(into storage: UnsafeMutablePointer<TapeEntry>) -> Int {
                 var writer = TapeWriter(base: storage, origin: origin)
                 for i in slots.indices where slots[i].tapeStart < 0 {

@@ -172,8 +172,9 @@ package struct TapeWriter {
 /// The state machine behind ``JSONIndexer``; one instance per indexed value.
 ///
 /// While a container is open its node on the tape is the parser's state for it: `count`
-/// counts its members or elements as they end, and `next` holds how many nodes back its
-/// parent is (0 for none) until the closing bracket sets the real `next`. The loop itself
+/// counts its members or elements as they end, and `next` (low 32 bits) and `end` (high 32
+/// bits) hold how many bytes back its parent is (0 for none) until the closing bracket sets
+/// the real ones. The loop itself
 /// keeps only the input position, the writer, the innermost open node and the depth.
 struct JSONParser {
     let p: UnsafePointer<UInt8>
@@ -182,6 +183,17 @@ struct JSONParser {
     /// The end of the buffer: string kernels may read whole steps past `end` up to here.
     let limit: Int
     let maxDepth: Int
+    /// `min(end, limit - 15)`, for the SSE2 string kernel (``JSONStringScan/stop(_:from:end:limit:stepEnd:)``).
+    let stepEnd: Int
+
+    init(p: UnsafePointer<UInt8>, start: Int, end: Int, limit: Int, maxDepth: Int) {
+        self.p = p
+        self.start = start
+        self.end = end
+        self.limit = limit
+        self.maxDepth = maxDepth
+        stepEnd = Swift.min(end, limit &- 15)
+    }
 
     func run<Scan: JSONStringScan>(into writer: inout TapeWriter, scan: Scan.Type) throws(JSONSyntaxError) {
         // A local copy the optimiser keeps in registers (the caller's is behind a pointer,
@@ -220,8 +232,11 @@ struct JSONParser {
                 depth &+= 1
                 let node = tape.cursor
                 let isObject = c == UInt8(ascii: "{")
-                let parentDistance = open.map { UInt32(truncatingIfNeeded: node - $0) } ?? 0
-                tape.append(TapeEntry(kind: isObject ? .object : .array, start: UInt32(truncatingIfNeeded: i), end: 0, next: parentDistance))
+                // In bytes, not nodes: no division by the node's size here, no multiply at the
+                // close. 64 bits of it, split over `next` and `end` (set at the close), as a
+                // text over 214 MB may put a parent more than 4 GiB of nodes back.
+                let parentDistance = open.map { UnsafeRawPointer($0).distance(to: UnsafeRawPointer(node)) } ?? 0
+                tape.append(TapeEntry(kind: isObject ? .object : .array, start: UInt32(truncatingIfNeeded: i), end: UInt32(truncatingIfNeeded: parentDistance &>> 32), next: UInt32(truncatingIfNeeded: parentDistance)))
                 open = node
                 i = skipWhitespace(i &+ 1)
                 let closer = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
@@ -284,10 +299,10 @@ struct JSONParser {
     @inline(__always)
     func close(at i: Int, open: inout UnsafeMutablePointer<TapeEntry>?, tape: TapeWriter) {
         let node = open.unsafelyUnwrapped
-        let parentDistance = node.pointee.next
+        let parentDistance = Int(node.pointee.next) | Int(node.pointee.end) &<< 32
         node.pointee.end = UInt32(truncatingIfNeeded: i &+ 1)
         node.pointee.next = tape.nextIndex
-        open = parentDistance == 0 ? nil : node - Int(parentDistance)
+        open = parentDistance == 0 ? nil : (UnsafeMutableRawPointer(node) - parentDistance).assumingMemoryBound(to: TapeEntry.self)
     }
 
     @inline(__always)
@@ -314,7 +329,10 @@ struct JSONParser {
     /// not pay while every node went through `Array.append`: more register pressure).
     @inline(__always)
     func plainKey<Scan: JSONStringScan>(_ at: Int, into tape: inout TapeWriter, _ scan: Scan.Type) -> Int? {
-        guard let q = plainStringEnd(at, scan), q &+ 1 < end, p[q &+ 1] == UInt8(ascii: ":") else { return nil }
+        guard at < end, p[at] == UInt8(ascii: "\"") else { return nil }
+        let q = Scan.stop(p, from: at &+ 1, end: end, limit: limit, stepEnd: stepEnd)
+        // The closing quote and the `:` in one two-byte compare (both before `end`).
+        guard q &+ 1 < end, UInt16(littleEndian: UnsafeRawPointer(p + q).loadUnaligned(as: UInt16.self)) == 0x3A22 else { return nil }
         tape.append(TapeEntry(kind: .string, start: UInt32(truncatingIfNeeded: at), end: UInt32(truncatingIfNeeded: q &+ 1), next: tape.nextAfterScalar))
         return skipWhitespace(q &+ 2)
     }
@@ -326,7 +344,7 @@ struct JSONParser {
     @inline(__always)
     func plainStringEnd<Scan: JSONStringScan>(_ at: Int, _ scan: Scan.Type) -> Int? {
         guard at < end, p[at] == UInt8(ascii: "\"") else { return nil }
-        let q = Scan.stop(p, from: at &+ 1, end: end, limit: limit)
+        let q = Scan.stop(p, from: at &+ 1, end: end, limit: limit, stepEnd: stepEnd)
         return q < end && p[q] == UInt8(ascii: "\"") ? q : nil
     }
 

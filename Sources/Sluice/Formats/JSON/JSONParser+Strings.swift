@@ -13,7 +13,7 @@ extension JSONParser {
         var flags: UInt8 = 0
         while true {
             // Fast path: the kernel skips plain ASCII to the first byte to look at.
-            i = Scan.stop(p, from: i, end: end, limit: limit)
+            i = Scan.stop(p, from: i, end: end, limit: limit, stepEnd: stepEnd)
             guard i < end else {
                 throw failure("unterminated string", s)
             }

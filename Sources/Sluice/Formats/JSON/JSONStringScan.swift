@@ -17,6 +17,18 @@ package protocol JSONStringScan {
     /// Whole steps may read past `end` up to `limit` (exclusive; `limit >= end`), never
     /// further: a caller passes the end of the buffer that holds the text.
     static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int) -> Int
+
+    /// ``stop(_:from:end:limit:)`` with `stepEnd`, `Swift.min(end, limit - 15)`, which the
+    /// parser computes once per text rather than once per string (its loop has no spare
+    /// register to keep `limit` in: about 3 instructions a string, bench/RESULTS.md).
+    static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int, stepEnd: Int) -> Int
+}
+
+extension JSONStringScan {
+    @inline(__always)
+    package static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int, stepEnd: Int) -> Int {
+        stop(p, from: from, end: end, limit: limit)
+    }
 }
 
 #if arch(x86_64)
@@ -59,10 +71,14 @@ package enum SWARStringScan: JSONStringScan {
 package enum SSE2StringScan: JSONStringScan {
     @inline(__always)
     package static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int) -> Int {
+        stop(p, from: from, end: end, limit: limit, stepEnd: Swift.min(end, limit &- 15))
+    }
+
+    @inline(__always)
+    package static func stop(_ p: UnsafePointer<UInt8>, from: Int, end: Int, limit: Int, stepEnd: Int) -> Int {
         var j = from
         let quote = _mm_set1_epi8(0x22), slash = _mm_set1_epi8(0x5C), space = _mm_set1_epi8(0x20)
         // One compare a step: below `stepEnd` a step starts before `end` and ends by `limit`.
-        let stepEnd = Swift.min(end, limit &- 15)
         while j < stepEnd {
             let v = _mm_loadu_si128(UnsafeRawPointer(p + j).assumingMemoryBound(to: __m128i.self))
             let special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), _mm_cmplt_epi8(v, space))
