@@ -202,37 +202,57 @@ final class XMLFramer: RecordFramer {
         try feed(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit)
     }
 
+    /// Batches filled while the fast tokenizer parses one chunk, handed over when the
+    /// chunk is done (see ``feedFast``).
+    private var held: [Batch] = []
+
+    /// Tokenizes one chunk. Batches filled meanwhile are held until the chunk is done:
+    /// libxml2's path checks each chunk with the markup guard before parsing it, so when
+    /// the fast path gives up within a chunk, libxml2 re-reads from that chunk's start
+    /// (same chunks: the same read size) and decides for its records itself.
     private func feedFast(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
         guard let tokenizer else { return }
         let state = self.state
-        let step = withoutActuallyEscaping(emit) { emit in
-            state.pointee.emit = emit
-            defer { state.pointee.emit = nil }
-            return tokenizer.pointee.feed(chunk, isLast: isLast, state: state)
-        }
+        var before = state.pointee.assembler
+        let start = before.batch
+        let counts = (bytes: start.bytes.count, records: start.records.count, tape: start.tape.count, errors: start.errors.count)
+        before.batch = Batch(file: start.file, index: start.index)
+        let handedBefore = state.pointee.handedOver
+        state.pointee.emit = { [unowned self] batch in self.held.append(batch) }
+        let step = tokenizer.pointee.feed(chunk, isLast: isLast, state: state)
+        state.pointee.emit = nil
         switch step {
         case .ok:
-            return
-        case .fault:
-            if let fault = state.pointee.fault { throw fault }
-            try fallBack(emit: emit)
-        case .fallback:
-            try fallBack(emit: emit)
+            guard !held.isEmpty else { return }
+            let batches = held
+            held.removeAll(keepingCapacity: true)
+            for batch in batches {
+                do { try emit(batch) } catch { throw .cancelled }
+            }
+        case .fault, .fallback:
+            // The file as it stood before this chunk.
+            var restored = held.first ?? state.pointee.assembler.batch
+            held = []
+            restored.bytes.removeSubrange(counts.bytes...)
+            restored.records.removeSubrange(counts.records...)
+            restored.tape.removeSubrange(counts.tape...)
+            restored.errors.removeSubrange(counts.errors...)
+            before.batch = restored
+            try fallBack(from: before, skipping: alreadyHandedOver + handedBefore, emit: emit)
         }
     }
 
     /// The document left the fast tokenizer's subset (or is not well-formed): libxml2
     /// reads the whole file again, leaving out the records handed over already, so its
     /// verdict, message, line and column are exactly the libxml2 path's.
-    private func fallBack(emit: (Batch) throws -> Void) throws(InputFault) {
+    private func fallBack(from assembler: BatchAssembler, skipping: Int, emit: (Batch) throws -> Void) throws(InputFault) {
         isFast = false
         state.pointee.isFast = false
         guard let source else {
             fellBack = true
             return
         }
-        let framer = XMLFramer(assembler: state.pointee.assembler, options: options, maxRecordBytes: maxRecordBytes,
-                               skipping: alreadyHandedOver + state.pointee.handedOver)
+        let framer = XMLFramer(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes, skipping: skipping)
         delegate = framer
         let input = try DecodedInput(path: source.path, chunkSize: source.chunkSize, codecs: source.codecs, isXML: true)
         defer { input.stopInflatingAhead() }

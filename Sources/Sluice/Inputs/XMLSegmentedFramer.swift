@@ -357,7 +357,7 @@ final class XMLSegmentedFramer: RecordFramer {
         // The fast tokenizer, when the document leaves its subset, reads the file again
         // from the start with libxml2, leaving out every record handed over.
         let framer = XMLFramer(assembler: own, options: options, maxRecordBytes: maxRecordBytes, guardsMarkup: false,
-                               fast: XMLSegmentedFramer.usesFastPath, source: source, alreadyHandedOver: committed)
+                               fast: true, source: source, alreadyHandedOver: committed)
         if index > 0 {
             framer.shiftPositions(line: lineBase - prologueNewlines, offset: segmentStart - (prologue?.count ?? 0))
         }
@@ -453,19 +453,16 @@ final class XMLSegmentedFramer: RecordFramer {
 
     /// Parses one segment with its own parser; runs on a pool thread (or the reader's).
     static func parse(_ job: SegmentJob, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int) -> SegmentResult {
-        if usesFastPath && !job.cutShort,
+        if !job.cutShort,
            let result = parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: true) {
             return result
         }
         return parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: false)!
     }
 
-    /// Whether segments (and a streaming rest) are parsed by ``XMLFastTokenizer`` first
-    /// (libxml2 when it falls back). False only in tests that compare the two paths.
-    nonisolated(unsafe) static var usesFastPath = true
-
-    /// One parse of a segment; nil when `fast` and the fast tokenizer fell back.
-    private static func parse(_ job: SegmentJob, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int, fast: Bool) -> SegmentResult? {
+    /// One parse of a segment, by ``XMLFastTokenizer`` (`fast`; nil when it fell back) or by
+    /// libxml2.
+    static func parse(_ job: SegmentJob, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int, fast: Bool) -> SegmentResult? {
         var collecting = ReadOptions()
         collecting.batchSize = Int.max
         collecting.maxBatchBytes = Int.max
