@@ -64,9 +64,11 @@ struct XMLFastTokenizer {
     }
 
     private var names = XMLNameTable()
-    private var stack: [Open] = []
-    private var bindings: [Binding] = []
-    private var pending: [PendingAttribute] = []
+    private var stack = XMLFastBuffer<Open>(capacity: 64)
+    private var bindings = XMLFastBuffer<Binding>(capacity: 16)
+    private var pending = XMLFastBuffer<PendingAttribute>(capacity: 16)
+    /// libxml2's line numbers, counted as far as asked (shared with ``XMLParseState``).
+    let lineCounter: UnsafeMutablePointer<XMLLineCounter>
     private var values: UnsafeMutablePointer<UInt8>
     private var valuesCapacity = 4096
     private var valuesCount = 0
@@ -79,9 +81,6 @@ struct XMLFastTokenizer {
 
     /// Decoded offset of the current buffer's first byte.
     private var offsetBase = 0
-    /// Newlines before decoded offset `countedTo`.
-    private var lines = 0
-    private var countedTo = 0
     private var rootClosed = false
     private var seenRoot = false
 
@@ -108,6 +107,8 @@ struct XMLFastTokenizer {
         depthLimit = min(options.maxDepth, 250)
         maxAttributes = options.maxAttributes
         tokenLimit = max(0, options.maxTokenBytes - 64)
+        lineCounter = .allocate(capacity: 1)
+        lineCounter.initialize(to: XMLLineCounter())
         values = .allocate(capacity: valuesCapacity)
         raw = .allocate(capacity: rawCapacity)
         carry = .allocate(capacity: carryCapacity)
@@ -140,6 +141,10 @@ struct XMLFastTokenizer {
     }
 
     func deallocate() {
+        stack.deallocate()
+        bindings.deallocate()
+        pending.deallocate()
+        lineCounter.deallocate()
         names.deallocate()
         values.deallocate()
         raw.deallocate()
@@ -206,37 +211,6 @@ struct XMLFastTokenizer {
         seenRoot && rootClosed && stack.isEmpty ? .ok : .fallback
     }
 
-    // MARK: Positions
-
-    /// libxml2's line at `p` (1-based): one more than the newlines before it.
-    @inline(__always)
-    private mutating func line(at i: Int, in base: UnsafePointer<UInt8>) -> Int {
-        countLines(to: i, in: base)
-        return lines + 1
-    }
-
-    private mutating func countLines(to i: Int, in base: UnsafePointer<UInt8>) {
-        var j = countedTo - offsetBase
-        guard j < i else { return }
-        var count = 0
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        while j + 8 <= i {
-            let t = UInt64(littleEndian: UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self)) ^ (ones &* 0x0A)
-            // Exactly the zero bytes of t (no borrow between bytes).
-            let zero = ~(((t & low7) &+ low7) | t) & high
-            count += zero.nonzeroBitCount
-            j += 8
-        }
-        while j < i {
-            if base[j] == 0x0A { count += 1 }
-            j += 1
-        }
-        lines += count
-        countedTo = offsetBase + i
-    }
-
     // MARK: The tokenizer
 
     private static let needMore = -1
@@ -249,7 +223,7 @@ struct XMLFastTokenizer {
                               state: UnsafeMutablePointer<XMLParseState>) -> Step {
         let classes = UnsafePointer(self.classes)
         var i = 0
-        defer { countLines(to: consumed, in: base) }
+        defer { lineCounter.pointee.count(to: consumed, in: base, bufferStart: offsetBase) }
         while true {
             // Text up to the next '<' or '&'.
             let textStart = i
@@ -399,7 +373,7 @@ struct XMLFastTokenizer {
         var colon = -1
         let nameEnd = name(base, i + 1, n, colon: &colon)
         if nameEnd < 0 { return nameEnd }
-        pending.removeAll(keepingCapacity: true)
+        pending.removeAll()
         valuesCount = 0
         var j = nameEnd
         var closeAt = 0
@@ -550,7 +524,8 @@ struct XMLFastTokenizer {
                 r += 1
             }
         }
-        state.pointee.fastLine = line(at: closeAt, in: base)
+        state.pointee.fastBase = base
+        state.pointee.fastIndex = closeAt
         state.pointee.fastOffset = offsetBase + closeAt
         state.pointee.startElement(prefix: prefix, local: local, attributeCount: kept, attributes: kept > 0 ? raw : nil)
         if state.pointee.fault != nil { return XMLFastTokenizer.faulted }
@@ -558,7 +533,7 @@ struct XMLFastTokenizer {
         if isEmpty {
             state.pointee.endElement()
             if state.pointee.fault != nil { return XMLFastTokenizer.faulted }
-            bindings.removeSubrange(bindingsBefore...)
+            bindings.truncate(to: bindingsBefore)
             if stack.isEmpty { rootClosed = true }
         } else {
             stack.append(Open(prefix: prefix, local: local, prefixLength: colon >= 0 ? colon - i - 1 : 0,
@@ -568,7 +543,7 @@ struct XMLFastTokenizer {
     }
 
     private mutating func unbind(_ count: Int) -> Int {
-        bindings.removeSubrange(count...)
+        bindings.truncate(to: count)
         return XMLFastTokenizer.unsupported
     }
 
@@ -591,10 +566,10 @@ struct XMLFastTokenizer {
         if nameEnd < 0 { return nameEnd }
         if let prefix = open.prefix {
             guard colon - start == open.prefixLength, nameEnd - colon - 1 == open.localLength,
-                  memcmp(base + start, prefix, open.prefixLength) == 0,
-                  memcmp(base + colon + 1, open.local, open.localLength) == 0 else { return XMLFastTokenizer.unsupported }
+                  XMLFastTokenizer.equal(base + start, prefix, open.prefixLength),
+                  XMLFastTokenizer.equal(base + colon + 1, open.local, open.localLength) else { return XMLFastTokenizer.unsupported }
         } else {
-            guard colon < 0, nameEnd - start == open.localLength, memcmp(base + start, open.local, open.localLength) == 0 else {
+            guard colon < 0, nameEnd - start == open.localLength, XMLFastTokenizer.equal(base + start, open.local, open.localLength) else {
                 return XMLFastTokenizer.unsupported
             }
         }
@@ -606,7 +581,7 @@ struct XMLFastTokenizer {
         state.pointee.endElement()
         if state.pointee.fault != nil { return XMLFastTokenizer.faulted }
         stack.removeLast()
-        if bindings.count > open.bindings { bindings.removeSubrange(open.bindings...) }
+        bindings.truncate(to: open.bindings)
         if stack.isEmpty { rootClosed = true }
         return j + 1
     }
@@ -807,6 +782,21 @@ struct XMLFastTokenizer {
         }
     }
 
+    /// `a[0..<n] == b[0..<n]`, a word at a time (names are short).
+    @inline(__always)
+    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        var k = 0
+        while k + 8 <= n {
+            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
+            k += 8
+        }
+        while k < n {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
     // MARK: Characters and references
 
     /// The length of the UTF-8 sequence at `p[i]` (a lead byte ≥ 0x80) when it is
@@ -958,5 +948,100 @@ struct XMLFastTokenizer {
 extension XMLNameTable {
     mutating func intern(_ text: StaticString) -> UnsafePointer<UInt8> {
         intern(text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+}
+
+/// A growable array of plain values in memory it manages itself (no copy-on-write checks);
+/// the owner frees it once with ``deallocate()``.
+struct XMLFastBuffer<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    func deallocate() { base.deallocate() }
+
+    var isEmpty: Bool { count == 0 }
+    var last: Element? { count > 0 ? base[count - 1] : nil }
+
+    @inline(__always)
+    subscript(i: Int) -> Element {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+
+    @inline(__always)
+    mutating func append(_ element: Element) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = grown
+            capacity *= 2
+        }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func removeLast() { count -= 1 }
+    @inline(__always)
+    mutating func removeAll() { count = 0 }
+    @inline(__always)
+    mutating func truncate(to n: Int) { if n < count { count = n } }
+}
+
+/// libxml2's line numbers for the fast path: one more than the newlines before a decoded
+/// offset, counted only as far as asked (a record's start tag) and over every byte once.
+struct XMLLineCounter {
+    /// Newlines before decoded offset `countedTo`.
+    private(set) var lines = 0
+    private var countedTo = 0
+
+    /// The line at `base[i]`, where `base[0]` is at decoded offset `bufferStart`.
+    @inline(__always)
+    mutating func line(at i: Int, in base: UnsafePointer<UInt8>, bufferStart: Int) -> Int {
+        count(to: i, in: base, bufferStart: bufferStart)
+        return lines + 1
+    }
+
+    /// Counts the newlines up to `base[i]` (`countedTo` is never before `bufferStart`).
+    mutating func count(to i: Int, in base: UnsafePointer<UInt8>, bufferStart: Int) {
+        var j = countedTo - bufferStart
+        guard j < i else { return }
+        var count = 0
+        // Sixteen bytes at a time: each newline lane adds -1 (up to 127 rounds per sum).
+        let newline = SIMD16<UInt8>(repeating: 0x0A)
+        while j + 16 <= i {
+            var lanes = SIMD16<Int8>(repeating: 0)
+            var rounds = 0
+            while j + 16 <= i && rounds < 127 {
+                let v = UnsafeRawPointer(base + j).loadUnaligned(as: SIMD16<UInt8>.self)
+                lanes &+= unsafeBitCast(v .== newline, to: SIMD16<Int8>.self)
+                j += 16
+                rounds += 1
+            }
+            count -= Int(SIMD16<Int16>(truncatingIfNeeded: lanes).wrappedSum())
+        }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        while j + 8 <= i {
+            let t = UInt64(littleEndian: UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self)) ^ (ones &* 0x0A)
+            // Exactly the zero bytes of t (no borrow between bytes).
+            let zero = ~(((t & low7) &+ low7) | t) & high
+            count += zero.nonzeroBitCount
+            j += 8
+        }
+        while j < i {
+            if base[j] == 0x0A { count += 1 }
+            j += 1
+        }
+        lines += count
+        countedTo = bufferStart + i
     }
 }

@@ -97,6 +97,7 @@ final class XMLFramer: RecordFramer {
             tokenizer.initialize(to: XMLFastTokenizer(options: options))
             self.tokenizer = tokenizer
             state.pointee.isFast = true
+            state.pointee.fastLines = tokenizer.pointee.lineCounter
         } else {
             tokenizer = nil
         }
@@ -424,8 +425,11 @@ struct XMLParseState {
     /// Set while ``XMLFastTokenizer`` drives the callbacks: the position it reports for
     /// the start tag being handed over (libxml2's line and offset there).
     var isFast = false
-    var fastLine = 0
+    /// The tokenizer's buffer and the index in it of the current start tag's end.
+    var fastBase: UnsafePointer<UInt8>?
+    var fastIndex = 0
     var fastOffset = 0
+    var fastLines: UnsafeMutablePointer<XMLLineCounter>?
 
     private let options: XMLOptions
     private let maxRecordBytes: Int
@@ -449,7 +453,9 @@ struct XMLParseState {
     func deallocate() { tree.deallocate() }
 
     var currentLine: Int {
-        if isFast { return fastLine }
+        if isFast, let fastLines, let fastBase {
+            return fastLines.pointee.line(at: fastIndex, in: fastBase, bufferStart: fastOffset - fastIndex)
+        }
         return parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0
     }
 

@@ -38,11 +38,28 @@ struct XMLNameTable {
         slots.deallocate()
     }
 
+    /// A hash of the name's bytes from at most two word loads (never outside `p[0..<n]`);
+    /// FNV-1a past 16 bytes.
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for i in 0..<n { h = (h ^ UInt32(p[i])) &* 16_777_619 }
-        return h
+        let raw = UnsafeRawPointer(p)
+        var w: UInt64
+        if n >= 8 {
+            if n > 16 {
+                var h: UInt32 = 2_166_136_261
+                for i in 0..<n { h = (h ^ UInt32(p[i])) &* 16_777_619 }
+                return h
+            }
+            w = raw.loadUnaligned(as: UInt64.self) &* 0x9E37_79B9_7F4A_7C15 ^ raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            w = UInt64(raw.loadUnaligned(as: UInt32.self)) << 32 | UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+        } else if n > 0 {
+            w = UInt64(p[0]) << 16 | UInt64(p[n >> 1]) << 8 | UInt64(p[n - 1])
+        } else {
+            w = 0
+        }
+        w = (w ^ UInt64(n)) &* 0xFF51_AFD7_ED55_8CCD
+        return UInt32(truncatingIfNeeded: w >> 32)
     }
 
     /// The interned copy of `p[0..<n]`.
@@ -53,7 +70,7 @@ struct XMLNameTable {
         while true {
             let slot = slots + i
             guard let name = slot.pointee.name else { break }
-            if slot.pointee.hash == h && Int(slot.pointee.length) == n && memcmp(name, p, n) == 0 { return name }
+            if slot.pointee.hash == h && Int(slot.pointee.length) == n && XMLFastTokenizer.equal(name, p, n) { return name }
             i = (i + 1) & mask
         }
         let copy = store(p, n)

@@ -362,6 +362,9 @@ final class XMLSegmentedFramer: RecordFramer {
             framer.shiftPositions(line: lineBase - prologueNewlines, offset: segmentStart - (prologue?.count ?? 0))
         }
         mode = .streaming(framer, index: index)
+        // The guard's verdicts and cuts are not needed any more: the tokenizer falls back
+        // to libxml2 (which has its own guard) from the chunk where it meets anything.
+        scanner.stop()
         do {
             if index > 0, let prologue {
                 try prologue.withUnsafeBufferPointer { (p) throws(InputFault) in try framer.consume(p, emit: emit) }
@@ -537,11 +540,16 @@ private final class CutScanner: @unchecked Sendable {
     private struct Found {
         var cuts: [Int] = []
         var rootTagEnd: Int?
+        var stopped = false
     }
+
+    /// Scans no more chunks: the fast tokenizer checks every byte of the rest itself.
+    func stop() { found.withLock { $0.stopped = true } }
 
     init(_ markupGuard: XMLMarkupGuard) { self.markupGuard = markupGuard }
 
     func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
+        if found.withLock({ $0.stopped }) { return nil }
         let verdict = markupGuard.scan(chunk)
         if !markupGuard.cuts.isEmpty || (markupGuard.rootTagEnd != nil && found.withLock({ $0.rootTagEnd == nil })) {
             let cuts = markupGuard.cuts
