@@ -6,7 +6,14 @@ import Glibc
 import Darwin
 #endif
 
-/// Frames an XML file into records with libxml2's push parser and SAX2 callbacks.
+/// Frames an XML file into records with libxml2's push parser and SAX2 callbacks, or,
+/// for a file read from a path (`fast`), with ``XMLFastTokenizer`` while the document
+/// stays in its subset (UTF-8, no DOCTYPE, predefined entities and character references
+/// only, well-formed): it drives the same callbacks (``XMLParseState``) with the same
+/// names, text, lines and offsets, so records, tapes and `limit` errors are the same.
+/// Batches it fills are held until the chunk is done; where it stops (outside the subset,
+/// or not well-formed) libxml2 reads the file again from its start, leaving out the
+/// records handed over before that chunk, and its verdict is the file's.
 ///
 /// Decoded chunks (Sluice gunzips; libxml2 never sees a file name) go first through
 /// ``XMLMarkupGuard`` and then to `xmlParseChunk`; for a gzip file of more than one read
@@ -17,7 +24,8 @@ import Darwin
 /// batch buffer.
 ///
 /// Security: no entity other than the five predefined ones and character references is
-/// ever expanded, and nothing is ever loaded. libxml2 runs without `XML_PARSE_NOENT`,
+/// ever expanded, and nothing is ever loaded (the fast tokenizer knows no other entity
+/// and hands any DOCTYPE to libxml2). libxml2 runs without `XML_PARSE_NOENT`,
 /// `XML_PARSE_DTDLOAD` and `XML_PARSE_HUGE`, with `XML_PARSE_NONET`; the external
 /// subset, entity resolution and the global entity loader are stubbed out; a reference
 /// to an entity that the document declares (which is how entity bombs and XXE work)
