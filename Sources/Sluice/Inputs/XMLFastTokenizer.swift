@@ -760,7 +760,9 @@ struct XMLFastTokenizer {
                 j += 1
             } else if c == UInt8(ascii: "&") {
                 var code: UInt32 = 0
-                j = XMLFastTokenizer.reference(base, j, end, &code)  // checked while scanning
+                let next = XMLFastTokenizer.reference(base, j, end, &code)  // checked while scanning
+                guard next > j else { break }  // cannot happen; never loop on it
+                j = next
                 if code == 0x26 {
                     for byte in "&#38;".utf8 {
                         values[valuesCount] = byte
