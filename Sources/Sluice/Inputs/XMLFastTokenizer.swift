@@ -559,19 +559,19 @@ struct XMLFastTokenizer {
     private mutating func endTag(_ base: UnsafePointer<UInt8>, _ i: Int, _ n: Int, state: UnsafeMutablePointer<XMLParseState>) -> Int {
         guard let open = stack.last else { return XMLFastTokenizer.unsupported }
         let start = i + 2
-        guard start < n else { return XMLFastTokenizer.needMore }
-        if classes[Int(base[start])] & XMLFastTokenizer.nameStart == 0 { return XMLFastTokenizer.unsupported }
-        var colon = -1
-        let nameEnd = name(base, start, n, colon: &colon)
-        if nameEnd < 0 { return nameEnd }
+        // The open element's name, byte for byte, and then no more name characters.
+        let total = open.prefix == nil ? open.localLength : open.prefixLength + 1 + open.localLength
+        let nameEnd = start + total
+        guard nameEnd < n else { return XMLFastTokenizer.needMore }
         if let prefix = open.prefix {
-            guard colon - start == open.prefixLength, nameEnd - colon - 1 == open.localLength,
-                  XMLFastTokenizer.equal(base + start, prefix, open.prefixLength),
-                  XMLFastTokenizer.equal(base + colon + 1, open.local, open.localLength) else { return XMLFastTokenizer.unsupported }
+            guard XMLFastTokenizer.equal(base + start, prefix, open.prefixLength), base[start + open.prefixLength] == UInt8(ascii: ":"),
+                  XMLFastTokenizer.equal(base + start + open.prefixLength + 1, open.local, open.localLength) else { return XMLFastTokenizer.unsupported }
         } else {
-            guard colon < 0, nameEnd - start == open.localLength, XMLFastTokenizer.equal(base + start, open.local, open.localLength) else {
-                return XMLFastTokenizer.unsupported
-            }
+            guard XMLFastTokenizer.equal(base + start, open.local, open.localLength) else { return XMLFastTokenizer.unsupported }
+        }
+        let after = base[nameEnd]
+        if classes[Int(after)] & XMLFastTokenizer.nameChar != 0 || after == UInt8(ascii: ":") || after >= 0x80 {
+            return XMLFastTokenizer.unsupported
         }
         var j = nameEnd
         skipSpace(base, &j, n)
@@ -787,11 +787,20 @@ struct XMLFastTokenizer {
     /// `a[0..<n] == b[0..<n]`, a word at a time (names are short).
     @inline(__always)
     static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        var k = 0
-        while k + 8 <= n {
-            if UnsafeRawPointer(a + k).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self) { return false }
-            k += 8
+        let x = UnsafeRawPointer(a), y = UnsafeRawPointer(b)
+        if n >= 8 {
+            var k = 0
+            while k + 8 <= n {
+                if x.loadUnaligned(fromByteOffset: k, as: UInt64.self) != y.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                k += 8
+            }
+            return k == n || x.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == y.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
         }
+        if n >= 4 {
+            return x.loadUnaligned(as: UInt32.self) == y.loadUnaligned(as: UInt32.self)
+                && x.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self) == y.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        var k = 0
         while k < n {
             if a[k] != b[k] { return false }
             k += 1
