@@ -156,7 +156,8 @@ public enum FileReader {
                 try run(&framer, head: head[...], input: input, outcome: &outcome, emit: emit) { $0.scanAhead(on: input) }
                 return
             }
-            var framer = XMLFramer(assembler: assembler, options: options.xml, maxRecordBytes: options.maxRecordBytes)
+            var framer = XMLFramer(assembler: assembler, options: options.xml, maxRecordBytes: options.maxRecordBytes, fast: true,
+                                   source: .init(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs))
             try run(&framer, head: head[...], input: input, outcome: &outcome, emit: emit) { $0.scanAhead(on: input) }
         }
     }

@@ -6,7 +6,14 @@ import Glibc
 import Darwin
 #endif
 
-/// Frames an XML file into records with libxml2's push parser and SAX2 callbacks.
+/// Frames an XML file into records with libxml2's push parser and SAX2 callbacks, or,
+/// for a file read from a path (`fast`), with ``XMLFastTokenizer`` while the document
+/// stays in its subset (UTF-8, no DOCTYPE, predefined entities and character references
+/// only, well-formed): it drives the same callbacks (``XMLParseState``) with the same
+/// names, text, lines and offsets, so records, tapes and `limit` errors are the same.
+/// Batches it fills are held until the chunk is done; where it stops (outside the subset,
+/// or not well-formed) libxml2 reads the file again from its start, leaving out the
+/// records handed over before that chunk, and its verdict is the file's.
 ///
 /// Decoded chunks (Sluice gunzips; libxml2 never sees a file name) go first through
 /// ``XMLMarkupGuard`` and then to `xmlParseChunk`; for a gzip file of more than one read
@@ -17,7 +24,8 @@ import Darwin
 /// batch buffer.
 ///
 /// Security: no entity other than the five predefined ones and character references is
-/// ever expanded, and nothing is ever loaded. libxml2 runs without `XML_PARSE_NOENT`,
+/// ever expanded, and nothing is ever loaded (the fast tokenizer knows no other entity
+/// and hands any DOCTYPE to libxml2). libxml2 runs without `XML_PARSE_NOENT`,
 /// `XML_PARSE_DTDLOAD` and `XML_PARSE_HUGE`, with `XML_PARSE_NONET`; the external
 /// subset, entity resolution and the global entity loader are stubbed out; a reference
 /// to an entity that the document declares (which is how entity bombs and XXE work)
@@ -40,22 +48,67 @@ final class XMLFramer: RecordFramer {
     /// 1–3 bytes first): libxml2 detects the encoding from them when the parser is made.
     private var head: [UInt8] = []
 
-    var assembler: BatchAssembler { state.pointee.assembler }
+    var assembler: BatchAssembler { delegate?.assembler ?? state.pointee.assembler }
 
     /// True unless the bytes were pre-scanned already (a segment of ``XMLSegmentedFramer``).
     private let guardsMarkup: Bool
+
+    // The fast path (``XMLFastTokenizer``).
+    private let options: XMLOptions
+    private let maxRecordBytes: Int
+    private let tokenizer: UnsafeMutablePointer<XMLFastTokenizer>?
+    /// True while the fast tokenizer parses; false for libxml2 from the start, or after a fallback.
+    private var isFast: Bool
+    /// Where to read the file again when the fast tokenizer hands it to libxml2.
+    private let source: XMLSegmentedFramer.Source?
+    /// Records and `limit` errors of the file handed over before this framer began.
+    private let alreadyHandedOver: Int
+    /// The libxml2 framer that read the file again after a fallback; it has the batch.
+    private var delegate: XMLFramer?
+    /// True when the fast tokenizer gave up and there was no source to read again: the
+    /// caller (a segment parse) parses the bytes with libxml2 instead.
+    private(set) var fellBack = false
+
+    /// True once the file was read again by libxml2 (its verdict is the unsplit one).
+    var didReread: Bool { delegate != nil }
+
+    /// Records and `limit` errors of the file handed over so far, by this framer and before it.
+    var handedOverInFile: Int { delegate?.handedOverInFile ?? (alreadyHandedOver + initialSkip + state.pointee.handedOver) }
+    private let initialSkip: Int
 
     /// - Parameters:
     ///   - guardsMarkup: false when the caller has run the markup guard over the bytes.
     ///   - skipping: records (and `limit` errors) at the start of the document to leave out,
     ///     because they were handed over already (a re-read after a split parse failed).
-    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int, guardsMarkup: Bool = true, skipping: Int = 0) {
+    ///   - fast: parse with ``XMLFastTokenizer`` while the document stays in its subset;
+    ///     outside it, the file is read again from `source` by libxml2 (leaving out the
+    ///     records handed over), or, with no source, ``fellBack`` says so and nothing more
+    ///     is parsed.
+    ///   - alreadyHandedOver: records and `limit` errors of the file before this framer's
+    ///     first byte (the fast path's re-read leaves them out too).
+    init(assembler: BatchAssembler, options: XMLOptions, maxRecordBytes: Int, guardsMarkup: Bool = true, skipping: Int = 0,
+         fast: Bool = false, source: XMLSegmentedFramer.Source? = nil, alreadyHandedOver: Int = 0) {
         XMLFramer.setUpLibXML
         state = .allocate(capacity: 1)
         state.initialize(to: XMLParseState(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes))
         state.pointee.skipItems = skipping
         markupGuard = XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes)
         self.guardsMarkup = guardsMarkup
+        self.options = options
+        self.maxRecordBytes = maxRecordBytes
+        self.source = source
+        self.alreadyHandedOver = alreadyHandedOver
+        initialSkip = skipping
+        isFast = fast && skipping == 0
+        if isFast {
+            let tokenizer = UnsafeMutablePointer<XMLFastTokenizer>.allocate(capacity: 1)
+            tokenizer.initialize(to: XMLFastTokenizer(options: options))
+            self.tokenizer = tokenizer
+            state.pointee.isFast = true
+            state.pointee.fastLines = tokenizer.pointee.lineCounter
+        } else {
+            tokenizer = nil
+        }
     }
 
     /// Shifts applied to each record's line and offset (a segment parsed after a prologue).
@@ -82,6 +135,11 @@ final class XMLFramer: RecordFramer {
 
 
     deinit {
+        if let tokenizer {
+            tokenizer.pointee.deallocate()
+            tokenizer.deinitialize(count: 1)
+            tokenizer.deallocate()
+        }
         if let parser = state.pointee.parser {
             if let doc = parser.pointee.myDoc { xmlFreeDoc(doc) }
             parser.pointee.myDoc = nil
@@ -108,12 +166,18 @@ final class XMLFramer: RecordFramer {
     /// one before. Every later chunk must come from `input.next()`, in order. Nothing
     /// changes when `input` does not inflate ahead (a plain or small file).
     func scanAhead(on input: DecodedInput) {
+        if isFast {
+            // The tokenizer checks every byte itself: only inflate ahead.
+            _ = input.startInflatingAhead(inspecting: { _ in nil })
+            return
+        }
         let box = MarkupGuardBox(markupGuard)
         if input.startInflatingAhead(inspecting: { box.scan($0) }) { scannedAhead = input }
     }
 
     func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
-        guard chunk.count > 0 else { return }
+        guard chunk.count > 0, delegate == nil, !fellBack else { return }
+        if isFast { return try feedFast(chunk, isLast: false, emit: emit) }
         let violation: String?
         if !guardsMarkup {
             violation = nil
@@ -129,17 +193,87 @@ final class XMLFramer: RecordFramer {
     }
 
     func finish(emit: (Batch) throws -> Void) throws(InputFault) {
-        try feed(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit)
+        try endDocument(emit: emit)
+        if let delegate { return try delegate.flushFramed(emit: emit) }
+        if fellBack { return }
         try state.pointee.assembler.flush(emit: emit)
     }
 
     func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
+        if let delegate { return try delegate.flushFramed(emit: emit) }
         try state.pointee.assembler.flush(emit: emit)
     }
 
     /// As ``finish(emit:)`` without emitting the batch being filled (see ``takeBatch()``).
     func endDocument(emit: (Batch) throws -> Void) throws(InputFault) {
+        guard delegate == nil, !fellBack else { return }
+        if isFast { return try feedFast(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit) }
         try feed(UnsafeBufferPointer(start: nil, count: 0), isLast: true, emit: emit)
+    }
+
+    /// Batches filled while the fast tokenizer parses one chunk, handed over when the
+    /// chunk is done (see ``feedFast``).
+    private var held: [Batch] = []
+
+    /// Tokenizes one chunk. Batches filled meanwhile are held until the chunk is done:
+    /// libxml2's path checks each chunk with the markup guard before parsing it, so when
+    /// the fast path gives up within a chunk, libxml2 re-reads from that chunk's start
+    /// (same chunks: the same read size) and decides for its records itself.
+    private func feedFast(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard let tokenizer else { return }
+        let state = self.state
+        var before = state.pointee.assembler
+        let start = before.batch
+        let counts = (bytes: start.bytes.count, records: start.records.count, tape: start.tape.count, errors: start.errors.count)
+        before.batch = Batch(file: start.file, index: start.index)
+        let handedBefore = state.pointee.handedOver
+        state.pointee.emit = { [unowned self] batch in self.held.append(batch) }
+        let step = tokenizer.pointee.feed(chunk, isLast: isLast, state: state)
+        state.pointee.emit = nil
+        switch step {
+        case .ok:
+            guard !held.isEmpty else { return }
+            let batches = held
+            held.removeAll(keepingCapacity: true)
+            for batch in batches {
+                do { try emit(batch) } catch { throw .cancelled }
+            }
+        case .fault, .fallback:
+            // The file as it stood before this chunk.
+            var restored = held.first ?? state.pointee.assembler.batch
+            held = []
+            restored.bytes.removeSubrange(counts.bytes...)
+            restored.records.removeSubrange(counts.records...)
+            restored.tape.removeSubrange(counts.tape...)
+            restored.errors.removeSubrange(counts.errors...)
+            before.batch = restored
+            try fallBack(from: before, skipping: alreadyHandedOver + handedBefore, emit: emit)
+        }
+    }
+
+    /// The document left the fast tokenizer's subset (or is not well-formed): libxml2
+    /// reads the whole file again, leaving out the records handed over already, so its
+    /// verdict, message, line and column are exactly the libxml2 path's.
+    private func fallBack(from assembler: BatchAssembler, skipping: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+        isFast = false
+        state.pointee.isFast = false
+        guard let source else {
+            fellBack = true
+            return
+        }
+        let framer = XMLFramer(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes, skipping: skipping)
+        delegate = framer
+        let input = try DecodedInput(path: source.path, chunkSize: source.chunkSize, codecs: source.codecs, isXML: true)
+        defer { input.stopInflatingAhead() }
+        var first = true
+        while let chunk = try input.next() {
+            try framer.consume(chunk, emit: emit)
+            if first {
+                framer.scanAhead(on: input)
+                first = false
+            }
+        }
+        try framer.finish(emit: emit)
     }
 
     private func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
@@ -294,6 +428,16 @@ struct XMLParseState {
     }
     var collectsRejects = false
     var rejects: [Reject] = []
+    /// Records and `limit` errors handed over (after any skipped): what a re-read skips.
+    private(set) var handedOver = 0
+    /// Set while ``XMLFastTokenizer`` drives the callbacks: the position it reports for
+    /// the start tag being handed over (libxml2's line and offset there).
+    var isFast = false
+    /// The tokenizer's buffer and the index in it of the current start tag's end.
+    var fastBase: UnsafePointer<UInt8>?
+    var fastIndex = 0
+    var fastOffset = 0
+    var fastLines: UnsafeMutablePointer<XMLLineCounter>?
 
     private let options: XMLOptions
     private let maxRecordBytes: Int
@@ -316,11 +460,20 @@ struct XMLParseState {
     /// Frees the record tree's storage; called once, when the framer goes away.
     func deallocate() { tree.deallocate() }
 
-    var currentLine: Int { parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0 }
+    var currentLine: Int {
+        if isFast, let fastLines, let fastBase {
+            return fastLines.pointee.line(at: fastIndex, in: fastBase, bufferStart: fastOffset - fastIndex)
+        }
+        return parser.map { Int($0.pointee.input?.pointee.line ?? 0) } ?? 0
+    }
+
+    /// True inside a record that is being built: character data matters only there.
+    var wantsCharacters: Bool { recordDepth > 0 && !isSkippingRecord }
 
     /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
     /// encodings libxml2 would have to re-encode to tell.
     var byteOffset: Int {
+        if isFast { return fastOffset }
         guard let parser, let input = parser.pointee.input, input.pointee.buf?.pointee.encoder == nil else { return 0 }
         return max(0, Int(xmlByteConsumed(parser)))
     }
@@ -432,6 +585,7 @@ struct XMLParseState {
             skipItems -= 1
             return
         }
+        handedOver += 1
         assembler.batch.bytes.append(contentsOf: json)
         var indexed = false
         if let nodes = tree.tapeNodes {
@@ -480,6 +634,7 @@ struct XMLParseState {
             skipItems -= 1
             return
         }
+        handedOver += 1
         if collectsRejects {
             rejects.append(Reject(position: assembler.batch.records.count, shown: shown, line: recordLine, offset: recordOffset))
             return

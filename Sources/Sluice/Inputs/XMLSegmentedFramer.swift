@@ -151,12 +151,14 @@ final class XMLSegmentedFramer: RecordFramer {
         case .reread:
             return  // the file was read to its end again already
         case .streaming(let framer, let index):
+            if framer.didReread { return }  // the fast path's fallback read the file to its end
             if violation != nil { return try reread(emit: emit) }
             do {
                 try framer.consume(chunk, emit: emit)
             } catch {
                 if case .cancelled = error { throw error }
-                if index == 0 { throw error }  // the unsplit parse itself: its verdict is exact
+                // The unsplit parse itself, or libxml2's re-read of the whole file: its verdict is exact.
+                if index == 0 || framer.didReread { throw error }
                 try reread(emit: emit)
             }
             return
@@ -188,7 +190,7 @@ final class XMLSegmentedFramer: RecordFramer {
                 try framer.finish(emit: emit)
             } catch {
                 if case .cancelled = error { throw error }
-                if index == 0 { throw error }
+                if index == 0 || framer.didReread { throw error }
                 try reread(emit: emit)
                 if case .reread(let framer) = mode { try framer.flushFramed(emit: emit) }
             }
@@ -352,11 +354,17 @@ final class XMLSegmentedFramer: RecordFramer {
         pool?.stop()
         pool = nil
         let index = nextIndex
-        let framer = XMLFramer(assembler: own, options: options, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
+        // The fast tokenizer, when the document leaves its subset, reads the file again
+        // from the start with libxml2, leaving out every record handed over.
+        let framer = XMLFramer(assembler: own, options: options, maxRecordBytes: maxRecordBytes, guardsMarkup: false,
+                               fast: true, source: source, alreadyHandedOver: committed)
         if index > 0 {
             framer.shiftPositions(line: lineBase - prologueNewlines, offset: segmentStart - (prologue?.count ?? 0))
         }
         mode = .streaming(framer, index: index)
+        // The guard's verdicts and cuts are not needed any more: the tokenizer falls back
+        // to libxml2 (which has its own guard) from the chunk where it meets anything.
+        scanner.stop()
         do {
             if index > 0, let prologue {
                 try prologue.withUnsafeBufferPointer { (p) throws(InputFault) in try framer.consume(p, emit: emit) }
@@ -366,7 +374,7 @@ final class XMLSegmentedFramer: RecordFramer {
             try bytes.withUnsafeBufferPointer { (p) throws(InputFault) in try framer.consume(p, emit: emit) }
         } catch {
             if case .cancelled = error { throw error }
-            if index == 0 { throw error }
+            if index == 0 || framer.didReread { throw error }
             try reread(emit: emit)
         }
     }
@@ -377,11 +385,14 @@ final class XMLSegmentedFramer: RecordFramer {
     private func reread(emit: (Batch) throws -> Void) throws(InputFault) {
         pool?.stop()
         pool = nil
-        let skipping = committed
+        var skipping = committed
         let base: BatchAssembler
         switch mode {
         case .splitting: base = own
-        case .streaming(let framer, _): base = framer.assembler
+        case .streaming(let framer, _):
+            // What the streaming parser handed over is out too (not only the segments before it).
+            base = framer.assembler
+            skipping = framer.handedOverInFile
         case .reread: return
         }
         let framer = XMLFramer(assembler: base, options: options, maxRecordBytes: maxRecordBytes, skipping: skipping)
@@ -445,6 +456,16 @@ final class XMLSegmentedFramer: RecordFramer {
 
     /// Parses one segment with its own parser; runs on a pool thread (or the reader's).
     static func parse(_ job: SegmentJob, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int) -> SegmentResult {
+        if !job.cutShort,
+           let result = parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: true) {
+            return result
+        }
+        return parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: false)!
+    }
+
+    /// One parse of a segment, by ``XMLFastTokenizer`` (`fast`; nil when it fell back) or by
+    /// libxml2.
+    static func parse(_ job: SegmentJob, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int, fast: Bool) -> SegmentResult? {
         var collecting = ReadOptions()
         collecting.batchSize = Int.max
         collecting.maxBatchBytes = Int.max
@@ -453,7 +474,7 @@ final class XMLSegmentedFramer: RecordFramer {
         // tapes of the segments in flight took peak RSS from 101 to 153 MB on a 400 MB file.
         var untaped = options
         untaped.jsonMaxDepth = nil
-        let framer = XMLFramer(assembler: assembler, options: untaped, maxRecordBytes: maxRecordBytes, guardsMarkup: false)
+        let framer = XMLFramer(assembler: assembler, options: untaped, maxRecordBytes: maxRecordBytes, guardsMarkup: false, fast: fast)
         framer.shiftPositions(line: job.lineShift, offset: job.offsetShift)
         framer.collectRejects()
         let ignore: (Batch) throws -> Void = { _ in }
@@ -466,6 +487,7 @@ final class XMLSegmentedFramer: RecordFramer {
         } catch {
             fault = error
         }
+        if fast && (framer.fellBack || fault != nil) { return nil }
         return SegmentResult(index: job.index, batch: framer.takeBatch(), rejects: framer.takeRejects(), fault: fault,
                              isWholeDocument: job.index == 0 && job.epilogue == nil && !job.cutShort)
     }
@@ -518,11 +540,16 @@ private final class CutScanner: @unchecked Sendable {
     private struct Found {
         var cuts: [Int] = []
         var rootTagEnd: Int?
+        var stopped = false
     }
+
+    /// Scans no more chunks: the fast tokenizer checks every byte of the rest itself.
+    func stop() { found.withLock { $0.stopped = true } }
 
     init(_ markupGuard: XMLMarkupGuard) { self.markupGuard = markupGuard }
 
     func scan(_ chunk: UnsafeBufferPointer<UInt8>) -> String? {
+        if found.withLock({ $0.stopped }) { return nil }
         let verdict = markupGuard.scan(chunk)
         if !markupGuard.cuts.isEmpty || (markupGuard.rootTagEnd != nil && found.withLock({ $0.rootTagEnd == nil })) {
             let cuts = markupGuard.cuts
