@@ -46,7 +46,7 @@ import Testing
             Array(#"\\"#.utf8), Array(#"\/"#.utf8), [0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0x01],
             [0x09], Array(#"\x"#.utf8), Array(#"\u12G4"#.utf8), Array("{[:,]}".utf8),
         ]
-        var generator = SplitMix(seed: 0x5EED_0001)
+        var generator = SplitMix64(seed: 0x5EED_0001)
         return (0..<1500).map { _ in
             var body: [UInt8] = []
             for _ in 0..<generator.next(12) {
@@ -87,7 +87,7 @@ import Testing
     static var damaged: [[UInt8]] {
         let base = Array(#"{"id":1,"ts":"2026-11-20T18:24:10Z","status":"paid","customer":{"id":"c-221495","country":"FR","name":"Zoë Müller"},"items":[{"sku":"SKU-739646","qty":3,"price":162.06}],"total":486.18,"notes":"a \"b\" \\ c","ok":true,"none":null}"#.utf8)
         let bytes: [UInt8] = [0x22, 0x5C, 0x7B, 0x7D, 0x5B, 0x5D, 0x3A, 0x2C, 0x00, 0x1F, 0x0A, 0x0D, 0x09, 0x20, 0x80, 0xBF, 0xC3, 0xEF, 0xFF, 0x61, 0x30, 0x2D, 0x2E, 0x65, 0x74, 0x75]
-        var generator = SplitMix(seed: 0x5EED_0002)
+        var generator = SplitMix64(seed: 0x5EED_0002)
         return (0..<2000).map { _ in
             var record = base
             for _ in 0...generator.next(3) { record[generator.next(record.count)] = bytes[generator.next(bytes.count)] }
@@ -175,15 +175,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator (SplitMix64), so that every run tests the same records.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(_ bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
-    }
-}

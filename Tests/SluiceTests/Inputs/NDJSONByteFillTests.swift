@@ -85,7 +85,7 @@ extension InputsTests {
 
         /// A random NDJSON-ish text: short and long lines, blank lines, CRs, tabs and
         /// runs of blanks around (and at the end of) long lines.
-        static func text(_ rng: inout SplitMix, lines: Int) -> [UInt8] {
+        static func text(_ rng: inout SplitMix64, lines: Int) -> [UInt8] {
             var out: [UInt8] = []
             let blanks: [UInt8] = [0x20, 0x09, 0x0D]
             for _ in 0..<lines {
@@ -101,20 +101,9 @@ extension InputsTests {
             return out
         }
 
-        struct SplitMix {
-            var state: UInt64
-            mutating func next(_ bound: Int) -> Int {
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return Int((z ^ (z >> 31)) % UInt64(bound))
-            }
-        }
-
         @Test(arguments: [5, 40, 2000])
         func byteFillFramesAsTheRulesSay(maxRecordBytes: Int) throws {
-            var rng = SplitMix(state: UInt64(maxRecordBytes))
+            var rng = SplitMix64(seed: UInt64(maxRecordBytes))
             for round in 0..<60 {
                 let text = Self.text(&rng, lines: 1 + rng.next(40))
                 var cuts: [Int] = []

@@ -53,15 +53,11 @@ private func frame(_ bytes: [UInt8], path: String, fast: Bool, chunks: [Int]?, r
                        errors: batches.flatMap(\.errors), fault: fault), framer.didReread)
 }
 
+/// The test target's SplitMix64 (same sequence for a seed) with the helpers these tests use.
 private struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var random: SplitMix64
+    init(state: UInt64) { random = SplitMix64(seed: state) }
+    mutating func next() -> UInt64 { random.next() }
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
     mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
     mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }
