@@ -192,7 +192,10 @@ final class StageExecutor: Sendable {
             if case .run(0, _) = work, scheduler.withLock({ $0.admitsReaders }) {
                 scheduler.notifyAll(Self.readersCondition)   // the first lane has room again
             }
-            switch work {
+            // `consume`: the batch bound below is then the only reference to its arrays,
+            // so a stage's first write to them does not copy them (`work` held a second
+            // one to the end of the iteration: a copy of every batch's record slots).
+            switch consume work {
             case .exit:
                 scheduler.notifyAll()
                 return
