@@ -567,12 +567,14 @@ struct XMLParseState {
             return
         }
         recordDepth = 0
-        let name = lastPathName
-        path.removeLast()
         if isSkippingRecord {
+            // The name only for the rejected record's report: a String per record otherwise.
+            let name = lastPathName
+            path.removeLast()
             reject(shown: Array("<\(name)…".utf8))
             return
         }
+        path.removeLast()
         tree.endElement()
         let start = assembler.batch.bytes.count
         let tapeStart = assembler.batch.tape.count
