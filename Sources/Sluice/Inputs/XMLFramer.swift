@@ -555,6 +555,13 @@ struct XMLParseState {
         checkRecordSize()
     }
 
+    /// As ``characters(_:count:)`` for whitespace-only text that a start or end tag follows.
+    mutating func blankBeforeTag(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard recordDepth > 0, !isSkippingRecord else { return }
+        tree.blankBeforeTag(bytes, count: count)
+        checkRecordSize()
+    }
+
     mutating func endElement() {
         guard fault == nil else { return }
         defer { depth -= 1 }

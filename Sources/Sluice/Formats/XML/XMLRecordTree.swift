@@ -265,6 +265,19 @@ package struct XMLRecordTree {
         nodes[current].lastText = segment
     }
 
+    /// As ``characters(_:count:)`` for whitespace-only text that a start tag or the
+    /// element's end tag follows (the caller knows): such a run is dropped when written,
+    /// so unless it continues the element's open run, only its size is counted.
+    package mutating func blankBeforeTag(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard let current = open.last, count > 0 else { return }
+        let last = nodes[current].lastText
+        if last >= 0 && segments[last].end == Int32(text.count) && !segments[last].isClosed {
+            characters(bytes, count: count)  // it joins text before it (a comment between)
+            return
+        }
+        size += count
+    }
+
     /// Links node `child` (whose value `c` the caller just stored) below `parent`.
     private mutating func link(child: Int32, _ c: Node, to parent: Int32) {
         let previous = nodes[parent].lastChild
@@ -639,7 +652,7 @@ package struct XMLRecordTree {
     }
 
     @inline(__always)
-    static func isBlank(_ bytes: UnsafePointer<UInt8>, count: Int) -> Bool {
+    package static func isBlank(_ bytes: UnsafePointer<UInt8>, count: Int) -> Bool {
         for i in 0..<count {
             let byte = bytes[i]
             if !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { return false }

@@ -125,7 +125,7 @@ extension XMLScratch where Element == UInt8 {
         }
     }
 
-    /// The high bit of each byte of `w` (little-endian) that is `"`, `\\`, below 0x20 or
+    /// The high bit of each byte of `w` (little-endian) that is `"`, `\`, below 0x20 or
     /// non-ASCII; zero exactly when there is none (bits above a hit may be set spuriously).
     @inline(__always)
     static func specialBytes(_ w: UInt64) -> UInt64 {
@@ -152,8 +152,8 @@ extension XMLScratch where Element == UInt8 {
             guard n > 0 else { return 0 }
             var special: UInt64
             if n >= 8 {
-                special = XMLScratch.specialBytes(raw.loadUnaligned(as: UInt64.self))
-                    | XMLScratch.specialBytes(raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
+                special = XMLScratch.specialBytes(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)))
+                    | XMLScratch.specialBytes(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)))
             } else if n >= 4 {
                 let w = UInt64(raw.loadUnaligned(as: UInt32.self)) | UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
                 special = XMLScratch.specialBytes(w)
