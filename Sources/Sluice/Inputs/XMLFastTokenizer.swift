@@ -270,7 +270,15 @@ struct XMLFastTokenizer {
                 if stack.isEmpty {
                     for k in textStart..<stop where classes[Int(base[k])] & XMLFastTokenizer.space == 0 { return .fallback }
                 } else if state.pointee.wantsCharacters {
-                    state.pointee.characters(base + textStart, count: stop - textStart)
+                    // Whitespace only right before a tag (indentation) ends its run there;
+                    // such a run is left out of the record, so the tree needs only its size.
+                    if stop + 1 < n && base[stop] == UInt8(ascii: "<")
+                        && (classes[Int(base[stop + 1])] & XMLFastTokenizer.nameStart != 0 || base[stop + 1] == UInt8(ascii: "/"))
+                        && XMLRecordTree.isBlank(base + textStart, count: stop - textStart) {
+                        state.pointee.blankBeforeTag(base + textStart, count: stop - textStart)
+                    } else {
+                        state.pointee.characters(base + textStart, count: stop - textStart)
+                    }
                 }
             }
             i = stop

@@ -555,6 +555,13 @@ struct XMLParseState {
         checkRecordSize()
     }
 
+    /// As ``characters(_:count:)`` for whitespace-only text that a start or end tag follows.
+    mutating func blankBeforeTag(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard recordDepth > 0, !isSkippingRecord else { return }
+        tree.blankBeforeTag(bytes, count: count)
+        checkRecordSize()
+    }
+
     mutating func endElement() {
         guard fault == nil else { return }
         defer { depth -= 1 }
@@ -567,12 +574,14 @@ struct XMLParseState {
             return
         }
         recordDepth = 0
-        let name = lastPathName
-        path.removeLast()
         if isSkippingRecord {
+            // The name only for the rejected record's report: a String per record otherwise.
+            let name = lastPathName
+            path.removeLast()
             reject(shown: Array("<\(name)…".utf8))
             return
         }
+        path.removeLast()
         tree.endElement()
         let start = assembler.batch.bytes.count
         let tapeStart = assembler.batch.tape.count

@@ -250,6 +250,10 @@ extension InputsTests {
                 "  <r/>  ", "<r/><!-- c --><?pi?>", "<?xml version='1.0'?>", "", "<r>", "<r></r", "<r a='1'b='2'/>",
                 "<r><a>" + String(repeating: "x", count: 70_000) + "</a></r>",
                 "<r>" + String(repeating: "<a>", count: 300) + String(repeating: "</a>", count: 300) + "</r>",
+                // Whitespace-only text before a tag: dropped early unless it continues a run.
+                "<r>\n <a>\n  <b>1</b>\n  <c> </c>\n </a>\n <a>x<!-- c -->  <b/>  </a><a>&amp;  <b/></a></r>",
+                "<r><a>  <![CDATA[ ]]>  <b/>y  </a><a>  <![CDATA[z]]>  <b/></a><a>\t\n <b/> <c/> </a></r>",
+                "<r><a>" + String(repeating: " ", count: 60) + "<b/>" + String(repeating: "\n", count: 30) + "</a><a><b/></a></r>",
             ]
             for (n, text) in documents.enumerated() {
                 let bytes = Array(text.utf8)

@@ -84,6 +84,20 @@ package struct XMLRecordTree {
         var local: UnsafeRawPointer
     }
 
+    /// A name's lengths and its keys' JSON text, by interned name (see ``nameEntry(prefix:local:)``).
+    private struct NameEntry {
+        var prefix: Name?
+        var local: Name?
+        var prefixLength: Int32 = 0
+        var localLength: Int32 = 0
+        /// `,"name":` and `,"<attribute prefix>name":` in `keyBytes` (start, count); count 0
+        /// until first written.
+        var elementKeyStart: Int32 = 0
+        var elementKeyCount: Int32 = 0
+        var attributeKeyStart: Int32 = 0
+        var attributeKeyCount: Int32 = 0
+    }
+
     private struct ArrayNameEntry {
         var prefix: Name?
         var local: Name?
@@ -104,6 +118,11 @@ package struct XMLRecordTree {
     private var open = XMLScratch<Int32>()
     /// Answers of ``isArrayName(_:)`` by interned name, 64 slots; a document has few distinct names.
     private var arrayNameCache = XMLScratch<ArrayNameEntry>(capacity: 64)
+    /// ``NameEntry`` by interned name, 256 direct-mapped slots (a colliding name replaces
+    /// the entry), and the keys' bytes they point into, cleared past ``keyBytesLimit``.
+    private var nameCache = XMLScratch<NameEntry>(capacity: 256)
+    private var keyBytes = XMLScratch<UInt8>(capacity: 4096)
+    private static let keyBytesLimit = 1 << 20
     /// Approximate size of the record's JSON, checked against `max_record_bytes`.
     package private(set) var size = 0
 
@@ -133,6 +152,7 @@ package struct XMLRecordTree {
         textKey = XMLRecordTree.escaped(options.textKey)
         nameKey = XMLRecordTree.escaped(options.nameKey)
         for _ in 0..<64 { arrayNameCache.append(ArrayNameEntry(prefix: nil, local: nil, isArray: false)) }
+        for _ in 0..<256 { nameCache.append(NameEntry()) }
         tapeMaxDepth = options.jsonMaxDepth ?? 0
         attributeKeyFlags = XMLRecordTree.escapeFlags(attributeKeyPrefix)
         textKeyFlags = XMLRecordTree.escapeFlags(textKey)
@@ -154,6 +174,8 @@ package struct XMLRecordTree {
         tape.deallocate()
         open.deallocate()
         arrayNameCache.deallocate()
+        nameCache.deallocate()
+        keyBytes.deallocate()
         attributeKeyPrefix.deallocate()
         textKey.deallocate()
         nameKey.deallocate()
@@ -182,8 +204,9 @@ package struct XMLRecordTree {
     package mutating func startElement(prefix: Name?, local: Name, attributeCount: Int, attributes raw: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         let prefix = stripsNamespaces ? nil : prefix
         let index = Int32(nodes.count)
-        let localLength = XMLRecordTree.length(local)
-        let prefixLength = prefix.map(XMLRecordTree.length) ?? 0
+        let entry = nameEntry(prefix: prefix, local: local)
+        let localLength = Int(entry.pointee.localLength)
+        let prefixLength = Int(entry.pointee.prefixLength)
         var node = Node(prefix: prefix, local: local, prefixLength: Int32(prefixLength), localLength: Int32(localLength),
                         firstAttribute: Int32(attributes.count))
         size += localLength + prefixLength + 8
@@ -198,8 +221,9 @@ package struct XMLRecordTree {
                 // the element has the same local name (`href` and `q:href`): then the
                 // prefixed one keeps its prefix, and both stay distinct keys.
                 let attributePrefix = stripsNamespaces && !XMLRecordTree.sharesLocalName(a, raw, attributeCount) ? nil : raw[5 * a + 1]
-                let nameLength = XMLRecordTree.length(name)
-                let attributePrefixLength = attributePrefix.map(XMLRecordTree.length) ?? 0
+                let attributeEntry = nameEntry(prefix: attributePrefix, local: name)
+                let nameLength = Int(attributeEntry.pointee.localLength)
+                let attributePrefixLength = Int(attributeEntry.pointee.prefixLength)
                 attributes.append(Attribute(prefix: attributePrefix, local: name, prefixLength: Int32(attributePrefixLength),
                                             localLength: Int32(nameLength), start: start, end: Int32(text.count)))
                 size += nameLength + attributePrefixLength + valueLength + 8
@@ -239,6 +263,19 @@ package struct XMLRecordTree {
             nodes[current].firstText = segment
         }
         nodes[current].lastText = segment
+    }
+
+    /// As ``characters(_:count:)`` for whitespace-only text that a start tag or the
+    /// element's end tag follows (the caller knows): such a run is dropped when written,
+    /// so unless it continues the element's open run, only its size is counted.
+    package mutating func blankBeforeTag(_ bytes: UnsafePointer<UInt8>, count: Int) {
+        guard let current = open.last, count > 0 else { return }
+        let last = nodes[current].lastText
+        if last >= 0 && segments[last].end == Int32(text.count) && !segments[last].isClosed {
+            characters(bytes, count: count)  // it joins text before it (a comment between)
+            return
+        }
+        size += count
     }
 
     /// Links node `child` (whose value `c` the caller just stored) below `parent`.
@@ -293,6 +330,78 @@ package struct XMLRecordTree {
                 g = n.nextGroup
             }
         }
+    }
+
+    /// The cache entry of `prefix:local` (interned names), filled on a miss; valid until
+    /// the next call.
+    @inline(__always)
+    private mutating func nameEntry(prefix: Name?, local: Name) -> UnsafeMutablePointer<NameEntry> {
+        let hash = (UInt(bitPattern: local) ^ UInt(bitPattern: prefix) &* 31) &* 0x9E37_79B9_7F4A_7C15
+        let entry = nameCache.pointer(Int32(truncatingIfNeeded: hash >> UInt(UInt.bitWidth - 8)))
+        if entry.pointee.local != local || entry.pointee.prefix != prefix {
+            entry.pointee = NameEntry(prefix: prefix, local: local, prefixLength: Int32(prefix.map(XMLRecordTree.length) ?? 0),
+                                      localLength: Int32(XMLRecordTree.length(local)))
+        }
+        return entry
+    }
+
+    /// Writes `,"`, the literal, the name and `":` of `entry` into `keyBytes` and returns
+    /// where they start; `keyBytes` is emptied (and every entry's keys forgotten) first
+    /// when it holds more than ``keyBytesLimit`` bytes.
+    private mutating func buildKey(_ entry: UnsafeMutablePointer<NameEntry>, literal: XMLScratch<UInt8>?) -> Int32 {
+        if keyBytes.count > XMLRecordTree.keyBytesLimit {
+            keyBytes.removeAll()
+            for i in 0..<Int32(256) {
+                nameCache[i].elementKeyCount = 0
+                nameCache[i].attributeKeyCount = 0
+            }
+        }
+        let start = Int32(keyBytes.count)
+        keyBytes.append(UInt8(ascii: ","))
+        keyBytes.append(UInt8(ascii: "\""))
+        if let literal { keyBytes.appendBytes(literal.base, count: literal.count) }
+        XMLRecordTree.appendName(prefix: entry.pointee.prefix, prefixLength: Int(entry.pointee.prefixLength), local: entry.pointee.local!,
+                                 localLength: Int(entry.pointee.localLength), to: &keyBytes)
+        keyBytes.append(UInt8(ascii: "\""))
+        keyBytes.append(UInt8(ascii: ":"))
+        return start
+    }
+
+    /// Writes the key of a child element or attribute named `prefix:local` (with `,` unless
+    /// `first`) from the name cache, and its string node.
+    @inline(__always)
+    private mutating func nameKey(prefix: Name?, local: Name, isAttribute: Bool, first: inout Bool) {
+        let entry = nameEntry(prefix: prefix, local: local)
+        var start: Int32
+        var count: Int32
+        if isAttribute {
+            if entry.pointee.attributeKeyCount == 0 {
+                entry.pointee.attributeKeyStart = buildKey(entry, literal: attributeKeyPrefix)
+                entry.pointee.attributeKeyCount = Int32(keyBytes.count) - entry.pointee.attributeKeyStart
+            }
+            start = entry.pointee.attributeKeyStart
+            count = entry.pointee.attributeKeyCount
+        } else {
+            if entry.pointee.elementKeyCount == 0 {
+                entry.pointee.elementKeyStart = buildKey(entry, literal: nil)
+                entry.pointee.elementKeyCount = Int32(keyBytes.count) - entry.pointee.elementKeyStart
+            }
+            start = entry.pointee.elementKeyStart
+            count = entry.pointee.elementKeyCount
+        }
+        // The key's string node starts at its `"`, after the `,` when there is one.
+        var quote = output.count
+        if first {
+            first = false
+            start += 1
+            count -= 1
+        } else {
+            quote += 1
+        }
+        output.appendBytes(keyBytes.base + Int(start), count: Int(count))
+        let next = UInt32(truncatingIfNeeded: tapeBase &+ tape.count &+ 1)
+        tape.append(TapeEntry(kind: .string, flags: isAttribute ? attributeKeyFlags : 0, start: offset(quote), end: offset(output.count - 1),
+                              next: next))
     }
 
     private mutating func isArrayName(_ node: Node) -> Bool {
@@ -476,8 +585,7 @@ package struct XMLRecordTree {
         let attributeEnd = a + Int(node.pointee.attributeCount)
         while a < attributeEnd {
             let attribute = attributes.pointer(Int32(a))
-            key(attributeKeyPrefix, flags: attributeKeyFlags, prefix: attribute.pointee.prefix, prefixLength: attribute.pointee.prefixLength,
-                local: attribute.pointee.local, localLength: attribute.pointee.localLength, first: &first)
+            nameKey(prefix: attribute.pointee.prefix, local: attribute.pointee.local, isAttribute: true, first: &first)
             stringValue(text.base + Int(attribute.pointee.start), count: Int(attribute.pointee.end - attribute.pointee.start))
             members += 1
             a += 1
@@ -485,8 +593,7 @@ package struct XMLRecordTree {
         var group = node.pointee.firstGroup
         while group >= 0 {
             let head = nodes.pointer(group)
-            key(nil, prefix: head.pointee.prefix, prefixLength: head.pointee.prefixLength, local: head.pointee.local,
-                localLength: head.pointee.localLength, first: &first)
+            nameKey(prefix: head.pointee.prefix, local: head.pointee.local, isAttribute: false, first: &first)
             members += 1
             if head.pointee.groupCount > 1 || head.pointee.isArrayGroup {
                 let array = openNode(.array, depth: depth + 2)
@@ -545,7 +652,7 @@ package struct XMLRecordTree {
     }
 
     @inline(__always)
-    static func isBlank(_ bytes: UnsafePointer<UInt8>, count: Int) -> Bool {
+    package static func isBlank(_ bytes: UnsafePointer<UInt8>, count: Int) -> Bool {
         for i in 0..<count {
             let byte = bytes[i]
             if !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { return false }

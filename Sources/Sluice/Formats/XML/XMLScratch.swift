@@ -125,6 +125,16 @@ extension XMLScratch where Element == UInt8 {
         }
     }
 
+    /// The high bit of each byte of `w` (little-endian) that is `"`, `\`, below 0x20 or
+    /// non-ASCII; zero exactly when there is none (bits above a hit may be set spuriously).
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = w ^ (ones &* 0x22)
+        let slash = w ^ (ones &* 0x5C)
+        return (((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w) | w) & (ones &* 0x80)
+    }
+
     /// Bit of ``appendJSONEscapedChecked(_:count:)``'s answer: a byte sequence that is not
     /// well-formed UTF-8 (as ``JSONIndexer`` judges strings) was copied.
     static var malformedUTF8: UInt8 { 2 }
@@ -135,6 +145,28 @@ extension XMLScratch where Element == UInt8 {
     /// Eight bytes are checked at once where all are plain ASCII.
     mutating func appendJSONEscapedChecked(_ p: UnsafePointer<UInt8>, count n: Int) -> UInt8 {
         let ones: UInt64 = 0x0101_0101_0101_0101
+        let raw = UnsafeRawPointer(p)
+        if n <= 16 {
+            // Most values: all bytes checked with two (overlapping) words; clean ones are
+            // copied at once.
+            guard n > 0 else { return 0 }
+            var special: UInt64
+            if n >= 8 {
+                special = XMLScratch.specialBytes(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)))
+                    | XMLScratch.specialBytes(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)))
+            } else if n >= 4 {
+                let w = UInt64(raw.loadUnaligned(as: UInt32.self)) | UInt64(raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
+                special = XMLScratch.specialBytes(w)
+            } else {
+                // The three bytes (some twice) over plain letters.
+                let w = 0x4141_4141_4100_0000 | UInt64(p[0]) | UInt64(p[n >> 1]) << 8 | UInt64(p[n - 1]) << 16
+                special = XMLScratch.specialBytes(w)
+            }
+            if special == 0 {
+                appendBytes(p, count: n)
+                return 0
+            }
+        }
         var outcome: UInt8 = 0
         var run = 0  // start of the pending clean run
         var i = 0
@@ -149,6 +181,10 @@ extension XMLScratch where Element == UInt8 {
                     continue
                 }
                 i += hits.trailingZeroBitCount >> 3
+            } else if n >= 8 && XMLScratch.specialBytes(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))) == 0 {
+                // The last bytes, in a word that overlaps bytes already handled.
+                i = n
+                continue
             }
             let c = p[i]
             if c >= 0x80 {
