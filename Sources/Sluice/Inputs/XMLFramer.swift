@@ -263,17 +263,23 @@ final class XMLFramer: RecordFramer {
         }
         let framer = XMLFramer(assembler: assembler, options: options, maxRecordBytes: maxRecordBytes, skipping: skipping)
         delegate = framer
+        try framer.readWhole(source, emit: emit)
+    }
+
+    /// Reads the whole file at `source` through this framer, from its first byte (a re-read
+    /// by libxml2 after a fallback, or after a wrong cut of a split file).
+    func readWhole(_ source: XMLSegmentedFramer.Source, emit: (Batch) throws -> Void) throws(InputFault) {
         let input = try DecodedInput(path: source.path, chunkSize: source.chunkSize, codecs: source.codecs, isXML: true)
         defer { input.stopInflatingAhead() }
         var first = true
         while let chunk = try input.next() {
-            try framer.consume(chunk, emit: emit)
+            try consume(chunk, emit: emit)
             if first {
-                framer.scanAhead(on: input)
+                scanAhead(on: input)
                 first = false
             }
         }
-        try framer.finish(emit: emit)
+        try finish(emit: emit)
     }
 
     private func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, emit: (Batch) throws -> Void) throws(InputFault) {

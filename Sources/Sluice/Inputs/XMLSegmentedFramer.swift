@@ -398,17 +398,7 @@ final class XMLSegmentedFramer: RecordFramer {
         let framer = XMLFramer(assembler: base, options: options, maxRecordBytes: maxRecordBytes, skipping: skipping)
         mode = .reread(framer)
         segment = []
-        let input = try DecodedInput(path: source.path, chunkSize: source.chunkSize, codecs: source.codecs, isXML: true)
-        defer { input.stopInflatingAhead() }
-        var first = true
-        while let chunk = try input.next() {
-            try framer.consume(chunk, emit: emit)
-            if first {
-                framer.scanAhead(on: input)
-                first = false
-            }
-        }
-        try framer.finish(emit: emit)
+        try framer.readWhole(source, emit: emit)
     }
 
     private func rootMayBeRecord(_ root: [UInt8]) -> Bool {
