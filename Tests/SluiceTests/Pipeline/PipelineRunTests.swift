@@ -198,8 +198,15 @@ import Testing
         let run = PipelineRun(config: config, options: RunOptions(inputPath: input.path, outputPath: out.path, runID: "c"), logger: TestSupport.logger)
         let box = SummaryBox()
         let runner = WorkerThread(name: "test-runner") { box.value = run.run() }
-        usleep(150_000)
-        #expect(TestSupport.sluiceThreadCount() > 0)
+        // Cancel once the run is under way: wait (bounded) for its threads rather than a
+        // fixed time, which a loaded machine can outlast before the run starts any.
+        var started = TestSupport.sluiceThreadCount() > 0
+        for _ in 0..<1000 where !started {
+            usleep(10_000)
+            started = TestSupport.sluiceThreadCount() > 0
+        }
+        #expect(started)
+        usleep(50_000)
         run.cancel(reason: "test stop")
         runner.join()
         // Other suites run pipelines in this process at the same time, and their threads

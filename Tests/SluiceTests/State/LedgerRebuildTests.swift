@@ -41,6 +41,9 @@ import Testing
         #expect(throws: LedgerError.self) { try Ledger(directory: dir.path) }
 
         let preview = try Ledger.rebuild(directory: dir.path, allowEmpty: false, dryRun: true)
+        // A dry run builds in a temporary directory that its caller removes (as the CLI does).
+        defer { TestSupport.cleanup(URL(fileURLWithPath: preview.ledgerPath).deletingLastPathComponent()) }
+        #expect(!preview.ledgerPath.hasPrefix(dir.path))
         #expect(preview.files == 4 && preview.lostFiles == ["d"] && preview.movedAside == nil)
         #expect(TestSupport.read(dir.appendingPathComponent(Ledger.fileName)).isEmpty)
 
