@@ -9,9 +9,14 @@ import Darwin
 /// below the root, and each segment is parsed by its own libxml2 parser on a pool thread,
 /// while the reader goes on reading (and, for gzip, inflating and pre-scanning ahead).
 ///
-/// How a segment is parsed: the markup guard (``XMLMarkupGuard``), which already scans
-/// every byte before libxml2 sees it, follows element depth and notes the `<` of a start
-/// tag directly below the root every ``XMLOptions/segmentBytes``. Segment 0 runs from the
+/// How a segment is parsed: a cut scan (``XMLMarkupGuard`` with `cutsOnly`, on the
+/// inflating thread for gzip) follows element depth from `<` to `<` and notes the `<` of
+/// a start tag directly below the root every ``XMLOptions/segmentBytes``. It judges only
+/// the prolog and the root's start tag; each segment's parser checks its own bytes (the
+/// fast tokenizer bounds every token itself, and a segment it hands to libxml2 goes
+/// through the whole markup guard first, on the parsing thread). As the guard stops an
+/// unsplit read at a read chunk, a segment is handed over only once the segments that
+/// share its last read chunk are parsed without a guard verdict. Segment 0 runs from the
 /// start of the file to the first cut; segment *k* from cut *k* to cut *k+1*. Every
 /// segment but the first is parsed after the document's own prolog — the bytes up to and
 /// including the root's start tag, replayed as written: XML declaration and encoding,
@@ -38,7 +43,7 @@ import Darwin
 /// root's start tag is over 64 KiB, whose root may itself be a record, that contains a NUL
 /// byte (UTF-16) or that the guard cannot follow (EBCDIC); a file with no cut (smaller than
 /// a segment, or one huge element below the root) is parsed as one segment. Memory: at
-/// most `threads + 2` segments and their records at once. The reader thread parses too:
+/// most `threads + 3` segments and their records at once. The reader thread parses too:
 /// `threads - 1` pool threads, and the reader takes a waiting segment rather than sit idle
 /// until the oldest one is done.
 final class XMLSegmentedFramer: RecordFramer {
@@ -71,8 +76,21 @@ final class XMLSegmentedFramer: RecordFramer {
     // The segment being filled.
     private var segment: [UInt8] = []
     private var segmentStart = 0
-    /// Newlines before `segmentStart`.
+    /// Newlines in the segments handed over so far (before `segmentStart` once every
+    /// dispatched segment is handed over).
     private var lineBase = 0
+    /// Buffers of parsed segments, for the next segments to fill.
+    private var spareBuffers: [[UInt8]] = []
+
+    /// Where each dispatched segment not yet handed over starts, and how far the read had
+    /// come when it was cut (`holdUntil`: the end of the chunk holding its last byte, or
+    /// later). The guard's verdicts stop a file at a read chunk (before libxml2 sees
+    /// it): a segment is handed over only when every segment starting before its
+    /// `holdUntil` has been parsed without a guard verdict, so that no record of a chunk
+    /// the unsplit read rejects is handed over (see ``handNext(_:emit:)``).
+    private var spans: [Int: (start: Int, holdUntil: Int)] = [:]
+    /// True once the last segment has been dispatched (no segment is being filled).
+    private var allDispatched = false
     private var received = 0
     private var nextIndex = 0
     private var nextEmit = 0
@@ -106,8 +124,10 @@ final class XMLSegmentedFramer: RecordFramer {
         self.maxRecordBytes = maxRecordBytes
         self.threads = max(2, threads)
         self.source = source
+        // Past the root's start tag the scan only places cuts: each segment's parser
+        // checks every byte itself, and the guard runs on a segment before libxml2 sees it.
         scanner = CutScanner(XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes,
-                                            cutSpacing: max(1, options.segmentBytes)))
+                                            cutSpacing: max(1, options.segmentBytes), cutsOnly: true))
     }
 
     deinit {
@@ -198,8 +218,11 @@ final class XMLSegmentedFramer: RecordFramer {
         case .splitting:
             break
         }
+        let lastStart = segmentStart
         let job = makeJob(bytes: segment, isLast: true)
         segment = []
+        allDispatched = true
+        spans[job.index] = (start: lastStart, holdUntil: 0)
         if pool == nil {
             // One segment: the whole document, parsed here.
             let result = XMLSegmentedFramer.parse(job, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file)
@@ -224,7 +247,7 @@ final class XMLSegmentedFramer: RecordFramer {
             // have before the error — the dispatched ones, then the open one cut short.
             if pool != nil {
                 do throws(InputFault) {
-                    try drain(waiting: true, emit: emit)
+                    try drain(waiting: true, force: true, emit: emit)
                 } catch {
                     if case .cancelled = error { throw error }
                 }
@@ -261,11 +284,15 @@ final class XMLSegmentedFramer: RecordFramer {
             epilogue = Array("</".utf8) + root + Array(">".utf8)
         }
         let local = cut - segmentStart
-        let rest = Array(segment[local...])
+        // The bytes past the cut start the next segment, in a buffer a parsed segment gave back.
+        var next = spareBuffers.popLast() ?? []
+        next.removeAll(keepingCapacity: true)
+        next.reserveCapacity(options.segmentBytes + 2 * source.chunkSize)
+        next.append(contentsOf: segment[local...])
         segment.removeSubrange(local...)
         let job = makeJob(bytes: segment, isLast: false)
-        lineBase += XMLSegmentedFramer.newlines(segment[...])
-        segment = rest
+        spans[job.index] = (start: segmentStart, holdUntil: received)
+        segment = next
         segmentStart = cut
         if pool == nil { pool = SegmentPool(threads: threads - 1, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file) }
         try dispatch(job, emit: emit)
@@ -276,43 +303,78 @@ final class XMLSegmentedFramer: RecordFramer {
         nextIndex += 1
         let first = index == 0
         return SegmentJob(index: index, prologue: first ? nil : prologue, bytes: bytes, epilogue: isLast ? nil : epilogue,
-                          lineShift: first ? 0 : lineBase - prologueNewlines,
+                          lineShift: first ? 0 : -prologueNewlines,
                           offsetShift: first ? 0 : segmentStart - (prologue?.count ?? 0))
     }
 
     private func dispatch(_ job: SegmentJob, emit: (Batch) throws -> Void) throws(InputFault) {
         guard let pool else { return }
-        // Bounded: at most `threads + 1` segments parsed or waiting to be handed over.
-        while nextIndex - 1 - nextEmit > threads {
-            try handNext(emit: emit)
-            if case .splitting = mode {} else { return }
-        }
         pool.submit(job)
-    }
-
-    /// Hands over finished segments in order; with `waiting`, every dispatched one.
-    private func drain(waiting: Bool, emit: (Batch) throws -> Void) throws(InputFault) {
-        guard let pool else { return }
-        while nextEmit < nextIndex {
-            if !waiting && !pool.isFinished(nextEmit) { return }
-            try handNext(emit: emit)
+        // Bounded: at most `threads + 1` segments parsed or waiting to be handed over (one
+        // more while the oldest waits for the segment being filled: see `spans`).
+        while nextIndex - nextEmit > threads + 1 {
+            guard try handNext(.wait, emit: emit) else { return }
             if case .splitting = mode {} else { return }
         }
     }
 
-    private func handNext(emit: (Batch) throws -> Void) throws(InputFault) {
-        guard let pool else { return }
-        // Rather than wait for the oldest segment, parse a waiting one here: the reader
-        // stays busy (one parser fewer to wake up and schedule on a loaded machine).
-        while !pool.isFinished(nextEmit), let job = pool.takeWaitingJob() {
+    /// Hands over finished segments in order; with `waiting`, every dispatched one that
+    /// can be (with `force`, every one).
+    private func drain(waiting: Bool, force: Bool = false, emit: (Batch) throws -> Void) throws(InputFault) {
+        guard pool != nil else { return }
+        while nextEmit < nextIndex {
+            guard try handNext(force ? .force : waiting ? .wait : .noWait, emit: emit) else { return }
+            if case .splitting = mode {} else { return }
+        }
+    }
+
+    private enum Waiting { case noWait, wait, force }
+
+    /// Hands over the oldest segment once it and the segments that share its last read
+    /// chunk are parsed (`force`: without looking at those); returns false when that
+    /// cannot be yet (`noWait`, or the segment being filled shares the chunk).
+    private func handNext(_ waiting: Waiting, emit: (Batch) throws -> Void) throws(InputFault) -> Bool {
+        guard let pool else { return false }
+        let k = nextEmit
+        guard waiting != .noWait || pool.isFinished(k) else { return false }
+        if waiting != .force, let hold = spans[k]?.holdUntil {
+            var j = k + 1
+            while hold > 0 {
+                if j == nextIndex {
+                    // The segment being filled shares the chunk: not yet.
+                    if !allDispatched && segmentStart < hold { return false }
+                    break
+                }
+                guard let start = spans[j]?.start, start < hold else { break }
+                if waiting == .noWait && !pool.isFinished(j) { return false }
+                parseWaiting(until: j, pool)
+                if pool.hasGuardVerdict(j) {
+                    // The unsplit read stops at that chunk: so does this one.
+                    try reread(emit: emit)
+                    return true
+                }
+                j += 1
+            }
+        }
+        parseWaiting(until: k, pool)
+        let result = pool.take(k)
+        spans[k] = nil
+        try hand(result, emit: emit)
+        return true
+    }
+
+    /// Waits for segment `index`, parsing waiting segments here meanwhile: the reader
+    /// stays busy (one parser fewer to wake up and schedule on a loaded machine).
+    private func parseWaiting(until index: Int, _ pool: SegmentPool) {
+        while !pool.isFinished(index), let job = pool.takeWaitingJob() {
             pool.store(XMLSegmentedFramer.parse(job, options: options, maxRecordBytes: maxRecordBytes, file: own.file, fileIndex: own.batch.file))
         }
-        let result = pool.take(nextEmit)
-        try hand(result, emit: emit)
+        pool.wait(index)
     }
 
     private func hand(_ result: SegmentResult, emit: (Batch) throws -> Void) throws(InputFault) {
         nextEmit = result.index + 1
+        if let spare = result.spare, spareBuffers.count < threads + 2 { spareBuffers.append(spare) }
         if let fault = result.fault {
             guard result.isWholeDocument else { return try reread(emit: emit) }
             // One parser saw the whole document: its verdict is the unsplit one.
@@ -322,34 +384,38 @@ final class XMLSegmentedFramer: RecordFramer {
         try commit(result, emit: emit)
     }
 
-    /// Copies a segment's records and `limit` errors into the file's assembler, in order.
+    /// Copies a segment's records and `limit` errors into the file's assembler, in order,
+    /// their lines shifted by the newlines of the segments before it.
     private func commit(_ result: SegmentResult, emit: (Batch) throws -> Void) throws(InputFault) {
+        let lines = lineBase
+        lineBase += result.newlines
         let batch = result.batch
         var r = 0
         for (i, record) in batch.records.enumerated() {
             while r < result.rejects.count && result.rejects[r].position <= i {
-                try commitReject(result.rejects[r], emit: emit)
+                try commitReject(result.rejects[r], lines: lines, emit: emit)
                 r += 1
             }
             let start = own.batch.bytes.count
             own.batch.bytes.append(contentsOf: batch.bytes[record.start..<record.end])
-            try own.commit(start: start, line: record.line, offset: record.offset, emit: emit)
+            try own.commit(start: start, line: record.line + lines, offset: record.offset, emit: emit)
             committed += 1
         }
         while r < result.rejects.count {
-            try commitReject(result.rejects[r], emit: emit)
+            try commitReject(result.rejects[r], lines: lines, emit: emit)
             r += 1
         }
     }
 
-    private func commitReject(_ reject: XMLParseState.Reject, emit: (Batch) throws -> Void) throws(InputFault) {
-        try own.recordTooLong(shown: reject.shown, limit: maxRecordBytes, line: reject.line, offset: reject.offset, emit: emit)
+    private func commitReject(_ reject: XMLParseState.Reject, lines: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+        try own.recordTooLong(shown: reject.shown, limit: maxRecordBytes, line: reject.line + lines, offset: reject.offset, emit: emit)
         committed += 1
     }
 
     /// No more cutting: what is buffered and the rest of the file go through one parser.
     private func startStreaming(emit: (Batch) throws -> Void) throws(InputFault) {
-        try drain(waiting: true, emit: emit)
+        // The rest goes through one parser, which checks every byte itself.
+        try drain(waiting: true, force: true, emit: emit)
         guard case .splitting = mode else { return }
         pool?.stop()
         pool = nil
@@ -446,11 +512,32 @@ final class XMLSegmentedFramer: RecordFramer {
 
     /// Parses one segment with its own parser; runs on a pool thread (or the reader's).
     static func parse(_ job: SegmentJob, options: XMLOptions, maxRecordBytes: Int, file: String, fileIndex: Int) -> SegmentResult {
+        var result: SegmentResult
         if !job.cutShort,
-           let result = parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: true) {
-            return result
+           let fast = parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: true) {
+            result = fast
+        } else if let violation = guardVerdict(job, options: options) {
+            // The cut scan gives no verdicts past the root's start tag: the guard keeps
+            // hostile markup from libxml2 here. The file is read again by one parser,
+            // whose guard gives the verdict (at the unsplit chunk boundary).
+            result = SegmentResult(index: job.index, batch: Batch(file: fileIndex, index: 0), rejects: [],
+                                   fault: .parse(message: "xml: " + violation, offset: 0, line: 0), isWholeDocument: false)
+            result.hasGuardVerdict = true
+        } else {
+            result = parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: false)!
         }
-        return parse(job, options: options, maxRecordBytes: maxRecordBytes, file: file, fileIndex: fileIndex, fast: false)!
+        result.newlines = newlines(job.bytes[...])
+        result.spare = job.bytes
+        return result
+    }
+
+    /// The markup guard's verdict on a segment as its parser would see it, or nil.
+    static func guardVerdict(_ job: SegmentJob, options: XMLOptions) -> String? {
+        var markupGuard = XMLMarkupGuard(maxAttributes: options.maxAttributes, maxTokenBytes: options.maxTokenBytes)
+        for part in [job.prologue ?? [], job.bytes, job.epilogue ?? []] {
+            if let violation = part.withUnsafeBufferPointer({ markupGuard.scan($0) }) { return violation }
+        }
+        return nil
     }
 
     /// One parse of a segment, by ``XMLFastTokenizer`` (`fast`; nil when it fell back) or by
@@ -516,6 +603,12 @@ struct SegmentResult: Sendable {
     var fault: InputFault?
     /// True when the segment was the whole document, parsed to its end.
     var isWholeDocument: Bool
+    /// Newlines in the segment's own bytes (not the prologue or epilogue).
+    var newlines = 0
+    /// True when the markup guard stopped the segment (before libxml2 saw it).
+    var hasGuardVerdict = false
+    /// The segment's byte buffer, for the reader to fill again.
+    var spare: [UInt8]?
 }
 
 
@@ -609,6 +702,14 @@ private final class SegmentPool: @unchecked Sendable {
     func store(_ result: SegmentResult) {
         state.withLockNotifying { $0.results[result.index] = result }
     }
+
+    /// Waits until segment `index` is parsed.
+    func wait(_ index: Int) {
+        state.withLock(when: { $0.results[index] != nil }) { _ in }
+    }
+
+    /// True when segment `index`, parsed, was stopped by the markup guard.
+    func hasGuardVerdict(_ index: Int) -> Bool { state.withLock { $0.results[index]?.hasGuardVerdict == true } }
 
     /// Waits for segment `index` and takes its result.
     func take(_ index: Int) -> SegmentResult {

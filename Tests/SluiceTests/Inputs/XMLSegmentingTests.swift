@@ -89,6 +89,42 @@ extension InputsTests {
             #expect(guardWithCuts.rootTagEnd == expected[0])
         }
 
+        @Test func theCutScanPlacesTheGuardsCutsWithoutFollowingEveryByte() {
+            // `cutsOnly` jumps from `<` to `<` past the root's start tag: on well-formed
+            // documents its cuts must be the full guard's, however the chunks fall.
+            var random = SplitMix64(seed: 10)
+            func pick(_ items: [String]) -> String { items[Int(random.next() % UInt64(items.count))] }
+            let pieces = ["<o a='>' b=\"/>\"><i/></o>", "<o><!-- <o> -- > --></o>", "<!-- <o/> -->", "<o><![CDATA[<o> ]] > ]]></o>",
+                          "<?pi <o> ? > ?>", "<o x='1'/>", "<o><o><o/></o></o>", "\n  ", "<o>t &amp; &#60;</o>", "<![CDATA[]]>", "<!---->",
+                          "<o\n  k = \"v\"\n/>", "<p:o xmlns:p='urn:p' p:a=\"'\"/>", "<o>></o>"]
+            for round in 0..<300 {
+                var xml = pick(["", "<?xml version=\"1.0\"?>\n", "<!DOCTYPE r [<!ENTITY e \"<o>\"><!-- <o> -->]>\n"])
+                xml += pick(["<r>", "<r a='<'>", "<r xmlns='urn:x' b=\">\">"])
+                for _ in 0..<(1 + random.next() % 40) { xml += pick(pieces) }
+                xml += "</r>" + pick(["", "\n", "<!-- <o> -->", "<?pi?>"])
+                let bytes = Array(xml.utf8)
+                let spacing = 1 + Int(random.next() % 50)
+                var full = XMLMarkupGuard(maxAttributes: 100, maxTokenBytes: 1000, cutSpacing: spacing)
+                var fast = XMLMarkupGuard(maxAttributes: 100, maxTokenBytes: 1000, cutSpacing: spacing, cutsOnly: true)
+                #expect(bytes.withUnsafeBufferPointer { full.scan($0) } == nil)
+                var start = 0
+                while start < bytes.count {  // chunks of 1 to 9 bytes: every state crosses a boundary
+                    let end = min(bytes.count, start + (round % 3 == 0 ? 1 : 1 + Int(random.next() % 9)))
+                    #expect(bytes[start..<end].withUnsafeBufferPointer { fast.scan($0) } == nil)
+                    start = end
+                }
+                #expect(fast.cuts == full.cuts, "\(xml)")
+                #expect(fast.rootTagEnd == full.rootTagEnd)
+            }
+            // Past the root's start tag it gives no verdicts (the segment parsers and the guard
+            // on each segment do); before it, the guard's.
+            let wide = "<r><o" + String(repeating: " a=''", count: 20) + "/></r>"
+            var fast = XMLMarkupGuard(maxAttributes: 8, maxTokenBytes: 1000, cutSpacing: 1, cutsOnly: true)
+            #expect(Array(wide.utf8).withUnsafeBufferPointer { fast.scan($0) } == nil)
+            var root = XMLMarkupGuard(maxAttributes: 8, maxTokenBytes: 1000, cutSpacing: 1, cutsOnly: true)
+            #expect(Array("<r\(String(repeating: " a=''", count: 20))>".utf8).withUnsafeBufferPointer { root.scan($0) } != nil)
+        }
+
         @Test func namespacesDeclaredOnTheRootReachEverySegment() throws {
             let records = (1...30).map { i in
                 i % 3 == 0 ? "<m:rec x:href=\"h\(i)\"><m:v>\(i)</m:v><plain>p</plain></m:rec>" : "<rec xmlns:y=\"urn:y\" y:k=\"\(i)\"><v>\(i)</v></rec>"

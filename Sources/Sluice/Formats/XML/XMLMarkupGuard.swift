@@ -19,6 +19,15 @@ import Darwin
 /// root's start tag end and of one start tag directly below the root every
 /// `cutSpacing` bytes (``cuts``). A NUL byte stops cut-finding for the document.
 ///
+/// With `cutsOnly` (a split read, whose segment parsers check every byte themselves and
+/// run this guard before libxml2 sees a segment), the guard gives verdicts only up to the
+/// end of the root's start tag; past it, it only follows depth to place the cuts, jumping
+/// from one `<` to the next eight bytes at a time: a `<` in a well-formed document always
+/// opens markup (it cannot occur in text or attribute values), so only start tags (for a
+/// quoted `>` and `/>`), comments, CDATA sections and processing instructions are walked.
+/// On a malformed document its cuts may be wrong; a wrong cut makes a segment fail to
+/// parse, and the split read then reads the file again with one parser.
+///
 /// It follows only the ASCII structure (`<`, `>`, quotes, `<!--`, `<![CDATA[`, `<?`), and
 /// skips NUL bytes so that UTF-16 documents scan like ASCII ones. In encodings where `<`
 /// is not the byte 0x3C (EBCDIC) it sees no markup and lets everything through; the
@@ -60,11 +69,22 @@ package struct XMLMarkupGuard {
     /// Decoded offset just past the root's start tag, once seen (cuts come only after it).
     package private(set) var rootTagEnd: Int?
 
-    /// `cutSpacing` 0 finds no cuts.
-    package init(maxAttributes: Int, maxTokenBytes: Int, cutSpacing: Int = 0) {
+    // Past the root's start tag with `cutsOnly` (see ``scanCuts``).
+    private let cutsOnly: Bool
+    private enum CutState: UInt8 {
+        case text, lessThan, bang, startTag, quoted, comment, cdata, instruction, done
+    }
+    private var cutState = CutState.text
+    /// The last two bytes of the chunks scanned so far, newest in the low byte.
+    private var tail: UInt16 = 0
+
+    /// `cutSpacing` 0 finds no cuts. `cutsOnly`: no verdicts past the root's start tag,
+    /// only cuts (see the type's discussion).
+    package init(maxAttributes: Int, maxTokenBytes: Int, cutSpacing: Int = 0, cutsOnly: Bool = false) {
         self.maxAttributes = maxAttributes
         self.maxTokenBytes = maxTokenBytes
         self.cutSpacing = cutSpacing
+        self.cutsOnly = cutsOnly && cutSpacing > 0
         nextCut = cutSpacing > 0 ? cutSpacing : Int.max
     }
 
@@ -102,9 +122,14 @@ package struct XMLMarkupGuard {
         defer {
             offset += n
             lastByte = base[n - 1]
+            tail = n >= 2 ? UInt16(base[n - 2]) << 8 | UInt16(base[n - 1]) : tail << 8 | UInt16(base[n - 1])
         }
         var i = 0
         while i < n {
+            if cutsOnly && rootTagEnd != nil {
+                scanCuts(base, count: n, from: i)
+                return nil
+            }
             if state == .text || state == .startTag || state == .endTag {
                 if let violation = scanTagsAndText(base, count: n, from: &i) { return violation }
                 continue
@@ -298,15 +323,183 @@ package struct XMLMarkupGuard {
             }
             tokenBytes = tokens
             if tokenBytes > maxTokenBytes { return tokenTooLong }
-            if ended { state = .text }
+            if ended {
+                state = .text
+                if cutsOnly && rootTagEnd != nil { return nil }  // on with ``scanCuts``
+            }
         }
         return nil
+    }
+
+    /// Past the root's start tag with `cutsOnly`: follows depth from `<` to `<` and notes
+    /// the cuts, with no verdicts. Linear, whatever the bytes: every byte is looked at at
+    /// most once (eight at a time outside tags), and the state carries over between chunks.
+    private mutating func scanCuts(_ base: UnsafePointer<UInt8>, count n: Int, from start: Int) {
+        if cutState == .text && (depth <= 0 || nextCut == Int.max) { cutState = .done }
+        var i = start
+        while i < n {
+            if cutState == .text {
+                i = scanCutsInText(base, count: n, from: i)
+                continue
+            }
+            switch cutState {
+            case .done:
+                return
+            case .text:
+                let j = XMLMarkupGuard.find(0x3C, 0x3C, in: base, from: i, to: n)
+                if j == n { return }
+                tagStart = offset + j
+                i = j + 1
+                cutState = .lessThan
+            case .lessThan:
+                switch base[i] {
+                case UInt8(ascii: "/"):
+                    i += 1
+                    depth -= 1
+                    cutState = depth <= 0 ? .done : .text  // the root's end tag: nothing more to cut
+                case UInt8(ascii: "!"):
+                    i += 1
+                    cutState = .bang
+                case UInt8(ascii: "?"):
+                    i += 1
+                    cutState = .instruction
+                default:
+                    beginStartTag(at: tagStart)
+                    cutState = nextCut == Int.max ? .done : .startTag
+                }
+            case .bang:
+                let byte = base[i]
+                i += 1
+                // `<!--` or `<![CDATA[`; anything else (a DOCTYPE inside the root) is malformed.
+                cutState = byte == UInt8(ascii: "-") ? .comment : byte == UInt8(ascii: "[") ? .cdata : .done
+            case .startTag:
+                let j = XMLMarkupGuard.find(0x3E, 0x22, 0x27, in: base, from: i, to: n)
+                if j == n { return }
+                i = j + 1
+                if base[j] == 0x3E {
+                    if byte(before: j, in: base, back: 1) == UInt8(ascii: "/") { depth -= 1 }
+                    cutState = .text
+                } else {
+                    quote = base[j]
+                    cutState = .quoted
+                }
+            case .quoted:
+                let j = XMLMarkupGuard.find(quote, quote, in: base, from: i, to: n)
+                if j == n { return }
+                i = j + 1
+                cutState = .startTag
+            case .comment, .cdata, .instruction:
+                let j = XMLMarkupGuard.find(0x3E, 0x3E, in: base, from: i, to: n)
+                if j == n { return }
+                i = j + 1
+                let one = byte(before: j, in: base, back: 1), two = byte(before: j, in: base, back: 2)
+                switch cutState {
+                case .comment where one == UInt8(ascii: "-") && two == UInt8(ascii: "-"): cutState = .text
+                case .cdata where one == UInt8(ascii: "]") && two == UInt8(ascii: "]"): cutState = .text
+                case .instruction where one == UInt8(ascii: "?"): cutState = .text
+                default: break
+                }
+            }
+        }
+    }
+
+    /// The common path of ``scanCuts``: from text, tag after tag while each one (a start
+    /// tag with its quoted values, or an end tag's `</`) lies within the chunk, without
+    /// going back through the state switch. Returns where the general path goes on, with
+    /// `cutState` set; at `n` when the chunk is done.
+    @inline(__always)
+    private mutating func scanCutsInText(_ base: UnsafePointer<UInt8>, count n: Int, from start: Int) -> Int {
+        var i = start
+        var depth = self.depth
+        defer { self.depth = depth }
+        while true {
+            let j = XMLMarkupGuard.find(0x3C, 0x3C, in: base, from: i, to: n)
+            if j &+ 1 >= n {
+                if j < n {
+                    tagStart = offset &+ j
+                    cutState = .lessThan
+                }
+                return n
+            }
+            let next = base[j &+ 1]
+            if next == UInt8(ascii: "/") {
+                depth &-= 1
+                i = j &+ 2
+                if depth <= 0 {
+                    cutState = .done
+                    return n
+                }
+                continue
+            }
+            if next == UInt8(ascii: "!") || next == UInt8(ascii: "?") {
+                tagStart = offset &+ j
+                cutState = .lessThan
+                return j &+ 1
+            }
+            // A start tag: a cut before it when it is directly below the root and far enough on.
+            if depth == 1 {
+                let position = offset &+ j
+                if position >= nextCut {
+                    cuts.append(position)
+                    nextCut = position &+ cutSpacing
+                }
+            }
+            depth &+= 1
+            var k = j &+ 2
+            while true {
+                k = XMLMarkupGuard.find(0x3E, 0x22, 0x27, in: base, from: k, to: n)
+                if k == n {
+                    cutState = .startTag
+                    return n
+                }
+                let byte = base[k]
+                if byte == 0x3E { break }
+                k = XMLMarkupGuard.find(byte, byte, in: base, from: k &+ 1, to: n)
+                if k == n {
+                    quote = byte
+                    cutState = .quoted
+                    return n
+                }
+                k &+= 1
+            }
+            if base[k &- 1] == UInt8(ascii: "/") { depth &-= 1 }
+            i = k &+ 1
+        }
+    }
+
+    /// The byte `back` (1 or 2) places before index `j` of the chunk, from the previous
+    /// chunks' last bytes when it lies before this one.
+    @inline(__always)
+    private func byte(before j: Int, in base: UnsafePointer<UInt8>, back: Int) -> UInt8 {
+        let k = j - back
+        if k >= 0 { return base[k] }
+        return UInt8(truncatingIfNeeded: tail >> (8 * UInt16(-k - 1)))
     }
 
     /// Bit `b` set for each byte `b` below 64 that stops the start-tag loop.
     private static let startTagStops: UInt64 = 1 << 0 | 1 << 0x22 | 1 << 0x27 | 1 << 0x3D | 1 << 0x3E
 
     private var tokenTooLong: String { "a markup token is longer than input.xml.max_token_bytes (\(maxTokenBytes) bytes)" }
+
+    /// The index of the first byte in `base[from..<to]` equal to `a`, `b` or `c`, or `to`.
+    @inline(__always)
+    private static func find(_ a: UInt8, _ b: UInt8, _ c: UInt8, in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let spreadA = ones &* UInt64(a), spreadB = ones &* UInt64(b), spreadC = ones &* UInt64(c)
+        var i = start
+        while i &+ 8 <= end {
+            let w = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            let xa = w ^ spreadA, xb = w ^ spreadB, xc = w ^ spreadC
+            let hits = (((xa &- ones) & ~xa) | ((xb &- ones) & ~xb) | ((xc &- ones) & ~xc)) & (ones &* 0x80)
+            if hits != 0 { return i &+ hits.trailingZeroBitCount >> 3 }
+            i &+= 8
+        }
+        while i < end {
+            if base[i] == a || base[i] == b || base[i] == c { return i }
+            i &+= 1
+        }
+        return end
+    }
 
     /// The index of the first byte in `base[from..<to]` equal to `a` or `b`, or `to`.
     /// Eight bytes at a time: short runs (most text between tags) cost no call.
