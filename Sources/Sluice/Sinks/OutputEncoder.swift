@@ -65,8 +65,12 @@ package struct OutputEncoder: Sendable {
             var group = Group(route: 0, partition: "")
             // One output of a record-text format: records go straight into the group's text.
             let separator = format.recordSeparator, terminator = format.recordTerminator
-            batch.bytes.withUnsafeBufferPointer { bytes in
-                group.text = Self.text(of: batch.records, in: bytes, separator: separator, terminator: terminator)
+            if separator.isEmpty, terminator == [0x0A], let lines = Self.backToBackLines(of: batch.records, in: batch.bytes) {
+                group.text = lines
+            } else {
+                batch.bytes.withUnsafeBufferPointer { bytes in
+                    group.text = Self.text(of: batch.records, in: bytes, separator: separator, terminator: terminator)
+                }
             }
             group.records = batch.records.count
             if group.records > 0 { groups.append(group) }
@@ -231,6 +235,65 @@ package struct OutputEncoder: Sendable {
             }
             written = at
         }
+    }
+
+    /// The NDJSON text of records that already lie in `bytes` as lines, or nil.
+    ///
+    /// When every record is one line without blanks at its ends, followed by its line
+    /// break, and the next record starts right after it (what `select` and the other
+    /// rewriting stages write), ``text(of:in:separator:terminator:)`` would copy the span
+    /// from the first record to past the last byte for byte: that span is the text. It is
+    /// `bytes` itself when it covers the whole buffer (no copy at all), a copy of the
+    /// span otherwise. Checked per record in O(1), then one count of the span's line
+    /// breaks, 16 bytes at a time: exactly one (the record's own) per record.
+    static func backToBackLines(of records: [RecordSlot], in bytes: [UInt8]) -> [UInt8]? {
+        guard let first = records.first, let last = records.last else { return nil }
+        let count = bytes.count
+        let laidOut = bytes.withUnsafeBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return false }
+            var expected = first.start
+            for slot in records {
+                guard slot.start == expected, slot.end > slot.start, slot.end < count, base[slot.end] == 0x0A else { return false }
+                let head = base[slot.start], tail = base[slot.end &- 1]
+                guard head != 0x20, head != 0x09, tail != 0x20, tail != 0x09 else { return false }
+                expected = slot.end &+ 1
+            }
+            return lineBreaks(in: base + first.start, count: expected &- first.start) == records.count
+        }
+        guard laidOut else { return nil }
+        if first.start == 0 && last.end &+ 1 == count { return bytes }
+        return Array(bytes[first.start...last.end])
+    }
+
+    /// How many LF and CR bytes the range holds: 64 bytes a step into two 16-lane byte
+    /// counters (two adds per step each, so at most 127 steps before they are added up).
+    static func lineBreaks(in base: UnsafePointer<UInt8>, count n: Int) -> Int {
+        let raw = UnsafeRawPointer(base)
+        let lf = SIMD16<UInt8>(repeating: 0x0A), cr = SIMD16<UInt8>(repeating: 0x0D)
+        /// 255 (all ones) in each lane that holds a line break: subtracting it adds 1.
+        @inline(__always) func breaks(_ offset: Int) -> SIMD16<UInt8> {
+            let v = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+            return unsafeBitCast((v .== lf) .| (v .== cr), to: SIMD16<UInt8>.self)
+        }
+        var total = 0
+        var i = 0
+        while n &- i >= 64 {
+            let steps = Swift.min(127, (n &- i) / 64)
+            var a = SIMD16<UInt8>(), b = SIMD16<UInt8>()
+            for _ in 0..<steps {
+                a &-= breaks(i)
+                b &-= breaks(i &+ 16)
+                a &-= breaks(i &+ 32)
+                b &-= breaks(i &+ 48)
+                i &+= 64
+            }
+            for lane in 0..<16 { total &+= Int(a[lane]) &+ Int(b[lane]) }
+        }
+        while i < n {
+            if base[i] == 0x0A || base[i] == 0x0D { total &+= 1 }
+            i &+= 1
+        }
+        return total
     }
 
     private static func evaluate(_ expression: CompiledExpression, _ root: Int, _ view: JSONView) throws(OutputRecordError) -> ExpressionValue {

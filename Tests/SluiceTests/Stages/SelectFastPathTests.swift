@@ -108,3 +108,22 @@ import Testing
         #expect(batch.records.allSatisfy { batch.bytes[$0.end] == UInt8(ascii: "\n") })
     }
 }
+
+extension SelectFastPathTests {
+    /// select writes its records straight into the batch's next buffer (sized as the old
+    /// one) and only output that outgrows it elsewhere: both give the same records.
+    @Test(arguments: [1, 12])
+    func outputLongerOrShorterThanItsInput(_ copies: Int) throws {
+        let fields = (0..<copies).map { SelectStage.Field(key: "k\($0)", expression: "id") }
+        let stage = try SelectStage.make(config: .init(fields: fields))
+        let ids = (0..<200).map { n in String(repeating: "v", count: n % 37) + "\(n)" }
+        let text = ids.map { #"{"id":"\#($0)","other":"\#(String(repeating: "o", count: 40))"}"# }.joined(separator: "\n")
+        var batch = try ndjsonBatch(text)
+        let inputBytes = batch.bytes.count
+        stage.process(&batch, context: testContext)
+        let expected = ids.map { id in "{" + (0..<copies).map { #""k\#($0)":"\#(id)""# }.joined(separator: ",") + "}" }
+        #expect(recordTexts(batch) == expected)
+        #expect(batch.records.allSatisfy { batch.bytes[$0.end] == UInt8(ascii: "\n") })
+        #expect((batch.bytes.count > inputBytes + 64) == (copies == 12), "12 copies outgrow the input's size, 1 does not")
+    }
+}

@@ -16,14 +16,36 @@ struct OutputBytes: ~Copyable {
     private var capacity: Int
     /// Bytes written so far.
     private(set) var count = 0
+    /// Whether `base` is this buffer's own allocation (false while it writes into the
+    /// caller's storage, see ``init(writingInto:)``).
+    private var ownsStorage: Bool
 
     init(capacity: Int) {
         self.capacity = Swift.max(capacity, 64)
         base = .allocate(capacity: self.capacity)
+        ownsStorage = true
     }
 
+    /// Writes into `storage` (an array's uninitialized capacity) until it is full, then
+    /// into storage of its own: ``isInCallerStorage`` says which, so that the common case
+    /// needs no copy at the end.
+    init(writingInto storage: UnsafeMutableBufferPointer<UInt8>) {
+        if let start = storage.baseAddress, storage.count > 0 {
+            base = start
+            capacity = storage.count
+            ownsStorage = false
+        } else {
+            capacity = 64
+            base = .allocate(capacity: capacity)
+            ownsStorage = true
+        }
+    }
+
+    /// Whether every byte written so far is in the storage given to ``init(writingInto:)``.
+    var isInCallerStorage: Bool { !ownsStorage }
+
     deinit {
-        base.deallocate()
+        if ownsStorage { base.deallocate() }
     }
 
     /// Makes room for `n` more bytes.
@@ -36,9 +58,10 @@ struct OutputBytes: ~Copyable {
         let newCapacity = Swift.max(needed, capacity * 2)
         let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         bigger.initialize(from: base, count: count)
-        base.deallocate()
+        if ownsStorage { base.deallocate() }
         base = bigger
         capacity = newCapacity
+        ownsStorage = true
     }
 
     @inline(__always)
