@@ -476,10 +476,12 @@ struct XMLParseState {
     /// True inside a record that is being built: character data matters only there.
     var wantsCharacters: Bool { recordDepth > 0 && !isSkippingRecord }
 
+    // Inlined: called with `self` as a large struct, an outlined getter costs a copy of it.
     /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
     /// encodings libxml2 would have to re-encode to tell.
+    @inline(__always)
     var byteOffset: Int {
-        if isFast { return fastOffset }
+        if isFast { return fastLines?.pointee.rawOffset(fastOffset) ?? fastOffset }
         guard let parser, let input = parser.pointee.input, input.pointee.buf?.pointee.encoder == nil else { return 0 }
         return max(0, Int(xmlByteConsumed(parser)))
     }
