@@ -466,6 +466,8 @@ struct XMLParseState {
     /// Frees the record tree's storage; called once, when the framer goes away.
     func deallocate() { tree.deallocate() }
 
+    // Inlined: called with `self` as a large struct, an outlined getter costs a copy of it.
+    @inline(__always)
     var currentLine: Int {
         if isFast, let fastLines, let fastBase {
             return fastLines.pointee.line(at: fastIndex, in: fastBase, bufferStart: fastOffset - fastIndex)
@@ -664,6 +666,8 @@ struct XMLParseState {
         }
     }
 
+    // Inlined: called with `self` as a large struct, an outlined getter costs a copy of it.
+    @inline(__always)
     private func isRecordElement() -> Bool {
         for spec in options.records {
             if spec.isAbsolute {
