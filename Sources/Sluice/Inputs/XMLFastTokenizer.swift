@@ -191,26 +191,48 @@ struct XMLFastTokenizer {
             chunk = normalized
         }
         let n = chunk.count
+        var from = 0
+        if carryCount > 0, n > 0, let base = chunk.baseAddress {
+            // A token was left unfinished: append only what likely finishes it, then go on
+            // in the chunk itself rather than copy all of it after the carried bytes.
+            var appended = min(n, XMLFastTokenizer.bridgeBytes)
+            appendToCarry(base, count: appended)
+            while true {
+                let carried = carryCount - appended
+                let whole = appended == n
+                var consumed = 0
+                let total = carryCount
+                let step = run(UnsafePointer(carry), count: total, isLast: isLast && whole, consumed: &consumed, state: state)
+                guard step == .ok else { return step }
+                if consumed >= carried && !whole {
+                    // Past the carried bytes: the rest is the chunk's, from `from` on.
+                    from = consumed - carried
+                    offsetBase += consumed
+                    carryCount = 0
+                    break
+                }
+                let rest = total - consumed
+                if rest > 0 && consumed > 0 { carry.update(from: carry + consumed, count: rest) }
+                carryCount = rest
+                offsetBase += consumed
+                if rest > XMLFastTokenizer.carryLimit { return .fallback }
+                if whole {
+                    if isLast { return rest > 0 ? .fallback : finishDocument() }
+                    return .ok
+                }
+                // Still unfinished: the rest of the chunk goes after it.
+                appendToCarry(base + appended, count: n - appended)
+                appended = n
+            }
+        }
         if carryCount == 0, let base = chunk.baseAddress {
             var consumed = 0
-            let step = run(base, count: n, isLast: isLast, consumed: &consumed, state: state)
+            let step = run(base + from, count: n - from, isLast: isLast, consumed: &consumed, state: state)
             guard step == .ok else { return step }
-            return keep(base + consumed, count: n - consumed, advancing: consumed, isLast: isLast)
-        }
-        if n > 0, let base = chunk.baseAddress {
-            if carryCount + n > carryCapacity {
-                var capacity = carryCapacity * 2
-                while capacity < carryCount + n { capacity *= 2 }
-                let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-                grown.update(from: carry, count: carryCount)
-                carry.deallocate()
-                carry = grown
-                carryCapacity = capacity
-            }
-            (carry + carryCount).update(from: base, count: n)
-            carryCount += n
+            return keep(base + from + consumed, count: n - from - consumed, advancing: consumed, isLast: isLast)
         }
         if carryCount == 0 { return isLast ? finishDocument() : .ok }
+        // No bytes: the document ends after the carried ones.
         var consumed = 0
         let total = carryCount
         let step = run(UnsafePointer(carry), count: total, isLast: isLast, consumed: &consumed, state: state)
@@ -222,6 +244,23 @@ struct XMLFastTokenizer {
         if rest > XMLFastTokenizer.carryLimit { return .fallback }
         if isLast { return rest > 0 ? .fallback : finishDocument() }
         return .ok
+    }
+
+    /// Chunk bytes appended to an unfinished token before tokenizing on in the chunk.
+    private static let bridgeBytes = 4 << 10
+
+    private mutating func appendToCarry(_ base: UnsafePointer<UInt8>, count n: Int) {
+        if carryCount + n > carryCapacity {
+            var capacity = carryCapacity * 2
+            while capacity < carryCount + n { capacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: carry, count: carryCount)
+            carry.deallocate()
+            carry = grown
+            carryCapacity = capacity
+        }
+        (carry + carryCount).update(from: base, count: n)
+        carryCount += n
     }
 
     /// Keeps the unconsumed end of a chunk tokenized in place.
