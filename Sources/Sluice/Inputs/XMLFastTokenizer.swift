@@ -17,11 +17,13 @@ import Darwin
 /// them), attributes (unique, quoted, no `<`, whitespace normalized, `&` reported as
 /// `&#38;` as libxml2 reports it), text, CDATA, the five predefined entities and
 /// character references (legal characters only), only whitespace, comments and PIs
-/// outside the root. Every character is checked: well-formed UTF-8, a legal XML
-/// character, no control characters, no `]]>` in text, no `--` in comments.
+/// outside the root, a UTF-8 byte order mark, CRLF line ends when the first 64 KiB show
+/// one (read as LF, as XML says and libxml2 does; offsets stay the file's). Every character is checked: well-formed
+/// UTF-8, a legal XML character, no control characters, no `]]>` in text, no `--` in
+/// comments.
 ///
-/// Anything else — a DOCTYPE, a BOM, another encoding, a carriage return, a non-ASCII
-/// name, any other entity, a name past 1000 bytes, a token near `max_token_bytes`, more
+/// Anything else — a DOCTYPE, another encoding, a carriage return not followed by LF, a
+/// non-ASCII name, any other entity, a name past 1000 bytes, a token near `max_token_bytes`, more
 /// than `max_attributes` attributes, nesting near `max_depth`, an unusual namespace
 /// declaration, or any error — answers ``Step/fallback``: the caller then parses the
 /// whole file (or segment) with libxml2, whose verdicts and messages stay the contract.
@@ -79,6 +81,17 @@ struct XMLFastTokenizer {
     private var carryCapacity = 64 << 10
     private var carryCount = 0
 
+    // CRLF line ends (see ``normalize``).
+    private var isNormalizing = false
+    private var returnScanLeft = 64 << 10
+    private var normalized: UnsafeMutablePointer<UInt8>
+    private var normalizedCapacity = 0
+    /// The last chunk ended with a carriage return (dropped: the next byte must be LF).
+    private var pendingReturn = false
+    /// 3 when the document starts with a UTF-8 byte order mark, which libxml2 skips.
+    private var byteOrderMark = 0
+    private var checkedByteOrderMark = false
+
     /// Decoded offset of the current buffer's first byte.
     private var offsetBase = 0
     private var rootClosed = false
@@ -86,7 +99,9 @@ struct XMLFastTokenizer {
 
     private let depthLimit: Int
     private let maxAttributes: Int
-    private let tokenLimit: Int
+    /// Bytes a tag, comment or PI may take before libxml2 judges it (the markup guard's
+    /// `max_token_bytes`, less a margin; halved for CRLF line ends, which it counts twice).
+    private var tokenLimit: Int
     private let xmlURI: UnsafePointer<UInt8>
     private let xmlPrefix: UnsafePointer<UInt8>
     private let xmlnsName: UnsafePointer<UInt8>
@@ -112,6 +127,7 @@ struct XMLFastTokenizer {
         values = .allocate(capacity: valuesCapacity)
         raw = .allocate(capacity: rawCapacity)
         carry = .allocate(capacity: carryCapacity)
+        normalized = .allocate(capacity: 1)
         classes = .allocate(capacity: 256)
         classes.initialize(repeating: 0, count: 256)
         for c in 0..<256 {
@@ -150,33 +166,73 @@ struct XMLFastTokenizer {
         raw.deallocate()
         classes.deallocate()
         carry.deallocate()
+        normalized.deallocate()
     }
 
     // MARK: Feeding
 
     /// Tokenizes `chunk` (after what was carried over); `isLast` ends the document.
-    mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool, state: UnsafeMutablePointer<XMLParseState>) -> Step {
+    mutating func feed(_ input: UnsafeBufferPointer<UInt8>, isLast: Bool, state: UnsafeMutablePointer<XMLParseState>) -> Step {
+        var chunk = input
+        // CRLF line ends: once the document's first 64 KiB showed a carriage return, every
+        // chunk is tokenized as XML sees it, with each CRLF read as LF (see ``normalize``).
+        // (A document whose first CR comes later is libxml2's: one scan, not one per chunk.)
+        if returnScanLeft > 0, let base = input.baseAddress, input.count > 0 {
+            let scanned = min(input.count, returnScanLeft)
+            returnScanLeft -= scanned
+            if memchr(base, 0x0D, scanned) != nil {
+                returnScanLeft = 0
+                isNormalizing = true
+                tokenLimit /= 2
+            }
+        }
+        if isNormalizing {
+            guard let normalized = normalize(input, isLast: isLast) else { return .fallback }
+            chunk = normalized
+        }
         let n = chunk.count
+        var from = 0
+        if carryCount > 0, n > 0, let base = chunk.baseAddress {
+            // A token was left unfinished: append only what likely finishes it, then go on
+            // in the chunk itself rather than copy all of it after the carried bytes.
+            var appended = min(n, XMLFastTokenizer.bridgeBytes)
+            appendToCarry(base, count: appended)
+            while true {
+                let carried = carryCount - appended
+                let whole = appended == n
+                var consumed = 0
+                let total = carryCount
+                let step = run(UnsafePointer(carry), count: total, isLast: isLast && whole, consumed: &consumed, state: state)
+                guard step == .ok else { return step }
+                if consumed >= carried && !whole {
+                    // Past the carried bytes: the rest is the chunk's, from `from` on.
+                    from = consumed - carried
+                    offsetBase += consumed
+                    carryCount = 0
+                    break
+                }
+                let rest = total - consumed
+                if rest > 0 && consumed > 0 { carry.update(from: carry + consumed, count: rest) }
+                carryCount = rest
+                offsetBase += consumed
+                if rest > XMLFastTokenizer.carryLimit { return .fallback }
+                if whole {
+                    if isLast { return rest > 0 ? .fallback : finishDocument() }
+                    return .ok
+                }
+                // Still unfinished: the rest of the chunk goes after it.
+                appendToCarry(base + appended, count: n - appended)
+                appended = n
+            }
+        }
         if carryCount == 0, let base = chunk.baseAddress {
             var consumed = 0
-            let step = run(base, count: n, isLast: isLast, consumed: &consumed, state: state)
+            let step = run(base + from, count: n - from, isLast: isLast, consumed: &consumed, state: state)
             guard step == .ok else { return step }
-            return keep(base + consumed, count: n - consumed, advancing: consumed, isLast: isLast)
-        }
-        if n > 0, let base = chunk.baseAddress {
-            if carryCount + n > carryCapacity {
-                var capacity = carryCapacity * 2
-                while capacity < carryCount + n { capacity *= 2 }
-                let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-                grown.update(from: carry, count: carryCount)
-                carry.deallocate()
-                carry = grown
-                carryCapacity = capacity
-            }
-            (carry + carryCount).update(from: base, count: n)
-            carryCount += n
+            return keep(base + from + consumed, count: n - from - consumed, advancing: consumed, isLast: isLast)
         }
         if carryCount == 0 { return isLast ? finishDocument() : .ok }
+        // No bytes: the document ends after the carried ones.
         var consumed = 0
         let total = carryCount
         let step = run(UnsafePointer(carry), count: total, isLast: isLast, consumed: &consumed, state: state)
@@ -188,6 +244,23 @@ struct XMLFastTokenizer {
         if rest > XMLFastTokenizer.carryLimit { return .fallback }
         if isLast { return rest > 0 ? .fallback : finishDocument() }
         return .ok
+    }
+
+    /// Chunk bytes appended to an unfinished token before tokenizing on in the chunk.
+    private static let bridgeBytes = 4 << 10
+
+    private mutating func appendToCarry(_ base: UnsafePointer<UInt8>, count n: Int) {
+        if carryCount + n > carryCapacity {
+            var capacity = carryCapacity * 2
+            while capacity < carryCount + n { capacity *= 2 }
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: carry, count: carryCount)
+            carry.deallocate()
+            carry = grown
+            carryCapacity = capacity
+        }
+        (carry + carryCount).update(from: base, count: n)
+        carryCount += n
     }
 
     /// Keeps the unconsumed end of a chunk tokenized in place.
@@ -211,6 +284,55 @@ struct XMLFastTokenizer {
         seenRoot && rootClosed && stack.isEmpty ? .ok : .fallback
     }
 
+    /// `chunk` with every CRLF as LF — XML's end-of-line handling, which libxml2 applies
+    /// before anything else reads the bytes: text, CDATA and attribute values see one LF
+    /// (an attribute value then one space), and libxml2 counts one line. The offsets of the
+    /// dropped carriage returns go to ``lineCounter`` (``XMLLineCounter/rawOffset(_:)``), so
+    /// records' offsets stay those of the file's bytes. A carriage return at the chunk's end
+    /// waits for the next byte; one not followed by LF is left to libxml2 (nil), whose line
+    /// counting for a lone CR differs from one context to another.
+    private mutating func normalize(_ chunk: UnsafeBufferPointer<UInt8>, isLast: Bool) -> UnsafeBufferPointer<UInt8>? {
+        let n = chunk.count
+        if normalizedCapacity < n {
+            normalized.deallocate()
+            normalizedCapacity = max(n, 2 * normalizedCapacity)
+            normalized = .allocate(capacity: normalizedCapacity)
+        }
+        // This chunk's first byte, in the offsets the tokenizer counts.
+        let start = offsetBase + carryCount
+        lineCounter.pointee.forgetDroppedReturns()
+        guard let base = chunk.baseAddress, n > 0 else {
+            if pendingReturn && isLast { return nil }
+            return UnsafeBufferPointer(start: normalized, count: 0)
+        }
+        if pendingReturn {
+            guard base[0] == 0x0A else { return nil }
+            pendingReturn = false
+            lineCounter.pointee.noteDroppedReturn(before: start)
+        }
+        var i = 0
+        var out = 0
+        while i < n {
+            guard let found = memchr(base + i, 0x0D, n - i) else {
+                (normalized + out).update(from: base + i, count: n - i)
+                out += n - i
+                break
+            }
+            let r = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+            (normalized + out).update(from: base + i, count: r - i)
+            out += r - i
+            if r + 1 == n {
+                if isLast { return nil }
+                pendingReturn = true
+                break
+            }
+            guard base[r + 1] == 0x0A else { return nil }
+            lineCounter.pointee.noteDroppedReturn(before: start + out)
+            i = r + 1
+        }
+        return UnsafeBufferPointer(start: normalized, count: out)
+    }
+
     // MARK: The tokenizer
 
     private static let needMore = -1
@@ -224,6 +346,21 @@ struct XMLFastTokenizer {
         let classes = UnsafePointer(self.classes)
         var i = 0
         defer { lineCounter.pointee.count(to: consumed, in: base, bufferStart: offsetBase) }
+        if !checkedByteOrderMark {
+            // A UTF-8 byte order mark: libxml2 skips it (its bytes still count in offsets).
+            let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+            var k = 0
+            while k < 3 && k < n && base[k] == mark[k] { k += 1 }
+            if k == n && n < 3 && !isLast {
+                consumed = 0
+                return .ok
+            }
+            checkedByteOrderMark = true
+            if k == 3 {
+                byteOrderMark = 3
+                i = 3
+            }
+        }
         while true {
             // Text up to the next '<' or '&'.
             let textStart = i
@@ -594,6 +731,19 @@ struct XMLFastTokenizer {
         return j + 1
     }
 
+    /// The byte `c` at `base[j]` in a comment, CDATA or PI, past what the construct itself
+    /// looks for: a legal non-ASCII character moves `j` past it (nil); else the answer —
+    /// more bytes needed, or unsupported (malformed UTF-8, a control character, a CR).
+    @inline(__always)
+    private static func skipCharacter(_ c: UInt8, _ base: UnsafePointer<UInt8>, _ j: inout Int, _ n: Int) -> Int? {
+        guard c >= 0x80 else { return unsupported }
+        let length = characterLength(base, j, n)
+        if length < 0 { return needMore }
+        if length == 0 { return unsupported }
+        j += length
+        return nil
+    }
+
     /// `<!--` … `-->` without `--` inside and legal characters only.
     private func comment(_ base: UnsafePointer<UInt8>, _ i: Int, _ n: Int) -> Int {
         var j = i + 4
@@ -610,13 +760,8 @@ struct XMLFastTokenizer {
                 j += 1
             } else if c == UInt8(ascii: "?") || c == UInt8(ascii: "]") {
                 j += 1
-            } else if c >= 0x80 {
-                let length = XMLFastTokenizer.characterLength(base, j, n)
-                if length < 0 { return XMLFastTokenizer.needMore }
-                if length == 0 { return XMLFastTokenizer.unsupported }
-                j += length
-            } else {
-                return XMLFastTokenizer.unsupported
+            } else if let answer = XMLFastTokenizer.skipCharacter(c, base, &j, n) {
+                return answer
             }
         }
     }
@@ -632,22 +777,37 @@ struct XMLFastTokenizer {
             if c == UInt8(ascii: "]") {
                 guard j + 2 < n else { return XMLFastTokenizer.needMore }
                 if base[j + 1] == UInt8(ascii: "]") && base[j + 2] == UInt8(ascii: ">") {
-                    if j > start && state.pointee.wantsCharacters { state.pointee.characters(base + start, count: j - start) }
+                    if j > start && state.pointee.wantsCharacters {
+                        if isNormalizing {
+                            withReturns(base, start, j, state: state)
+                        } else {
+                            state.pointee.characters(base + start, count: j - start)
+                        }
+                    }
                     return j + 3
                 }
                 j += 1
             } else if c == UInt8(ascii: "?") || c == UInt8(ascii: "-") {
                 j += 1
-            } else if c >= 0x80 {
-                let length = XMLFastTokenizer.characterLength(base, j, n)
-                if length < 0 { return XMLFastTokenizer.needMore }
-                if length == 0 { return XMLFastTokenizer.unsupported }
-                j += length
-            } else {
-                return XMLFastTokenizer.unsupported
+            } else if let answer = XMLFastTokenizer.skipCharacter(c, base, &j, n) {
+                return answer
             }
             if j - start > XMLFastTokenizer.carryLimit { return XMLFastTokenizer.unsupported }
         }
+    }
+
+    /// Reports CDATA content `base[start..<end]` with the carriage returns of its CRLFs put
+    /// back: libxml2's push parser hands a CDATA section over as written (lines still count once).
+    private func withReturns(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, state: UnsafeMutablePointer<XMLParseState>) {
+        var from = start
+        var carriageReturn: UInt8 = 0x0D
+        lineCounter.pointee.forEachDroppedReturn(from: offsetBase + start, to: offsetBase + end) { offset in
+            let at = offset - offsetBase
+            if at > from { state.pointee.characters(base + from, count: at - from) }
+            state.pointee.characters(&carriageReturn, count: 1)
+            from = at
+        }
+        if end > from { state.pointee.characters(base + from, count: end - from) }
     }
 
     /// `<?target data?>`, or the XML declaration at the document's first byte.
@@ -661,13 +821,13 @@ struct XMLFastTokenizer {
         if colon >= 0 { return XMLFastTokenizer.unsupported }
         if end - start == 3 && (base[start] | 0x20) == UInt8(ascii: "x") && (base[start + 1] | 0x20) == UInt8(ascii: "m")
             && (base[start + 2] | 0x20) == UInt8(ascii: "l") {
-            guard offsetBase + i == 0, base[start] == UInt8(ascii: "x"), base[start + 1] == UInt8(ascii: "m"),
+            guard offsetBase + i == byteOrderMark, base[start] == UInt8(ascii: "x"), base[start + 1] == UInt8(ascii: "m"),
                   base[start + 2] == UInt8(ascii: "l") else { return XMLFastTokenizer.unsupported }
             return declaration(base, end, n)
         }
         var j = end
-        if j + 1 < n && base[j] == UInt8(ascii: "?") && base[j + 1] == UInt8(ascii: ">") { return j + 2 }
-        guard j < n else { return XMLFastTokenizer.needMore }
+        guard j + 1 < n else { return XMLFastTokenizer.needMore }  // `?>` may follow in the next chunk
+        if base[j] == UInt8(ascii: "?") && base[j + 1] == UInt8(ascii: ">") { return j + 2 }
         if classes[Int(base[j])] & XMLFastTokenizer.space == 0 { return XMLFastTokenizer.unsupported }
         while true {
             while j < n && classes[Int(base[j])] & XMLFastTokenizer.markupSpecial == 0 { j += 1 }
@@ -680,13 +840,8 @@ struct XMLFastTokenizer {
                 j += 1
             } else if c == UInt8(ascii: "-") || c == UInt8(ascii: "]") {
                 j += 1
-            } else if c >= 0x80 {
-                let length = XMLFastTokenizer.characterLength(base, j, n)
-                if length < 0 { return XMLFastTokenizer.needMore }
-                if length == 0 { return XMLFastTokenizer.unsupported }
-                j += length
-            } else {
-                return XMLFastTokenizer.unsupported
+            } else if let answer = XMLFastTokenizer.skipCharacter(c, base, &j, n) {
+                return answer
             }
         }
     }
@@ -1020,6 +1175,44 @@ struct XMLLineCounter {
     /// Newlines before decoded offset `countedTo`.
     private(set) var lines = 0
     private var countedTo = 0
+
+    // The carriage returns of CRLF line ends that the tokenizer did not see: the offsets
+    // (as the tokenizer counts them) of the LFs they preceded, from `returnsCursor` on.
+    private var droppedReturns: [Int] = []
+    private var returnsCursor = 0
+    private var returnsBeforeCursor = 0
+
+    mutating func noteDroppedReturn(before offset: Int) { droppedReturns.append(offset) }
+
+    /// Lets go of the dropped returns before the last offset asked for.
+    mutating func forgetDroppedReturns() {
+        guard returnsCursor > 0 else { return }
+        droppedReturns.removeFirst(returnsCursor)
+        returnsBeforeCursor += returnsCursor
+        returnsCursor = 0
+    }
+
+    /// Calls `body` with the offset of each dropped return's LF in `from..<to` (not before
+    /// the last offset asked for), in order.
+    func forEachDroppedReturn(from: Int, to: Int, _ body: (Int) -> Void) {
+        var low = returnsCursor, high = droppedReturns.count
+        while low < high {
+            let middle = (low + high) / 2
+            if droppedReturns[middle] < from { low = middle + 1 } else { high = middle }
+        }
+        while low < droppedReturns.count && droppedReturns[low] < to {
+            body(droppedReturns[low])
+            low += 1
+        }
+    }
+
+    /// The file's offset of `offset` as the tokenizer counts it (after dropped carriage
+    /// returns); asked in increasing order.
+    mutating func rawOffset(_ offset: Int) -> Int {
+        if droppedReturns.isEmpty { return offset + returnsBeforeCursor }
+        while returnsCursor < droppedReturns.count && droppedReturns[returnsCursor] <= offset { returnsCursor += 1 }
+        return offset + returnsBeforeCursor + returnsCursor
+    }
 
     /// The line at `base[i]`, where `base[0]` is at decoded offset `bufferStart`.
     @inline(__always)

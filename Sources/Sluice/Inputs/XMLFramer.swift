@@ -466,6 +466,8 @@ struct XMLParseState {
     /// Frees the record tree's storage; called once, when the framer goes away.
     func deallocate() { tree.deallocate() }
 
+    // Inlined: called with `self` as a large struct, an outlined getter costs a copy of it.
+    @inline(__always)
     var currentLine: Int {
         if isFast, let fastLines, let fastBase {
             return fastLines.pointee.line(at: fastIndex, in: fastBase, bufferStart: fastOffset - fastIndex)
@@ -476,10 +478,12 @@ struct XMLParseState {
     /// True inside a record that is being built: character data matters only there.
     var wantsCharacters: Bool { recordDepth > 0 && !isSkippingRecord }
 
+    // Inlined: called with `self` as a large struct, an outlined getter costs a copy of it.
     /// Decoded offset just past the current start tag (UTF-8 input), else 0: for other
     /// encodings libxml2 would have to re-encode to tell.
+    @inline(__always)
     var byteOffset: Int {
-        if isFast { return fastOffset }
+        if isFast { return fastLines?.pointee.rawOffset(fastOffset) ?? fastOffset }
         guard let parser, let input = parser.pointee.input, input.pointee.buf?.pointee.encoder == nil else { return 0 }
         return max(0, Int(xmlByteConsumed(parser)))
     }
@@ -662,6 +666,8 @@ struct XMLParseState {
         }
     }
 
+    // Inlined: called with `self` as a large struct, an outlined getter costs a copy of it.
+    @inline(__always)
     private func isRecordElement() -> Bool {
         for spec in options.records {
             if spec.isAbsolute {

@@ -136,6 +136,16 @@ private func document(_ g: inout Generator) -> [UInt8] {
     return bytes
 }
 
+/// `bytes` with CRLF line ends (a CR before each LF that has none).
+private func withCRLF(_ bytes: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    for (k, byte) in bytes.enumerated() {
+        if byte == 0x0A && (k == 0 || bytes[k - 1] != 0x0D) { out.append(0x0D) }
+        out.append(byte)
+    }
+    return out
+}
+
 private func options(_ g: inout Generator) -> (XMLOptions, Int) {
     var options = XMLOptions(records: g.pick([[XMLRecordPath("/*/*")!], [XMLRecordPath("item")!],
                                               [XMLRecordPath("/root/*")!, XMLRecordPath("p:order")!], [XMLRecordPath("/root/order")!]]),
@@ -214,8 +224,9 @@ extension InputsTests {
         @Test func segmentsParsedFastEqualSegmentsParsedByLibxml2() throws {
             var g = Generator(state: 99)
             var fastSegments = 0
-            for _ in 0..<400 {
-                let bytes = document(&g)
+            for n in 0..<800 {
+                // Every other document with CRLF line ends.
+                let bytes = n % 2 == 0 ? document(&g) : withCRLF(document(&g))
                 let (options, maxRecordBytes) = options(&g)
                 var scanner = XMLMarkupGuard(maxAttributes: 256, maxTokenBytes: 1 << 20, cutSpacing: 1 + g.int(60))
                 guard bytes.withUnsafeBufferPointer({ scanner.scan($0) }) == nil, let rootEnd = scanner.rootTagEnd else { continue }
@@ -236,6 +247,33 @@ extension InputsTests {
             #expect(fastSegments > 100)
         }
 
+        /// CRLF line ends and a UTF-8 byte order mark keep a document on the fast path, with
+        /// libxml2's records, lines and offsets (the offsets count the dropped CRs).
+        @Test func crlfLineEndsAndAByteOrderMarkStayOnTheFastPath() throws {
+            let dir = try TempDir()
+            var g = Generator(state: 20_261_202)
+            var fastVariants = 0
+            for n in 0..<500 {
+                let lf = document(&g)
+                let (options, maxRecordBytes) = options(&g)
+                let lfFast = Self.compare(lf, file: try dir.write("lf-\(n % 5).xml", lf).path, options: options,
+                                          maxRecordBytes: maxRecordBytes, g: &g, label: "document \(n)")
+                let crlf = withCRLF(lf)
+                let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+                for (v, bytes) in [crlf, mark + lf, mark + crlf].enumerated() {
+                    let fast = Self.compare(bytes, file: try dir.write("v\(v)-\(n % 5).xml", bytes).path, options: options,
+                                            maxRecordBytes: maxRecordBytes, g: &g, label: "document \(n), variant \(v)")
+                    // What the fast path takes with LF line ends it takes with CRLF and a BOM too
+                    // (bar a lone CR the damage put in, which becomes a CRLF or stays alone).
+                    // A small max_token_bytes is halved for CRLF (the guard counts the CRs).
+                    #expect(fast || !lfFast || lf.contains(0x0D) || (v != 1 && options.maxTokenBytes <= 80),
+                            "document \(n), variant \(v) left the fast path: \(String(decoding: bytes.prefix(300), as: UTF8.self).debugDescription)")
+                    if fast && bytes != lf { fastVariants += 1 }
+                }
+            }
+            #expect(fastVariants > 300, "only \(fastVariants) CRLF / BOM variants took the fast path")
+        }
+
         @Test func handWrittenEdgesFrameAsLibxml2() throws {
             let dir = try TempDir()
             var g = Generator(state: 3)
@@ -254,6 +292,11 @@ extension InputsTests {
                 "<r>\n <a>\n  <b>1</b>\n  <c> </c>\n </a>\n <a>x<!-- c -->  <b/>  </a><a>&amp;  <b/></a></r>",
                 "<r><a>  <![CDATA[ ]]>  <b/>y  </a><a>  <![CDATA[z]]>  <b/></a><a>\t\n <b/> <c/> </a></r>",
                 "<r><a>" + String(repeating: " ", count: 60) + "<b/>" + String(repeating: "\n", count: 30) + "</a><a><b/></a></r>",
+                // CRLF line ends and a byte order mark (the fast path's); a lone CR (libxml2's).
+                "<?xml version=\"1.0\"?>\r\n<r>\r\n <a\r\n x='1\r\n2'\r\n>t\r\nu<![CDATA[c\r\nd]]>\r\n</a>\r\n <a>\r\n</a><!--\r\n--><?p\r\n?></r>\r\n",
+                "\u{FEFF}<?xml version='1.0' encoding='utf-8'?>\r\n<r>\r\n<a>1</a>\r\n<a b='&#13;'>\r\n</a></r>",
+                "\u{FEFF}<r><a/></r>", "\u{FEFF}\u{FEFF}<r/>", "\u{FEFF} <?xml version='1.0'?><r/>", "\u{FEFF}",
+                "<r>\r</r>", "<r><a>x\ry</a></r>", "<r><a x='\r'/></r>", "<r/>\r", "<r/>\r\n", "<r>\r\r\n</r>",
             ]
             for (n, text) in documents.enumerated() {
                 let bytes = Array(text.utf8)
