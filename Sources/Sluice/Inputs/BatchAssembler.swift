@@ -19,6 +19,13 @@ import Glibc
 /// yet written (`UInt8` is trivial: nothing reads or destroys those bytes; the buffer is
 /// cut to ``filled`` before the batch is emitted). The emitted batch is exactly what
 /// appending would have built: records back to back from byte 0.
+///
+/// Decoding in place (``startInPlace()``, NDJSON after the sniffed head): the decoder
+/// writes into the storage at ``filled`` (``decodeTarget(wanting:)``), and appending
+/// bytes that are already there moves ``filled`` past them instead of copying, so the
+/// line breaks and blanks skipped between two records stay between their slots. The
+/// records, their order and the batch boundaries (`maxBatchBytes` counts record bytes)
+/// are those of byte fill; only the buffer also holds the gaps.
 struct BatchAssembler {
     /// The batch being filled; framers append record bytes to `batch.bytes` (in byte
     /// fill, through ``append(_:count:)``: see the type's discussion).
