@@ -29,9 +29,6 @@ final class StageExecutor: Sendable {
     let sharedThreads: Int
     /// The crew that runs the first stage.
     private let firstCrew: StageScheduler.Crew
-    /// The first stage runs in input order: its lane's room then depends on which batch
-    /// arrives next, not only on how many wait (see ``StageScheduler/Lane/hasRoom``).
-    private let firstLaneIsOrdered: Bool
     /// Readers waiting for room in the first stage's queue.
     private static let readersCondition = 0
 
@@ -61,7 +58,6 @@ final class StageExecutor: Sendable {
         // wakes one thread that can run it, not every thread and every reader.
         scheduler = LockedBox(StageScheduler(stages: shapes, fileCount: fileCount), conditions: 2 + steps.count)
         firstCrew = shapes[0].isBlocking ? .dedicated(stage: 0) : .shared
-        firstLaneIsOrdered = shapes[0].needsInputOrder
         sharedThreads = Self.sharedThreadCount(shapes, cores: cores)
     }
 
@@ -159,13 +155,8 @@ final class StageExecutor: Sendable {
 
     /// The conditions whose waiters `s` now lets go on (bit `c`: condition `c`), so that
     /// a thread that finishes a batch wakes only threads that have something to do.
-    ///
-    /// Readers are not among them: finishing a batch never makes room in the first lane
-    /// (only taking from it does, and the thread that takes wakes a reader, see
-    /// ``serve(_:)``), except in an input-order first lane, whose waiting readers are woken
-    /// as before.
     private func wakeups(_ s: StageScheduler) -> UInt64 {
-        var bits: UInt64 = firstLaneIsOrdered && s.admitsReaders ? 1 << UInt64(Self.readersCondition) : 0
+        var bits: UInt64 = s.admitsReaders ? 1 << UInt64(Self.readersCondition) : 0
         if sharedThreads > 0 && s.hasWork(on: .shared) { bits |= 1 << UInt64(Self.condition(of: .shared)) }
         for (k, step) in steps.enumerated() where step.spec.stage.blocksThread {
             let c = Self.condition(of: .dedicated(stage: k))
@@ -193,25 +184,13 @@ final class StageExecutor: Sendable {
         var carried: StageScheduler.Work?
         let last = steps.count - 1
         while true {
-            let work: StageScheduler.Work
-            if let next = carried {
-                work = next
-                carried = nil
-            } else {
-                let (taken, madeRoom) = scheduler.retrying(on: Self.condition(of: crew)) { s -> (StageScheduler.Work, Bool)? in
-                    s.advanceClock(to: monotonicSeconds())
-                    guard let taken = s.take(on: crew) else { return nil }
-                    if case .run(0, _) = taken { return (taken, s.admitsReaders) }
-                    return (taken, false)
-                }
-                work = taken
-                // One batch out of a FIFO first lane is room for one batch: wake one
-                // reader, not both (the second woke to find the lane full again: two
-                // context switches per batch on the bench). An input-order lane may
-                // admit every reader at once: wake them all, as before.
-                if madeRoom {
-                    if firstLaneIsOrdered { scheduler.notifyAll(Self.readersCondition) } else { scheduler.notifyOne(Self.readersCondition) }
-                }
+            let work = carried ?? scheduler.retrying(on: Self.condition(of: crew)) { s in
+                s.advanceClock(to: monotonicSeconds())
+                return s.take(on: crew)
+            }
+            carried = nil
+            if case .run(0, _) = work, scheduler.withLock({ $0.admitsReaders }) {
+                scheduler.notifyAll(Self.readersCondition)   // the first lane has room again
             }
             // `consume`: the batch bound below is then the only reference to its arrays,
             // so a stage's first write to them does not copy them (`work` held a second
