@@ -1,7 +1,8 @@
 /// The unit that crosses every queue: up to `batch_size` records of one input file.
 ///
-/// A batch owns one contiguous byte buffer holding every record's JSON text back to
-/// back, and a slot per record that says where the record's bytes are, where it came
+/// A batch owns one contiguous byte buffer holding every record's JSON text (in slot
+/// order; the reader may leave the line breaks and blanks of the source between two
+/// records, outside every slot), and a slot per record that says where the record's bytes are, where it came
 /// from in its source file, and (once indexed) where its nodes are on the batch's tape.
 /// Stages read records lazily through ``JSONView``; stages that reshape records write a
 /// new buffer. Moving a batch between threads moves three arrays — no per-record
@@ -14,7 +15,7 @@ public struct Batch: Sendable {
     public var file: Int
     /// Position of this batch within its file, from 0.
     public var index: Int
-    /// Every record's JSON text, back to back.
+    /// Every record's JSON text, in slot order; bytes outside every slot mean nothing.
     public var bytes: [UInt8]
     /// One slot per live record, in source order.
     public var records: [RecordSlot]

@@ -178,6 +178,36 @@ package final class DecodedInput: @unchecked Sendable {
         return try nextChunk()
     }
 
+    /// Whether ``next(into:)`` may be called: the first chunk has been handed out (the
+    /// text check is done) and no helper thread decodes (inflating ahead, parallel bzip2).
+    package var decodesInPlace: Bool { checkedText && pendingPlainBytes == 0 && ahead == nil && parallel == nil }
+
+    /// Decodes (or reads, for a plain file) the next bytes straight into `target`, as
+    /// many as fit, without the copy out of the input's own buffer that ``next()``'s
+    /// caller makes; returns how many, or nil at the end of the file. The bytes, counts,
+    /// checks and faults are those of ``next()``; only the chunks' sizes differ.
+    /// Requires ``decodesInPlace``.
+    ///
+    /// - Throws: as ``next()``.
+    package func next(into target: UnsafeMutableBufferPointer<UInt8>) throws(InputFault) -> Int? {
+        precondition(decodesInPlace && target.count > 0, "next(into:) after the first chunk, without a helper thread")
+        sample?.deallocate()
+        sample = nil
+        sampleVerdict = nil
+        let base = target.baseAddress!
+        if output != nil { return try nextInflated(into: base, capacity: target.count) }
+        if reachedEnd { return nil }
+        let n = try DecodedInput.readSome(fd, into: base, capacity: target.count, at: fileBytes)
+        if n == 0 {
+            reachedEnd = true
+            return nil
+        }
+        fileBytes += n
+        hasher.update(UnsafeRawBufferPointer(start: base, count: n))
+        decodedBytes += n
+        return n
+    }
+
     private func nextChunk() throws(InputFault) -> UnsafeBufferPointer<UInt8>? {
         if let parallel {
             let next: UnsafeBufferPointer<UInt8>?
@@ -225,10 +255,11 @@ package final class DecodedInput: @unchecked Sendable {
         return UnsafeBufferPointer(copy)
     }
 
-    /// Inflates the next chunk into `output` (`chunkSize` bytes); returns its size, or nil
-    /// at the end of the file.
-    private func nextInflated(into output: UnsafeMutablePointer<UInt8>) throws(InputFault) -> Int? {
+    /// Inflates the next chunk into `output` (`capacity` bytes, `chunkSize` unless told);
+    /// returns its size, or nil at the end of the file.
+    private func nextInflated(into output: UnsafeMutablePointer<UInt8>, capacity: Int? = nil) throws(InputFault) -> Int? {
         guard let inflater else { return nil }
+        let capacity = capacity ?? chunkSize
         while true {
             if inflater.pendingInput == 0 && !reachedEnd {
                 let n = try DecodedInput.readSome(fd, into: input, capacity: chunkSize, at: fileBytes)
@@ -242,9 +273,9 @@ package final class DecodedInput: @unchecked Sendable {
             }
             var produced: Int
             do {
-                produced = try inflater.decode(into: output, capacity: chunkSize, inputIsFinal: fileBytes >= fileSize)
+                produced = try inflater.decode(into: output, capacity: capacity, inputIsFinal: fileBytes >= fileSize)
                 if produced == 0 && inflater.pendingInput == 0 && reachedEnd {
-                    produced = try inflater.finish(into: output, capacity: chunkSize)
+                    produced = try inflater.finish(into: output, capacity: capacity)
                 }
             } catch {
                 throw diagnose(error, in: inflater)

@@ -137,7 +137,11 @@ public enum FileReader {
         switch framing ?? .ndjson {
         case .ndjson:
             var framer = NDJSONFramer(assembler: assembler, maxRecordBytes: options.maxRecordBytes, startOffset: start)
-            try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
+            if input.decodesInPlace && !options.copiesDecodedBytes {
+                try runInPlace(&framer, head: head[start...], input: input, chunkSize: options.chunkSize, outcome: &outcome, emit: emit)
+            } else {
+                try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
+            }
         case .jsonArray:
             var framer = JSONArrayFramer(assembler: assembler, maxRecordBytes: options.maxRecordBytes, startOffset: start)
             try run(&framer, head: head[start...], input: input, outcome: &outcome, emit: emit)
@@ -159,6 +163,36 @@ public enum FileReader {
             var framer = XMLFramer(assembler: assembler, options: options.xml, maxRecordBytes: options.maxRecordBytes, fast: true,
                                    source: .init(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs))
             try run(&framer, head: head[...], input: input, outcome: &outcome, emit: emit) { $0.scanAhead(on: input) }
+        }
+    }
+
+    /// As ``run(_:head:input:outcome:emit:afterHead:)`` for NDJSON after the head, with
+    /// the input decoded straight into the batches' storage (see
+    /// ``NDJSONFramer/startInPlace()``): the same batches, records and errors.
+    private static func runInPlace(_ framer: inout NDJSONFramer, head: ArraySlice<UInt8>, input: DecodedInput, chunkSize: Int,
+                                   outcome: inout FileReadOutcome, emit: (Batch) throws -> Void) throws(InputFault) {
+        defer {
+            outcome.batches = framer.assembler.emittedBatches
+            outcome.records = framer.assembler.emittedRecords
+        }
+        do throws(InputFault) {
+            try head.withUnsafeBufferPointer { (buffer) throws(InputFault) in
+                try framer.consume(buffer, emit: emit)
+            }
+            framer.startInPlace()
+            while true {
+                let target = framer.decodeTarget(chunkSize: chunkSize)
+                let started = monotonicSeconds()
+                let decoded = try input.next(into: target)
+                outcome.timing.decodeSeconds += monotonicSeconds() - started
+                guard let decoded else { break }
+                try framer.consumeDecoded(decoded, emit: emit)
+            }
+            try framer.finish(emit: emit)
+        } catch {
+            if case .cancelled = error { throw error }
+            try framer.flushFramed(emit: emit)
+            throw error
         }
     }
 

@@ -47,6 +47,9 @@ struct NDJSONFramer: RecordFramer {
     private var offset: Int
     /// 1-based number of the current line.
     private var line = 1
+    /// Where framing started (for the mean line length).
+    private let firstOffset: Int
+    private let firstLine: Int
     /// Start in the batch buffer of a record whose line is still open, or -1.
     private var openStart = -1
     private var openOffset = 0
@@ -65,10 +68,12 @@ struct NDJSONFramer: RecordFramer {
         self.maxRecordBytes = maxRecordBytes
         self.offset = startOffset
         self.line = startLine
+        firstOffset = startOffset
+        firstLine = startLine
     }
 
     mutating func consume(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Batch) throws -> Void) throws(InputFault) {
-        guard let base = chunk.baseAddress else { return }
+        guard var base = chunk.baseAddress else { return }
         let count = chunk.count
         var i = 0
         while i < count {
@@ -78,10 +83,43 @@ struct NDJSONFramer: RecordFramer {
             }
             let newline = Int(bitPattern: found) - Int(bitPattern: base)
             try endLine(base, from: i, to: newline, emit: emit)
+            // In place, a batch that filled took the rest of the chunk to the next one.
+            if let moved = assembler.movedChunk {
+                base = moved
+                assembler.tookMovedChunk()
+            }
             line += 1
             i = newline + 1
         }
         offset += count
+    }
+
+    // MARK: Decoding in place
+
+    /// From now on the input is decoded straight into the batch's storage: call
+    /// ``decodeTarget(chunkSize:)``, decode into it, then ``consumeDecoded(_:emit:)``.
+    ///
+    /// A record's bytes then stay where they were decoded (no copy into the batch: on
+    /// the bench, the copy was 1.6 % of the run's time); the line breaks and blanks
+    /// between records stay in the batch's bytes, outside every slot. When a batch fills
+    /// in the middle of a chunk, the chunk's rest moves to the next batch's storage, so
+    /// each decode asks for little more than the batch still needs (from the mean line).
+    mutating func startInPlace() {
+        assembler.startInPlace()
+    }
+
+    /// Where to decode the next bytes (at most `chunkSize`, at least 16 KiB).
+    mutating func decodeTarget(chunkSize: Int) -> UnsafeMutableBufferPointer<UInt8> {
+        let mean = Swift.max(64, (offset - firstOffset) / Swift.max(1, line - firstLine))
+        let wanted = Swift.min(Swift.max(2, chunkSize), Swift.max(16 << 10, assembler.bytesWanted(meanRecord: mean)))
+        let target = assembler.decodeTarget(wanting: wanted)
+        return UnsafeMutableBufferPointer(rebasing: target[..<wanted])
+    }
+
+    /// Frames the `count` bytes decoded into the last ``decodeTarget(chunkSize:)``.
+    mutating func consumeDecoded(_ count: Int, emit: (Batch) throws -> Void) throws(InputFault) {
+        let chunk = assembler.decoded(count)
+        try consume(chunk, emit: emit)
     }
 
     mutating func flushFramed(emit: (Batch) throws -> Void) throws(InputFault) {
@@ -127,8 +165,7 @@ struct NDJSONFramer: RecordFramer {
             try assembler.recordTooLong(shown: shown, limit: maxRecordBytes, line: line, offset: offset + start, emit: emit)
             return
         }
-        let recordStart = assembler.filled
-        assembler.append(base + start, count: length)
+        let recordStart = assembler.append(base + start, count: length)
         try assembler.commit(start: recordStart, line: line, offset: offset + start, emit: emit)
     }
 
@@ -139,16 +176,18 @@ struct NDJSONFramer: RecordFramer {
         if openStart < 0 {
             while start < to && isJSONSpace(base[start]) { start += 1 }
             if start == to { return }
-            openStart = assembler.filled
             openOffset = offset + start
+            openStart = assembler.append(base + start, count: to - start)
         } else if hasDroppedBlanks {
             if !isBlank(base, from: start, to: to) {
                 try rejectOpenRecord(emit: emit)
                 isSkipping = true
             }
             return
+        } else {
+            // In place, the next chunk was decoded right after the open record's bytes.
+            assembler.append(base + start, count: to - start)
         }
-        assembler.append(base + start, count: to - start)
         // Keep enough of an oversized line to show its first bytes in the error.
         if assembler.filled - openStart > max(maxRecordBytes + 1, BatchAssembler.shownPrefix) {
             var contentEnd = assembler.filled

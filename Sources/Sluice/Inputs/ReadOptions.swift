@@ -28,6 +28,9 @@ public struct ReadOptions: Sendable {
     public var xml: XMLOptions
     /// Decoder limits and threads for compressed files (`input.max_window`).
     public var codecs = CodecOptions()
+    /// Frame NDJSON by copying each record out of the decoder's buffer, as before the
+    /// reader decoded into the batches' storage (tests compare the two).
+    package var copiesDecodedBytes = false
 
     public init(format: InputFormat = .auto, batchSize: Int = 1024, maxRecordBytes: Int = 16 << 20,
                 maxBatchBytes: Int = 4 << 20, chunkSize: Int = 256 << 10, xml: XMLOptions = XMLOptions()) {

@@ -7,6 +7,7 @@ extension SluiceCommand {
     /// records, without a config.
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "eval",
             abstract: "Try an expression, or a whole stage, on records.",
             discussion: """
                 Records come from --record (repeatable), or one per line from standard input \

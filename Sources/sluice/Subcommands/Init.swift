@@ -6,6 +6,7 @@ extension SluiceCommand {
     /// `sluice init DIR`: a commented starter config for a data directory.
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Write a commented starter config for a data directory, from a sample of its files.",
             discussion: "Prints the config, or writes it with --config FILE (never over an existing file).")
 

@@ -35,6 +35,7 @@ extension SluiceCommand {
 
         struct Check: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "check",
                 abstract: "Say whether a run could use the ledger; exit 5 when it would refuse it.")
 
             @OptionGroup var location: Location
@@ -58,6 +59,7 @@ extension SluiceCommand {
 
         struct Rebuild: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "rebuild",
                 abstract: "Make a new ledger from the ledger journal; the old file is kept beside it.",
                 discussion: """
                     Restores as done every file of a committed run (or of an interrupted run whose \

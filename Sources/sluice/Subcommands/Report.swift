@@ -6,6 +6,7 @@ extension SluiceCommand {
     /// `sluice report RUN`: one self-contained HTML page of a finished run.
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Write one self-contained HTML page of a finished run.",
             discussion: """
                 RUN is a run summary (NAME-RUNID.summary.json or a --summary file), or an \

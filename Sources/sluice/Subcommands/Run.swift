@@ -7,6 +7,7 @@ extension SluiceCommand {
     /// `sluice run CONFIG`: one run of the pipeline.
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run a pipeline over its input directory.",
             discussion: """
                 Writes the output records, the error report and a run summary under the \

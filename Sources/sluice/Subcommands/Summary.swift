@@ -6,11 +6,13 @@ extension SluiceCommand {
     /// `sluice summary merge SUMMARY…`: one summary from the summaries of shard runs.
     struct Summary: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "summary",
             abstract: "Work with run summaries.",
             subcommands: [Merge.self])
 
         struct Merge: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "merge",
                 abstract: "Combine run summaries (e.g. of the shards of one job) into one.",
                 discussion: """
                     Counts and bytes add up, per-stage numbers add up by stage name, outputs \

@@ -7,6 +7,7 @@ extension SluiceCommand {
     /// `sluice test CONFIG…|DIR`: run the test cases declared with pipelines.
     struct Test: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "test",
             abstract: "Run the test cases declared in a config's `tests:` or its sibling NAME.tests.yaml.",
             discussion: """
                 Given a directory, tests every *.yaml config in it (not *.tests.yaml). \

@@ -6,6 +6,7 @@ extension SluiceCommand {
     /// `sluice validate CONFIG…`: check configs without running them.
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Check pipeline configs; print every problem as file:line:column: message.",
             discussion: """
                 Checks every key, value and expression, and that the input directory exists. \
@@ -46,6 +47,7 @@ extension SluiceCommand {
     /// finished run, what bound it and what to change.
     struct Explain: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "explain",
             abstract: "Show how a config will run: threads, queues, batch size and the memory bound.",
             discussion: """
                 With --from RUN (a run summary, or an output directory: its latest run) it also \

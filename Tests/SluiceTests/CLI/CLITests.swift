@@ -124,6 +124,23 @@ import Testing
         #expect(try Self.sluice(["--help"]).code == 0)
     }
 
+    /// Every command names itself (`commandName:`), so that ArgumentParser does not derive
+    /// the name from the type with `String(describing:)` (~1 M instructions of conformance
+    /// scans per command, per run): the names must stay the ones the docs use.
+    @Test func commandNamesAreTheDocumentedOnes() throws {
+        let root = try Self.sluice(["--help"])
+        #expect(root.code == 0)
+        for name in ["run", "validate", "explain", "test", "eval", "init", "schema", "summary", "report", "ledger"] {
+            #expect(root.stdout.contains("\n  \(name) "), "sluice --help lists \(name)")
+        }
+        #expect(try Self.sluice(["summary", "--help"]).stdout.contains("\n  merge "))
+        let ledger = try Self.sluice(["ledger", "--help"]).stdout
+        #expect(ledger.contains("\n  check ") && ledger.contains("\n  rebuild "))
+        let typo = try Self.sluice(["rnu"])
+        #expect(typo.code == 2 && typo.stderr.contains("did you mean 'sluice run'?"))
+        #expect(try Self.sluice(["explain", "--help"]).stdout.contains("USAGE: sluice explain"))
+    }
+
     @Test func missingInputDirectoryExitsOne() throws {
         let out = TestSupport.temporaryDirectory("sluice-cli")
         defer { TestSupport.cleanup(out) }

@@ -83,6 +83,101 @@ extension InputsTests {
             return framed
         }
 
+        /// As ``frame(_:cuts:batchSize:maxBatchBytes:maxRecordBytes:)``, decoding in place: the
+        /// first `head` bytes through ``NDJSONFramer/consume(_:emit:)`` (the reader's sniffed
+        /// head), the rest written by a mock decoder straight into each
+        /// ``NDJSONFramer/decodeTarget(chunkSize:)``, at most `pieces[i]` bytes each time.
+        static func frameInPlace(_ text: [UInt8], head: Int, chunkSize: Int, pieces: [Int], batchSize: Int, maxBatchBytes: Int,
+                                 maxRecordBytes: Int) throws -> Framed {
+            let options = ReadOptions(batchSize: batchSize, maxRecordBytes: maxRecordBytes, maxBatchBytes: maxBatchBytes)
+            var framer = NDJSONFramer(assembler: BatchAssembler(fileIndex: 0, file: "f", options: options), maxRecordBytes: maxRecordBytes)
+            var batches: [Batch] = []
+            let head = min(head, text.count)
+            try text.withUnsafeBufferPointer { whole in
+                try framer.consume(UnsafeBufferPointer(rebasing: whole[..<head])) { batches.append($0) }
+                framer.startInPlace()
+                var at = head, i = 0
+                while at < text.count {
+                    let target = framer.decodeTarget(chunkSize: chunkSize)
+                    #expect(target.count >= 1 && target.count <= max(2, chunkSize))
+                    let n = min(target.count, max(1, pieces[i % pieces.count]), text.count - at)
+                    i += 1
+                    // Scribble past what is decoded: the framer must not read it.
+                    for k in n..<target.count { target[k] = 0x7B }
+                    _ = UnsafeMutableBufferPointer(rebasing: target[..<n]).initialize(from: whole[at..<at + n])
+                    at += n
+                    try framer.consumeDecoded(n) { batches.append($0) }
+                }
+                try framer.finish { batches.append($0) }
+            }
+            var framed = Framed()
+            for batch in batches {
+                // In order, apart, inside the buffer (the gaps hold what was skipped).
+                #expect(zip(batch.records, batch.records.dropFirst()).allSatisfy { $0.end <= $1.start && $0.start < $0.end })
+                #expect(batch.records.last.map { $0.end <= batch.bytes.count } ?? true)
+                var lines: [(Int, String)] = batch.records.map {
+                    ($0.offset, "R \($0.line) \($0.offset) " + String(decoding: batch.bytes[$0.start..<$0.end], as: UTF8.self))
+                }
+                for error in batch.errors {
+                    guard case .raw(let shown, truncated: true) = error.record else { Issue.record("error without its bytes"); continue }
+                    lines.append((error.offset ?? 0, "E \(error.line ?? 0) \(error.offset ?? 0) " + String(decoding: shown, as: UTF8.self)))
+                }
+                framed.batches.append(lines.sorted { $0.0 < $1.0 }.map(\.1))
+            }
+            return framed
+        }
+
+        @Test(arguments: [5, 40, 2000])
+        func inPlaceFramesAsTheRulesSay(maxRecordBytes: Int) throws {
+            var rng = SplitMix64(seed: 7 &+ UInt64(maxRecordBytes))
+            for round in 0..<80 {
+                let text = Self.text(&rng, lines: 1 + rng.next(40))
+                let step = [1, 2, 7, 64, 1000, 5000][round % 6]
+                let pieces = (0..<8).map { _ in 1 + rng.next(step) }
+                let chunkSize = [2, 3, 100, 4096, 256 << 10][rng.next(5)]
+                let head = [0, 1, 10, 3000][rng.next(4)]
+                let batchSize = [1, 3, 1024][rng.next(3)]
+                let maxBatchBytes = [1, 100, 4 << 20][rng.next(3)]
+                let expected = Self.model(text, batchSize: batchSize, maxBatchBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes)
+                let got = try Self.frameInPlace(text, head: head, chunkSize: chunkSize, pieces: pieces, batchSize: batchSize,
+                                                maxBatchBytes: maxBatchBytes, maxRecordBytes: maxRecordBytes)
+                #expect(got == expected, "round \(round), pieces \(pieces), chunk \(chunkSize), head \(head), batch \(batchSize)/\(maxBatchBytes)")
+                if got != expected { return }
+            }
+        }
+
+        /// Whole files through ``FileReader``, plain and gzip, decoded in place and copied:
+        /// the same batches (records, positions, errors) and the same outcome.
+        @Test(arguments: [false, true])
+        func inPlaceReadsFilesAsCopyingDoes(gzip: Bool) throws {
+            var rng = SplitMix64(seed: gzip ? 11 : 12)
+            let dir = try TempDir()
+            for round in 0..<12 {
+                var text = Self.text(&rng, lines: 200 + rng.next(400))
+                if round % 3 == 0 { text = Array("\u{FEFF}".utf8) + text }   // a BOM
+                var bytes = text
+                if gzip {
+                    bytes = []
+                    text.withUnsafeBytes { GzipMember.compress($0, level: 1, appendingTo: &bytes) }
+                }
+                let file = try dir.write("f\(round).ndjson" + (gzip ? ".gz" : ""), bytes)
+                var options = ReadOptions(format: .ndjson, batchSize: [1, 7, 1024][round % 3], maxRecordBytes: [40, 2000][round % 2],
+                                          maxBatchBytes: [100, 4 << 20][rng.next(2)], chunkSize: [3, 1000, 20_000, 256 << 10][round % 4])
+                let (inPlace, placed) = readAll(file, options)
+                options.copiesDecodedBytes = true
+                let (copying, copied) = readAll(file, options)
+                #expect(inPlace == copying, "round \(round)")
+                #expect(placed.map(\.index) == copied.map(\.index) && texts(placed) == texts(copied), "round \(round)")
+                #expect(slots(placed).map { [$0.line, $0.offset] } == slots(copied).map { [$0.line, $0.offset] })
+                #expect(placed.map(\.errors) == copied.map(\.errors), "round \(round)")
+                #expect(inPlace.records > 0)
+                // The two paths did run: in place, records past the head keep the line
+                // breaks between them; copied, they are back to back.
+                func hasGaps(_ batch: Batch) -> Bool { zip(batch.records, batch.records.dropFirst()).contains { $0.end < $1.start } }
+                #expect(placed.contains(where: hasGaps) == (options.batchSize > 1) && !copied.contains(where: hasGaps))
+            }
+        }
+
         /// A random NDJSON-ish text: short and long lines, blank lines, CRs, tabs and
         /// runs of blanks around (and at the end of) long lines.
         static func text(_ rng: inout SplitMix64, lines: Int) -> [UInt8] {
