@@ -149,4 +149,20 @@ import Testing
         ]
         check(texts.map { Array($0.utf8) }, "small texts", seed: 9)
     }
+
+    /// Nodes are 16 bytes, and each kind keeps its flags or count apart from its kind.
+    @Test func nodeLayout() {
+        #expect(MemoryLayout<TapeEntry>.size == 16 && MemoryLayout<TapeEntry>.stride == 16)
+        for kind in [JSONKind.null, .false, .true, .number, .string, .array, .object] {
+            let isContainer = kind == .array || kind == .object
+            var e = TapeEntry(kind: kind, flags: 1, count: TapeEntry.maxCount, start: 3, end: 9, next: 4)
+            #expect(e.kind == kind && e.start == 3 && e.end == 9 && e.next == 4)
+            #expect(e.flags == (isContainer ? 0 : 1) && e.count == (isContainer ? TapeEntry.maxCount : 0))
+            e.count = 7
+            e.flags = 0
+            #expect(e.kind == kind && e.count == (isContainer ? 7 : 0) && e.flags == 0)
+            e.kind = .null
+            #expect(e.kind == .null && e.count == 0)
+        }
+    }
 }
