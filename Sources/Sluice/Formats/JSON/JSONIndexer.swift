@@ -272,7 +272,7 @@ struct JSONParser {
             case UInt8(ascii: "n"):
                 i = try scanLiteral(i, "null", 0x6c6c_756e, kind: .null, into: &tape)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                i = try scanNumber(i, into: &tape)
+                i = try scanNumber(i, first: c, into: &tape)
             case 0x20, 0x0A, 0x0D, 0x09:
                 i = skipWhitespace(i)
                 continue valueLoop
@@ -417,17 +417,21 @@ struct JSONParser {
         return i &+ length
     }
 
-    /// Validates a number's grammar at `s`; returns the index after it.
+    /// Validates a number's grammar at `s`, whose first byte `c` (a digit or `-`) the value
+    /// switch has read already; returns the index after it. (Not reading it again, and not
+    /// testing a digit for being one: 168.8 M -> 166.3 M instructions on the bench's 20 MB.)
     @inline(__always)
-    func scanNumber(_ s: Int, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
+    func scanNumber(_ s: Int, first c: UInt8, into tape: inout TapeWriter) throws(JSONSyntaxError) -> Int {
         var i = s
-        if p[i] == UInt8(ascii: "-") {
+        var d = c
+        if c == UInt8(ascii: "-") {
             i &+= 1
+            guard i < end, isDigit(p[i]) else {
+                throw failure("expected a digit after '-'", i)
+            }
+            d = p[i]
         }
-        guard i < end, isDigit(p[i]) else {
-            throw failure("expected a digit after '-'", i)
-        }
-        if p[i] == UInt8(ascii: "0") {
+        if d == UInt8(ascii: "0") {
             i &+= 1
             if i < end && isDigit(p[i]) {
                 throw failure("leading zero in a number", i &- 1)
