@@ -16,7 +16,7 @@ import Foundation
 ///    40 % can take about 2.4× the workers before that one binds.
 /// 3. **Input order.** With several readers, the readers were blocked at least 30 % of
 ///    their time while the first stage waited at least 30 % of its: the stages had room, so
-///    what held the readers was the admission gate, full of finished batches of later files
+///    what held the readers was the admission gate, full of finished output of later files
 ///    waiting for the in-order sink (the reader on the file being written is the bound).
 /// 4. **Nothing.** No part is 70 % busy: the run was too short, or waited on something
 ///    outside (I/O, a `command`'s child), and no setting is advised.
@@ -197,10 +197,10 @@ public struct RunDiagnosis: Sendable, Equatable {
             bound = .inputOrder
             let blocked = r.blockedSeconds / (Double(r.threads) * wall)
             let waited = (first.waitingSeconds ?? 0) / (Double(Self.slots(first)) * firstSpan)
-            headline = "The input order held the readers back: the \(r.threads) readers were blocked \(pct(blocked)) of the run while stage \(first.name) waited \(pct(waited)) for batches. The sink writes the files in input order; readers ahead of the file being written had filled their room for finished batches, so the one reader on that file set the pace."
-            let queue = first.queueCapacity * 2
-            advice.append("stage \(first.name): queue \(first.queueCapacity) → \(queue): more batches in flight also make more room for later files' finished batches (memory grows with it; see `sluice explain`).")
-            changes["stages.\(first.name).queue"] = queue
+            headline = "The input order held the readers back: the \(r.threads) readers were blocked \(pct(blocked)) of the run while stage \(first.name) waited \(pct(waited)) for batches. The sink writes the files in input order; readers ahead of the file being written had filled their room for finished output, so the one reader on that file set the pace."
+            let readers = r.threads + 1
+            advice.append("input.readers \(r.threads) → \(readers): each reader beyond the first adds \(PipelinePlan.reorderBytesPerExtraReader >> 20) MiB of room for later files' finished output (memory grows with it; see `sluice explain`).")
+            changes["input.readers"] = readers
             advice.append("Files of very unequal size make the others wait for the largest: split the largest files, or give them their own run.")
         } else {
             bound = .none

@@ -34,9 +34,19 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     /// batch's text and tape are gone), so each counts once its bound, not 3.5 times.
     /// Measured on the XML bench (4 files, 2 readers, the parse on the readers): readers
     /// blocked 1.8–2.1 s of a 3.1–3.5 s run with no room, 0.6–1.0 s with it.
+    ///
+    /// The room is bounded by bytes, ``reorderBytes``, and this count only caps how many
+    /// batches that is: with 48 batches (the earlier fixed room) a later file of 198
+    /// batches could get only 44 % ahead, and the last of 4 XML files ran alone for the
+    /// last ~17 % of the run while the other core idled.
     public var reorderBatches: Int
+    /// What the waiting finished batches of later files may hold (their encoded output,
+    /// see ``AdmissionGate``): past it, a reader ahead of the head file waits.
+    public var reorderBytes: Int
     /// ``reorderBatches`` per reader beyond the first.
-    static let reorderBatchesPerExtraReader = 48
+    static let reorderBatchesPerExtraReader = 1024
+    /// ``reorderBytes`` per reader beyond the first.
+    static let reorderBytesPerExtraReader = 64 << 20
     /// Threads of a run: readers + the shared stage threads + the own threads of blocking
     /// stages (`command`) + the sink.
     public var threads: Int
@@ -83,7 +93,7 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case pipeline, readers, batchSize = "batch_size", maxRecordBytes = "max_record_bytes",
              maxBatchBytes = "max_batch_bytes", stages, sinkQueue = "sink_queue",
-             batchesInFlight = "batches_in_flight", reorderBatches = "reorder_batches", threads, stageThreads = "stage_threads", cores,
+             batchesInFlight = "batches_in_flight", reorderBatches = "reorder_batches", reorderBytes = "reorder_bytes", threads, stageThreads = "stage_threads", cores,
              decoderBytesPerReader = "decoder_bytes_per_reader", outputBufferBytes = "output_buffer_bytes",
              batchBytesBound = "batch_bytes_bound",
              memoryBoundBytes = "memory_bound_bytes", memoryAt1KiBRecords = "memory_at_1kib_records",
@@ -107,6 +117,7 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
         sinkQueue = max(8, 2 * (stages.last?.workers ?? 1))
         batchesInFlight = stages.reduce(0) { $0 + $1.queue + $1.workers } + readers + sinkQueue
         reorderBatches = max(0, readers - 1) * Self.reorderBatchesPerExtraReader
+        reorderBytes = max(0, readers - 1) * Self.reorderBytesPerExtraReader
         self.cores = cores
         let shapes = stages.map {
             StageScheduler.StageShape(workers: $0.workers, queue: $0.queue, needsInputOrder: $0.stage.needsInputOrder,
@@ -120,11 +131,24 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
         let fixed = readers * Self.readerBufferBytes + Self.runtimeBytes + outputBufferBytes
         stageMemory = Self.stageMemory(stages, batchBytes: batchBytesBound, typicalBatchBytes: min(batchBytesBound, batchSize * 1024))
         let stagesBound = stageMemory.reduce(0) { $0 + $1.boundBytes }
-        memoryBoundBytes = batchesInFlight * batchBytesBound * 7 / 2 + reorderBatches * batchBytesBound + fixed
+        let reorderBound = Self.reorderBound(batches: reorderBatches, bytes: reorderBytes, inFlight: batchesInFlight, batchBytes: batchBytesBound)
+        memoryBoundBytes = batchesInFlight * batchBytesBound * 7 / 2 + reorderBound + fixed
             + readers * decoderBytesPerReader + stagesBound
         // The typical figure: 1 KiB records and gzip or plain input (no large window).
-        memoryAt1KiBRecords = (batchesInFlight * 7 / 2 + reorderBatches) * min(batchBytesBound, batchSize * 1024) + fixed
+        let typicalBatch = min(batchBytesBound, batchSize * 1024)
+        memoryAt1KiBRecords = batchesInFlight * 7 / 2 * typicalBatch + min(reorderBatches * typicalBatch, reorderBytes) + fixed
             + stageMemory.reduce(0) { $0 + $1.typicalBytes }
+    }
+
+    /// The most the waiting finished batches of later files hold: the byte room, plus the
+    /// batches admitted while it was not yet full (at most every batch in flight, each at
+    /// most its bound), and never more than ``reorderBatches`` whole batches.
+    public var reorderBoundBytes: Int {
+        Self.reorderBound(batches: reorderBatches, bytes: reorderBytes, inFlight: batchesInFlight, batchBytes: batchBytesBound)
+    }
+
+    static func reorderBound(batches: Int, bytes: Int, inFlight: Int, batchBytes: Int) -> Int {
+        batches == 0 ? 0 : min(batches * batchBytes, bytes + inFlight * batchBytes)
     }
 
     /// The memory of stages that hold more than their batches.
@@ -187,7 +211,7 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
         lines.append("  sink      1 thread, queue \(sinkQueue) batches, commits in input order")
         let own = threads - readers - stageThreads - 1
         lines.append("threads: \(threads) (\(readers) readers, \(stageThreads) shared stage thread\(stageThreads == 1 ? "" : "s") on \(cores) core\(cores == 1 ? "" : "s")\(own > 0 ? ", \(own) for blocking stages" : ""), 1 sink)")
-        lines.append("batches in flight: at most \(batchesInFlight)\(reorderBatches > 0 ? ", and \(reorderBatches) finished batches of later files waiting for the sink's input order" : "")")
+        lines.append("batches in flight: at most \(batchesInFlight)\(reorderBatches > 0 ? ", and up to \(Self.size(reorderBytes)) of later files' finished output (≤ \(reorderBatches) batches) waiting for the sink's input order" : "")")
         if outputBufferBytes > 0 {
             lines.append("output buffers: \(Self.size(outputBufferBytes)) (Parquet row groups, one per open output or partition)")
         }
@@ -195,7 +219,7 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
         for m in stageMemory {
             lines.append("stage memory: \(m.stage) (\(m.kind)): up to \(Self.size(m.boundBytes)) (\(m.note))")
         }
-        lines.append("memory bound: \(Self.size(memoryBoundBytes)) (\(batchesInFlight) batches × \(Self.size(batchBytesBound)) × 3.5\(reorderBatches > 0 ? " + \(reorderBatches) × \(Self.size(batchBytesBound))" : "") + decoders + buffers\(stageMemory.isEmpty ? "" : " + stages")); with 1 KiB records and gzip input: \(Self.size(memoryAt1KiBRecords))")
+        lines.append("memory bound: \(Self.size(memoryBoundBytes)) (\(batchesInFlight) batches × \(Self.size(batchBytesBound)) × 3.5\(reorderBatches > 0 ? " + \(Self.size(reorderBoundBytes)) waiting output" : "") + decoders + buffers\(stageMemory.isEmpty ? "" : " + stages")); with 1 KiB records and gzip input: \(Self.size(memoryAt1KiBRecords))")
         return lines.joined(separator: "\n") + "\n"
     }
 

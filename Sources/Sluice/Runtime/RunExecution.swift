@@ -53,7 +53,8 @@ struct RunExecution {
     func execute() -> Outcome {
         let sizing = PipelinePlan(config: config, stages: stages)
         let sinkQueue = BoundedQueue<SinkMessage>(capacity: sizing.sinkQueue)
-        let gate = AdmissionGate(capacity: sizing.batchesInFlight + sizing.reorderBatches)
+        let gate = AdmissionGate(capacity: sizing.batchesInFlight + sizing.reorderBatches,
+                                 parkedByteCapacity: sizing.reorderBatches > 0 ? sizing.reorderBytes : .max)
         let filePaths = files.map(\.relativePath)
         let encoder = OutputEncoder(routes: config.output.effectiveRoutes, filePaths: filePaths, maxDepth: config.input.maxDepth)
         let counters = stages.map { _ in StageCounters() }

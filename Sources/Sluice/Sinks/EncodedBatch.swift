@@ -17,4 +17,10 @@ package struct EncodedBatch: Sendable {
     var recordsUnrouted: Int = 0
     /// Error lines by stage and kind (``RunSummary/ErrorCounts/key(stage:kind:)``).
     var errorKinds: [String: Int] = [:]
+
+    /// The bytes it holds while it waits for the sink's input order: its encoded output
+    /// (a file format's rows, roughly) and error lines (``AdmissionGate/park(bytes:)``).
+    var heldBytes: Int {
+        pieces.reduce(errorLines.count) { $0 + $1.bytes.count + ($1.rows?.byteSize ?? 0) }
+    }
 }

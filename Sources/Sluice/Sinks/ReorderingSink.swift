@@ -114,10 +114,12 @@ package final class ReorderingSink: @unchecked Sendable {
             }
             switch message {
             case .batch(let batch):
+                gate.park(bytes: batch.heldBytes)
                 window.insert(batch, file: batch.file, batch: batch.index)
             case .fileEnd(let end):
                 finish(end)
             case .lastBatch(let batch, let end):
+                gate.park(bytes: batch.heldBytes)
                 window.insert(batch, file: batch.file, batch: batch.index)
                 finish(end)
             }
@@ -164,6 +166,7 @@ package final class ReorderingSink: @unchecked Sendable {
                 fileTotals.dropped += batch.recordsDropped
                 fileTotals.created += batch.recordsCreated
                 fileTotals.unrouted += batch.recordsUnrouted
+                gate.unpark(bytes: batch.heldBytes)
                 gate.release()
             case .fileDone(let file, let failure):
                 if !fileStarted { outputs.beginFile(file) }

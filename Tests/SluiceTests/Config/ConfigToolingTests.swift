@@ -91,22 +91,24 @@ import Testing
               stage 3   shape (select): 2 workers, queue 8 batches
               sink      1 thread, queue 8 batches, commits in input order
             threads: 5 (2 readers, 2 shared stage threads on 2 cores, 1 sink)
-            batches in flight: at most 40, and 48 finished batches of later files waiting for the sink's input order
+            batches in flight: at most 40, and up to 64.0 MiB of later files' finished output (≤ 1024 batches) waiting for the sink's input order
             decoders: up to 2.0 GiB per reader for zstd/xz input (input.max_window); ~1 MiB for gzip
-            memory bound: 7.7 GiB (40 batches × 20.0 MiB × 3.5 + 48 × 20.0 MiB + decoders + buffers); with 1 KiB records and gzip input: 222 MiB
+            memory bound: 7.6 GiB (40 batches × 20.0 MiB × 3.5 + 864 MiB waiting output + decoders + buffers); with 1 KiB records and gzip input: 238 MiB
 
             """)
         #expect(plan.batchesInFlight == 40)
-        #expect(plan.reorderBatches == 48)
+        #expect(plan.reorderBatches == 1024)
+        #expect(plan.reorderBytes == 64 << 20)
+        #expect(plan.reorderBoundBytes == (64 << 20) + 40 * plan.batchBytesBound)
         // Room for later files' finished batches only when a reader can be ahead of the head file.
         var one = config
         one.input.readers = 1
         let single = PipelinePlan(config: one, stages: one.effectiveStages, cores: 2)
-        #expect(single.reorderBatches == 0)
-        #expect(!single.text.contains("finished batches"))
+        #expect(single.reorderBatches == 0 && single.reorderBytes == 0 && single.reorderBoundBytes == 0)
+        #expect(!single.text.contains("finished output"))
         var three = config
         three.input.readers = 3
-        #expect(PipelinePlan(config: three, stages: three.effectiveStages, cores: 2).reorderBatches == 96)
+        #expect(PipelinePlan(config: three, stages: three.effectiveStages, cores: 2).reorderBytes == 128 << 20)
         #expect(plan.threads == 5)
         #expect(PipelinePlan(config: config, stages: config.effectiveStages, cores: 1).threads == 4)
         // A Parquet output's row groups are in the bound.

@@ -191,7 +191,7 @@ import Testing
         let held = RunDiagnosis(summary(readersBlocked: 9, firstWaiting: 12))
         #expect(held.bound == .inputOrder, "\(held.text)")
         #expect(held.headline.contains("input order"), "\(held.text)")
-        #expect(held.changes["stages.parse.queue"] == 16)
+        #expect(held.changes["input.readers"] == 3)
         #expect(held.text.contains("bound: the input order"))
         #expect(held.text.contains("readers: busy 4.00 s of 20.00 s (20 %); blocked 45 %"), "\(held.text)")
         // The same run without the readers' blocking: nothing held it for long.

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import Sluice
 @testable import SluiceCore
 @testable import SluiceIO
@@ -71,6 +72,24 @@ final class ResultBox: Sendable {
         gate.advanceHead(to: 2)
         reader.join()
         #expect(admitted.get("file2") == true)
+    }
+
+    @Test func parkedBytesHoldReadersAheadOfTheHeadFile() {
+        let gate = AdmissionGate(capacity: 100, parkedByteCapacity: 1000)
+        #expect(gate.acquire(file: 1))
+        gate.park(bytes: 600)
+        #expect(gate.acquire(file: 1))   // under the byte room: admitted
+        gate.park(bytes: 600)
+        #expect(gate.parkedBytes == 1200)
+        #expect(gate.acquire(file: 0))   // the head file never waits, whatever is parked
+        let admitted = ResultBox()
+        let reader = WorkerThread(name: "r") { admitted.set("file2", gate.acquire(file: 2)) }
+        usleep(20_000)
+        #expect(admitted.get("file2") == nil)   // over the byte room: waits, though tickets are free
+        gate.unpark(bytes: 600)
+        reader.join()
+        #expect(admitted.get("file2") == true)
+        #expect(gate.parkedBytes == 600)
     }
 
     @Test func cancelReleasesWaiters() {
