@@ -51,6 +51,20 @@ package final class AdmissionGate: Sendable {
         }
     }
 
+    /// As ``acquire(file:)``, waiting at most `seconds`: nil when no ticket came in time
+    /// (a reader that also runs stage work looks for some meanwhile).
+    package func acquire(file: Int, waitingAtMost seconds: Double) -> Bool? {
+        let capacity = self.capacity
+        let bytes = parkedByteCapacity
+        return state.withLock(when: { $0.isCancelled || file == $0.headFile || ($0.inFlight < capacity && $0.parkedBytes < bytes) },
+                              timeout: seconds) { state, admitted -> Bool? in
+            if state.isCancelled { return false }
+            guard admitted else { return nil }
+            state.inFlight += 1
+            return true
+        }
+    }
+
     /// Returns `count` tickets (batches committed or dropped).
     package func release(_ count: Int = 1) {
         guard count > 0 else { return }

@@ -80,6 +80,21 @@ package final class LockedBox<State> {
         }
     }
 
+    /// As ``retrying(on:_:)``, calling `sleeping(&state, true)` before each wait and
+    /// `sleeping(&state, false)` after it, with the lock held: a state machine can count
+    /// its sleepers (who would take work if woken) that way.
+    @inlinable
+    package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T?, sleeping: (inout State, Bool) -> Void) rethrows -> T {
+        try lock.withLock {
+            while true {
+                if let value = try body(&state) { return value }
+                sleeping(&state, true)
+                lock.wait(on: c)
+                sleeping(&state, false)
+            }
+        }
+    }
+
     /// As ``retrying(_:)``, for answers where `isDone` tells "wait" apart.
     @inlinable
     package func retrying<T>(on c: Int = 0, _ body: (inout State) throws -> T, until isDone: (T) -> Bool) rethrows -> T {

@@ -47,12 +47,18 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     static let reorderBatchesPerExtraReader = 1024
     /// ``reorderBytes`` per reader beyond the first.
     static let reorderBytesPerExtraReader = 64 << 20
-    /// Threads of a run: readers + the shared stage threads + the own threads of blocking
-    /// stages (`command`) + the sink.
+    /// Threads of a run: readers + the stage threads started besides them + the own
+    /// threads of blocking stages (`command`) + the sink.
     public var threads: Int
     /// Shared threads that run the CPU-only stages: at most the cores this process may use
     /// (`cores`), and no more than those stages could use at once.
     public var stageThreads: Int
+    /// Of ``stageThreads``, those started for the stages alone: the rest are readers that
+    /// run stage work between batches (see ``readersRunStages``).
+    public var ownStageThreads: Int
+    /// Whether the readers run their batches through the stages themselves (no stage
+    /// blocks its thread): then ``stageThreads`` is the readers plus ``ownStageThreads``.
+    public var readersRunStages: Bool
     /// The cores the plan was made for (the process's, unless given).
     public var cores: Int
     /// What decoding one compressed file may hold at most (a zstd/xz window up to
@@ -93,7 +99,7 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case pipeline, readers, batchSize = "batch_size", maxRecordBytes = "max_record_bytes",
              maxBatchBytes = "max_batch_bytes", stages, sinkQueue = "sink_queue",
-             batchesInFlight = "batches_in_flight", reorderBatches = "reorder_batches", reorderBytes = "reorder_bytes", threads, stageThreads = "stage_threads", cores,
+             batchesInFlight = "batches_in_flight", reorderBatches = "reorder_batches", reorderBytes = "reorder_bytes", threads, stageThreads = "stage_threads", ownStageThreads = "own_stage_threads", readersRunStages = "readers_run_stages", cores,
              decoderBytesPerReader = "decoder_bytes_per_reader", outputBufferBytes = "output_buffer_bytes",
              batchBytesBound = "batch_bytes_bound",
              memoryBoundBytes = "memory_bound_bytes", memoryAt1KiBRecords = "memory_at_1kib_records",
@@ -123,8 +129,11 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
             StageScheduler.StageShape(workers: $0.workers, queue: $0.queue, needsInputOrder: $0.stage.needsInputOrder,
                                       isBlocking: $0.stage.blocksThread)
         }
-        stageThreads = StageExecutor.sharedThreadCount(shapes, cores: cores)
-        threads = readers + stageThreads + stages.filter(\.stage.blocksThread).reduce(0) { $0 + max(1, $1.workers) } + 1
+        let plan = StageExecutor.threads(shapes, cores: cores, readers: readers)
+        stageThreads = plan.shared
+        ownStageThreads = plan.own
+        readersRunStages = plan.readersRun
+        threads = readers + plan.own + stages.filter(\.stage.blocksThread).reduce(0) { $0 + max(1, $1.workers) } + 1
         batchBytesBound = maxBatchBytes + maxRecordBytes
         decoderBytesPerReader = config.input.codecs.decoderMemoryBound
         outputBufferBytes = config.output.effectiveRoutes.reduce(0) { $0 + $1.spec.bufferedBytesBound }
@@ -209,8 +218,12 @@ public struct PipelinePlan: Codable, Sendable, Equatable {
             lines.append("  stage \(i + 1)   \(stage.name) (\(stage.kind)): \(stage.workers) worker\(stage.workers == 1 ? "" : "s"), queue \(stage.queue) batches")
         }
         lines.append("  sink      1 thread, queue \(sinkQueue) batches, commits in input order")
-        let own = threads - readers - stageThreads - 1
-        lines.append("threads: \(threads) (\(readers) readers, \(stageThreads) shared stage thread\(stageThreads == 1 ? "" : "s") on \(cores) core\(cores == 1 ? "" : "s")\(own > 0 ? ", \(own) for blocking stages" : ""), 1 sink)")
+        let own = threads - readers - ownStageThreads - 1
+        let onCores = "on \(cores) core\(cores == 1 ? "" : "s")"
+        let crew = readersRunStages
+            ? "\(readers == 1 ? "1 reader that also runs" : "\(readers) readers that also run") the stages, \(ownStageThreads) more stage thread\(ownStageThreads == 1 ? "" : "s") \(onCores)"
+            : "\(readers) reader\(readers == 1 ? "" : "s"), \(stageThreads) shared stage thread\(stageThreads == 1 ? "" : "s") \(onCores)"
+        lines.append("threads: \(threads) (\(crew)\(own > 0 ? ", \(own) for blocking stages" : ""), 1 sink)")
         lines.append("batches in flight: at most \(batchesInFlight)\(reorderBatches > 0 ? ", and up to \(Self.size(reorderBytes)) of later files' finished output (≤ \(reorderBatches) batches) waiting for the sink's input order" : "")")
         if outputBufferBytes > 0 {
             lines.append("output buffers: \(Self.size(outputBufferBytes)) (Parquet row groups, one per open output or partition)")

@@ -47,6 +47,8 @@ struct RunExecution {
         var busy = 0.0
         var decode = 0.0
         var blocked = 0.0
+        /// Running stage work (``StageExecutor/readersRun``): neither reading nor blocked.
+        var stageWork = 0.0
         var span = 0.0
     }
 
@@ -66,7 +68,7 @@ struct RunExecution {
         }
         let cores = options.stageThreads ?? ProcessorCount.available
         let executor = StageExecutor(steps: steps, counters: counters, fileCount: files.count, encoder: encoder, sink: sinkQueue,
-                                     cores: cores)
+                                     cores: cores, readers: config.input.readers)
         let cursor = FileCursor(count: files.count)
 
         // The sink: a write error or a stage's stop request ends it; then stop everything
@@ -153,70 +155,87 @@ struct RunExecution {
         let live = LockedBox(config.input.readers)
         return (0..<config.input.readers).map { r in
             WorkerThread(name: "sluice-read-\(r)") {
-                // Two clock reads per batch and per file: the time blocked on the queues
-                // is what the time in `read` is not busy with.
-                let threadStart = monotonicSeconds()
-                var mine = ReaderTotals()
-                defer {
-                    mine.span = monotonicSeconds() - threadStart
-                    totals.withLock { t in
-                        t.busy += mine.busy
-                        t.decode += mine.decode
-                        t.blocked += mine.blocked
-                        t.span += mine.span
-                    }
-                }
-                func ended(_ end: FileEnd) -> Bool {
-                    let started = monotonicSeconds()
-                    defer { mine.blocked += monotonicSeconds() - started }
-                    return executor.fileEnded(end)
-                }
-                while let index = cursor.take() {
-                    let file = files[index]
-                    if logger.logLevel <= .info {   // --verbose: beside FileLog's "done" line
-                        let from = file.start.map { $0.skipsAnything ? ", from byte \($0.offset) (grew)" : "" } ?? ""
-                        logger.info("file \(index + 1)/\(files.count) \(file.relativePath): started, \(file.size) bytes\(from)")
-                    }
-                    if let problem = file.problem {
-                        let failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: problem)
-                        if !ended(FileEnd(file: index, batches: 0, failure: failure, fileBytes: 0, decodedBytes: 0)) { break }
-                        continue
-                    }
-                    let readStart = monotonicSeconds()
-                    var blocked = 0.0
-                    // Each batch is handed on when the next one comes, and the last with the
-                    // file's ending (see `StageExecutor.submit(_:ending:)`).
-                    var held: Batch?
-                    let outcome = FileReader.read(file, fileIndex: index, options: readOptions) { batch in
-                        if let previous = held {
-                            let started = monotonicSeconds()
-                            defer { blocked += monotonicSeconds() - started }
-                            guard gate.acquire(file: index), executor.submit(previous) else { throw CancellationError() }
+                do {   // the reader's own time ends here (`defer`), before it serves the stages
+                    // Two clock reads per batch and per file: the time blocked on the queues
+                    // is what the time in `read` is not busy with.
+                    let threadStart = monotonicSeconds()
+                    var mine = ReaderTotals()
+                    defer {
+                        mine.span = monotonicSeconds() - threadStart
+                        totals.withLock { t in
+                            t.busy += mine.busy
+                            t.decode += mine.decode
+                            t.blocked += mine.blocked
+                            t.stageWork += mine.stageWork
+                            t.span += mine.span
                         }
-                        held = batch
                     }
-                    mine.busy += monotonicSeconds() - readStart - blocked
-                    mine.blocked += blocked
-                    mine.decode += outcome.timing.decodeSeconds
-                    if outcome.cancelled { break }
-                    for warning in outcome.warnings { logger.warning("\(file.relativePath): \(warning)") }   // e.g. zero padding
-                    let end = FileEnd(file: index, batches: outcome.batches, failure: outcome.failure,
-                                      fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes,
-                                      fingerprint: outcome.fingerprint)
-                    if let last = held {
+                    func ended(_ end: FileEnd) -> Bool {
                         let started = monotonicSeconds()
-                        let submitted = gate.acquire(file: index) && executor.submit(last, ending: end)
-                        mine.blocked += monotonicSeconds() - started
-                        if !submitted { break }
-                    } else if !ended(end) {
-                        break
+                        defer { mine.blocked += monotonicSeconds() - started }
+                        return executor.fileEnded(end)
                     }
+                    while let index = cursor.take() {
+                        let file = files[index]
+                        if logger.logLevel <= .info {   // --verbose: beside FileLog's "done" line
+                            let from = file.start.map { $0.skipsAnything ? ", from byte \($0.offset) (grew)" : "" } ?? ""
+                            logger.info("file \(index + 1)/\(files.count) \(file.relativePath): started, \(file.size) bytes\(from)")
+                        }
+                        if let problem = file.problem {
+                            let failure = RecordError(file: file.relativePath, stage: "input", kind: .io, message: problem)
+                            if !ended(FileEnd(file: index, batches: 0, failure: failure, fileBytes: 0, decodedBytes: 0)) { break }
+                            continue
+                        }
+                        let readStart = monotonicSeconds()
+                        var blocked = 0.0
+                        var ran = 0.0
+                        // Each batch is handed on when the next one comes, and the last with the
+                        // file's ending (see `StageExecutor.submit(_:ending:)`).
+                        var held: Batch?
+                        let outcome = FileReader.read(file, fileIndex: index, options: readOptions) { batch in
+                            if let previous = held.take() {
+                                let started = monotonicSeconds()
+                                let ranBefore = ran
+                                defer { blocked += monotonicSeconds() - started - (ran - ranBefore) }
+                                if executor.readersRun {
+                                    guard executor.acquire(gate, file: index, ran: &ran),
+                                          executor.submitAndRun(previous, ending: nil, ran: &ran) else { throw CancellationError() }
+                                } else {
+                                    guard gate.acquire(file: index), executor.submit(previous) else { throw CancellationError() }
+                                }
+                            }
+                            held = batch
+                        }
+                        mine.busy += monotonicSeconds() - readStart - blocked - ran
+                        mine.blocked += blocked
+                        mine.stageWork += ran
+                        mine.decode += outcome.timing.decodeSeconds
+                        if outcome.cancelled { break }
+                        for warning in outcome.warnings { logger.warning("\(file.relativePath): \(warning)") }   // e.g. zero padding
+                        let end = FileEnd(file: index, batches: outcome.batches, failure: outcome.failure,
+                                          fileBytes: outcome.fileBytes, decodedBytes: outcome.decodedBytes,
+                                          fingerprint: outcome.fingerprint)
+                        if let last = held.take() {
+                            let started = monotonicSeconds()
+                            var ran = 0.0
+                            let submitted = executor.readersRun
+                                ? executor.acquire(gate, file: index, ran: &ran) && executor.submitAndRun(last, ending: end, ran: &ran)
+                                : gate.acquire(file: index) && executor.submit(last, ending: end)
+                            mine.blocked += monotonicSeconds() - started - ran
+                            mine.stageWork += ran
+                            if !submitted { break }
+                        } else if !ended(end) {
+                            break
+                        }
+                    }
+                    let isLast = live.withLock { count -> Bool in
+                        count -= 1
+                        return count == 0
+                    }
+                    if isLast { executor.inputFinished() }
                 }
-                let isLast = live.withLock { count -> Bool in
-                    count -= 1
-                    return count == 0
-                }
-                if isLast { executor.inputFinished() }
+                // Its files are done: the thread's core goes on with the stages.
+                if executor.readersRun { executor.serveAsSharedThread() }
             }
         }
     }

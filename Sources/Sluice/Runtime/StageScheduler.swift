@@ -142,6 +142,9 @@ struct StageScheduler: Sendable {
     private(set) var sinkWaiters = 0
     /// Seconds the stage threads spent encoding output for the sink (not the last stage's).
     private(set) var encodeSeconds = 0.0
+    /// Threads of the shared crew asleep, waiting for work (the executor counts them): a
+    /// reader that runs stage work leaves a batch to one of them when there is one.
+    var idleSharedThreads = 0
 
     init(stages: [StageShape], fileCount: Int) {
         precondition(!stages.isEmpty, "a pipeline has at least one stage")

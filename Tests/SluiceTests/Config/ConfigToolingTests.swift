@@ -90,7 +90,7 @@ import Testing
               stage 2   check (validate): 2 workers, queue 8 batches
               stage 3   shape (select): 2 workers, queue 8 batches
               sink      1 thread, queue 8 batches, commits in input order
-            threads: 5 (2 readers, 2 shared stage threads on 2 cores, 1 sink)
+            threads: 3 (2 readers that also run the stages, 0 more stage threads on 2 cores, 1 sink)
             batches in flight: at most 40, and up to 64.0 MiB of later files' finished output (≤ 1024 batches) waiting for the sink's input order
             decoders: up to 2.0 GiB per reader for zstd/xz input (input.max_window); ~1 MiB for gzip
             memory bound: 7.6 GiB (40 batches × 20.0 MiB × 3.5 + 864 MiB waiting output + decoders + buffers); with 1 KiB records and gzip input: 238 MiB
@@ -109,8 +109,12 @@ import Testing
         var three = config
         three.input.readers = 3
         #expect(PipelinePlan(config: three, stages: three.effectiveStages, cores: 2).reorderBytes == 128 << 20)
-        #expect(plan.threads == 5)
-        #expect(PipelinePlan(config: config, stages: config.effectiveStages, cores: 1).threads == 4)
+        // The readers run their batches through the stages: no more CPU-bound threads than
+        // cores (2 readers, 2 cores: no stage threads besides them; 1 reader: one more).
+        #expect(plan.threads == 3 && plan.stageThreads == 2 && plan.ownStageThreads == 0 && plan.readersRunStages)
+        #expect(PipelinePlan(config: config, stages: config.effectiveStages, cores: 1).threads == 3)
+        #expect(single.threads == 3 && single.ownStageThreads == 1)
+        #expect(single.text.contains("threads: 3 (1 reader that also runs the stages, 1 more stage thread on 2 cores, 1 sink)"))
         // A Parquet output's row groups are in the bound.
         var parquet = config
         parquet.output.spec.format = .parquet

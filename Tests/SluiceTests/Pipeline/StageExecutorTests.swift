@@ -101,19 +101,77 @@ import Testing
         }
     }
 
+    /// The readers run their batches through the CPU stages themselves: the threads that
+    /// run stage work are the readers and the executor's own shared threads, never more
+    /// than the cores asked for (2 readers on 2: the readers alone; 1 reader on 2: it and
+    /// one shared thread).
     @Test func theRunStartsNoMoreSharedThreadsThanAsked() throws {
         let input = try PipelineRunTests.makeInput(files: 2, recordsPerFile: 500)
         defer { TestSupport.cleanup(input) }
+        for (readers, allowed) in [(2, ["sluice-read-0", "sluice-read-1"]), (1, ["sluice-read-0", "sluice-cpu-0"])] {
+            let out = TestSupport.temporaryDirectory("sluice-out")
+            defer { TestSupport.cleanup(out) }
+            let probe = ConcurrencyProbe()
+            var config = try PipelineRunTests.ordersConfig(workers: 8, queue: 4, batchSize: 25, readers: readers, gzip: false)
+            config.stages.insert(StageSpec(name: "probe", kind: "test-probe", workers: 8, queue: 4,
+                                           stage: ProbeStage(probe: probe)), at: 0)
+            let summary = Self.run(config, input: input, output: out, stageThreads: 2)
+            #expect(summary.exitCode == 0, "\(summary.failure ?? "")")
+            #expect(probe.calls == 40)
+            #expect(probe.threadNames.isSubset(of: Set(allowed)), "\(probe.threadNames)")
+            #expect(probe.mostAtOnce <= 2)
+            #expect(summary.stageThreads == 2)
+        }
+    }
+
+    /// With a stage that blocks its thread (a `command` waiting on its child), readers only
+    /// read: the CPU stages run on the shared threads, which a blocking stage's threads
+    /// hand batches to (a reader waiting for a ticket would not see those).
+    @Test func readersOnlyReadWhenAStageBlocksItsThread() throws {
+        let input = try PipelineRunTests.makeInput(files: 3, recordsPerFile: 400)
+        defer { TestSupport.cleanup(input) }
         let out = TestSupport.temporaryDirectory("sluice-out")
         defer { TestSupport.cleanup(out) }
-        let probe = ConcurrencyProbe()
-        var config = try PipelineRunTests.ordersConfig(workers: 8, queue: 4, batchSize: 25, gzip: false)
-        config.stages.insert(StageSpec(name: "probe", kind: "test-probe", workers: 8, queue: 4,
-                                       stage: ProbeStage(probe: probe)), at: 0)
+        let cpu = ConcurrencyProbe(), blocking = ConcurrencyProbe()
+        var config = try PipelineRunTests.ordersConfig(workers: 2, queue: 2, batchSize: 25, gzip: false)
+        config.stages.insert(StageSpec(name: "wait", kind: "test-probe", workers: 2, queue: 2,
+                                       stage: ProbeStage(probe: blocking, blocks: true)), at: 0)
+        config.stages.insert(StageSpec(name: "probe", kind: "test-probe", workers: 2, queue: 2,
+                                       stage: ProbeStage(probe: cpu)), at: 1)
         let summary = Self.run(config, input: input, output: out, stageThreads: 2)
         #expect(summary.exitCode == 0, "\(summary.failure ?? "")")
-        #expect(probe.threadNames.allSatisfy { $0.hasPrefix("sluice-cpu-") }, "\(probe.threadNames)")
-        #expect(probe.threadNames.count <= 2, "\(probe.threadNames)")
+        #expect(cpu.calls == 48 && blocking.calls == 48)
+        #expect(cpu.threadNames.allSatisfy { $0.hasPrefix("sluice-cpu-") }, "\(cpu.threadNames)")
+        #expect(blocking.threadNames.allSatisfy { $0.hasPrefix("sluice-0-") }, "\(blocking.threadNames)")
+    }
+
+    /// Readers that run stage work never deadlock and never change the output: tiny
+    /// batches, one-slot queues, an input-order stage, a small reorder room, more readers
+    /// than cores and fewer, many files of uneven sizes.
+    @Test func readersThatRunStagesGiveTheSameOutputAnyHow() throws {
+        let input = TestSupport.temporaryDirectory("sluice-uneven")
+        defer { TestSupport.cleanup(input) }
+        for f in 0..<24 {
+            let text = PipelineRunTests.orderLines(file: f, count: [1, 400, 3, 90, 1200, 0][f % 6])
+            try Data(TestSupport.gzip(Array(text.utf8))).write(to: input.appendingPathComponent(String(format: "f%03d.ndjson.gz", f)))
+        }
+        var outputs: [[UInt8]] = []
+        var reports: [[UInt8]] = []
+        for (threads, readers, batch) in [(1, 1, 7), (1, 3, 5), (2, 2, 3), (2, 4, 11), (3, 2, 1)] {
+            // Plain output: a gzip member per batch would differ with the batch size.
+            var config = try PipelineRunTests.ordersConfig(workers: 2, queue: 1, batchSize: batch, readers: readers, gzip: false)
+            config.stages.insert(StageSpec(name: "unique", kind: "dedupe", workers: 1, queue: 1, stage: try Self.dedupe()), at: 1)
+            let out = TestSupport.temporaryDirectory("sluice-out")
+            defer { TestSupport.cleanup(out) }
+            let summary = Self.run(config, input: input, output: out, stageThreads: threads)
+            #expect(summary.exitCode == 0, "\(summary.failure ?? "")")
+            #expect(summary.files.processed == 24)
+            outputs.append(TestSupport.read(out.appendingPathComponent("orders-test.ndjson")))
+            reports.append(TestSupport.read(out.appendingPathComponent("errors-test.ndjson")))
+        }
+        #expect(outputs[0].count > 1000 && reports[0].count > 100)
+        #expect(outputs.allSatisfy { $0 == outputs[0] }, "outputs differ: \(outputs.map(\.count)) bytes")
+        #expect(reports.allSatisfy { $0 == reports[0] }, "error reports differ: \(reports.map(\.count)) bytes")
     }
 
     static func dedupe() throws -> any Stage {
@@ -160,7 +218,10 @@ final class ConcurrencyProbe: Sendable {
 /// Passes records through, holding each batch for a moment so that overlaps would show.
 struct ProbeStage: Stage {
     let probe: ConcurrencyProbe
+    /// Runs as a blocking stage (on its own threads), as a `command` does.
+    var blocks = false
     var needsTape: Bool { false }
+    var blocksThread: Bool { blocks }
     func process(_ batch: inout Batch, context: StageContext) {
         probe.enter()
         usleep(500)
