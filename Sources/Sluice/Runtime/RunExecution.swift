@@ -50,6 +50,12 @@ struct RunExecution {
         /// Running stage work (``StageExecutor/readersRun``): neither reading nor blocked.
         var stageWork = 0.0
         var span = 0.0
+
+        /// Adds one thread's times.
+        mutating func add(_ thread: ReaderTotals) {
+            (busy, decode, blocked) = (busy + thread.busy, decode + thread.decode, blocked + thread.blocked)
+            (stageWork, span) = (stageWork + thread.stageWork, span + thread.span)
+        }
     }
 
     func execute() -> Outcome {
@@ -162,13 +168,7 @@ struct RunExecution {
                     var mine = ReaderTotals()
                     defer {
                         mine.span = monotonicSeconds() - threadStart
-                        totals.withLock { t in
-                            t.busy += mine.busy
-                            t.decode += mine.decode
-                            t.blocked += mine.blocked
-                            t.stageWork += mine.stageWork
-                            t.span += mine.span
-                        }
+                        totals.withLock { $0.add(mine) }
                     }
                     func ended(_ end: FileEnd) -> Bool {
                         let started = monotonicSeconds()
