@@ -137,7 +137,7 @@ public struct RunDiagnosis: Sendable, Equatable {
             if starved.1 >= 0.3 {
                 headline += " Stage \(starved.0) had a batch and room for it but no thread \(pct(starved.1)) of the time\(cpuShare < 0.85 ? ": the cores were taken by other processes on this machine, or threads were slow to wake" : "")."
             }
-            advice.append("More workers, readers or queue cannot make this run faster: the \(threads) shared stage thread\(threads == 1 ? "" : "s") already use the \(cores) core\(cores == 1 ? "" : "s"). Run on more cores (or `--shard` over machines), or make \(costliest.0) cheaper.")
+            advice.append("More workers, readers or queue cannot make this run faster: the \(threads) thread\(threads == 1 ? "" : "s") that run the stages (the readers among them when no stage blocks) already use the \(cores) core\(cores == 1 ? "" : "s"). Run on more cores (or `--shard` over machines), or make \(costliest.0) cheaper.")
             let over = summary.stages.filter { $0.kind != "command" && !Self.runsInOrder($0) && $0.workers > threads }
             for s in over {
                 advice.append("stage \(s.name): workers \(s.workers) → \(threads): only \(threads) shared thread\(threads == 1 ? "" : "s") run CPU stages, so more workers only add queued batches (memory).")
