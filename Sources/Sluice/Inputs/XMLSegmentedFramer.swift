@@ -108,6 +108,16 @@ final class XMLSegmentedFramer: RecordFramer {
     /// Segments cut so far (tests).
     var segmentCount: Int { nextIndex }
 
+    /// The segments the file was parsed in on several threads (0 when one parser read it
+    /// whole: too small, not splittable, or read again after a fault).
+    var splitSegments: Int {
+        switch mode {
+        case .splitting: nextIndex > 1 ? nextIndex : 0
+        case .streaming(_, let index): index > 0 ? index + 1 : 0
+        case .reread: 0
+        }
+    }
+
     /// The prolog larger than this is not replayed per segment.
     static let maxPrologue = 64 << 10
 
@@ -135,24 +145,17 @@ final class XMLSegmentedFramer: RecordFramer {
     }
 
     /// How many parser threads to split a file over, or nil to read it with one
-    /// ``XMLFramer``. `auto`: the cores this process may use, less one for each other
-    /// file being read at the moment; splitting when that leaves two or more.
-    static func threads(for options: XMLOptions) -> Int? {
+    /// ``XMLFramer``. `auto`: the cores this process may use, less one for each other file
+    /// the run reads at once (``ReadOptions/concurrentFiles``), splitting when that leaves
+    /// two or more — decided by the config and the file list, not by timing.
+    static func threads(for options: XMLOptions, concurrentFiles: Int) -> Int? {
         switch options.split {
         case .off: return nil
         case .always: return max(2, ProcessorCount.available)
         case .auto:
-            let free = ProcessorCount.available - (ActiveReads.count - 1)
+            let free = ProcessorCount.available - (max(1, concurrentFiles) - 1)
             return free >= 2 ? free : nil
         }
-    }
-
-    /// Counts the XML files being read in this process (for `auto`).
-    enum ActiveReads {
-        private static let box = LockedBox(0)
-        static var count: Int { box.withLock { $0 } }
-        static func begin() { box.withLock { $0 += 1 } }
-        static func end() { box.withLock { $0 -= 1 } }
     }
 
     // MARK: RecordFramer
@@ -272,8 +275,6 @@ final class XMLSegmentedFramer: RecordFramer {
     private func closeSegment(at cut: Int, emit: (Batch) throws -> Void) throws(InputFault) {
         guard cut > segmentStart, cut <= received else { return }
         if prologue == nil {
-            // `auto` asks again at the first cut: readers that started meanwhile count too.
-            if options.split == .auto && XMLSegmentedFramer.threads(for: options) == nil { canSplit = false }
             guard canSplit, let rootEnd = scanner.rootTagEnd, rootEnd <= cut, rootEnd <= XMLSegmentedFramer.maxPrologue,
                   let root = XMLSegmentedFramer.rootName(segment[0..<rootEnd]), !rootMayBeRecord(root) else {
                 canSplit = false
