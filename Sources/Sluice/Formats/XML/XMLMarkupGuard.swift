@@ -25,7 +25,9 @@ import Darwin
 /// With `cutsOnly` (a split read, whose segment parsers check every byte themselves and
 /// run this guard before libxml2 sees a segment), the guard gives verdicts only up to the
 /// end of the root's start tag; past it, it only follows depth to place the cuts, jumping
-/// from one `<` to the next eight bytes at a time: a `<` in a well-formed document always
+/// from one `<` to the next sixteen bytes at a time (SSE2; eight with SWAR elsewhere), by
+/// the rules ``scanCuts(_:count:from:)`` lists, the same wherever chunks end: a `<` in a
+/// well-formed document always
 /// opens markup (it cannot occur in text or attribute values), so only start tags (for a
 /// quoted `>` and `/>`), comments, CDATA sections and processing instructions are walked.
 /// On a malformed document its cuts may be wrong; a wrong cut makes a segment fail to
