@@ -57,7 +57,7 @@ public enum ConfigSchema {
         public static let maxDepth = Setting.integer("max_depth", 1...10_000, default: 256, "Element nesting deeper than this fails the file.")
         public static let maxAttributes = Setting.integer("max_attributes", 1...100_000, default: 256, "A start tag with more attributes fails the file (checked before libxml2 sees it).")
         public static let maxTokenBytes = Setting.byteSize("max_token_bytes", 64...(1 << 30), default: 1 << 20, "A longer tag, comment, processing instruction, entity reference or DOCTYPE fails the file.")
-        public static let split = Setting.choice("split", default: XMLSplit.auto, "Parse one large file on several cores: the document is cut directly below the root into segments of about 4 MiB, each parsed after the document's own prolog and root start tag, records and error lines exactly as one parser gives them. `auto` splits when this process may use more cores than files are being read at once; `off` never; `always` whatever the cores.")
+        public static let split = Setting.choice("split", default: XMLSplit.auto, "Parse one large file on several cores: the document is cut directly below the root into segments of about 4 MiB, each parsed after the document's own prolog and root start tag, records and error lines exactly as one parser gives them. `auto` splits when this process may use more cores than the run reads files at once, min(`input.readers`, files in the run), decided before the first file opens; `off` never; `always` whatever the cores.")
     }
 
     public static let xml: [ConfigKey] = [

@@ -152,11 +152,10 @@ public enum FileReader {
             // libxml2 reads the BOM and the encoding declaration itself. Parsing XML costs
             // several times what gunzip does: inflate (and pre-scan) on a helper thread,
             // and parse a large file's segments on several cores when there are cores to spare.
-            XMLSegmentedFramer.ActiveReads.begin()
-            defer { XMLSegmentedFramer.ActiveReads.end() }
-            if let threads = XMLSegmentedFramer.threads(for: options.xml) {
+            if let threads = XMLSegmentedFramer.threads(for: options.xml, concurrentFiles: options.concurrentFiles) {
                 var framer = XMLSegmentedFramer(assembler: assembler, options: options.xml, maxRecordBytes: options.maxRecordBytes, threads: threads,
                                                 source: .init(path: file.path, chunkSize: options.chunkSize, codecs: options.codecs))
+                defer { outcome.xmlSegments = framer.splitSegments }
                 try run(&framer, head: head[...], input: input, outcome: &outcome, emit: emit) { $0.scanAhead(on: input) }
                 return
             }

@@ -28,6 +28,12 @@ public struct ReadOptions: Sendable {
     public var xml: XMLOptions
     /// Decoder limits and threads for compressed files (`input.max_window`).
     public var codecs = CodecOptions()
+    /// How many files the run reads at once: `min(input.readers, files in the run)`, set by
+    /// the run before its readers start (1 for a lone read). `input.xml.split: auto` splits
+    /// a file over the cores left when that many files are read side by side, so whether a
+    /// file is split is decided by the config and the file list, never by which reads
+    /// happen to be running as it opens.
+    public var concurrentFiles = 1
     /// Frame NDJSON by copying each record out of the decoder's buffer, as before the
     /// reader decoded into the batches' storage (tests compare the two).
     package var copiesDecodedBytes = false
@@ -65,6 +71,9 @@ public struct FileReadOutcome: Sendable, Equatable {
     public var warnings: [String] = []
     /// Seconds spent reading and decompressing (for the run's accounting).
     public var timing = ReadTiming()
+    /// The segments an XML file was parsed in on several cores (`input.xml.split`), 0 when
+    /// it was read by one parser.
+    public var xmlSegments = 0
 
     public init(batches: Int = 0, records: Int = 0, fileBytes: Int = 0, decodedBytes: Int = 0, failure: RecordError? = nil, cancelled: Bool = false) {
         self.batches = batches

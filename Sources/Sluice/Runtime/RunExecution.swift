@@ -156,6 +156,7 @@ struct RunExecution {
                                   maxRecordBytes: config.input.maxRecordBytes, maxBatchBytes: config.input.maxBatchBytes,
                                   xml: config.input.xml)
         options.codecs = config.input.codecs   // input.max_window
+        options.concurrentFiles = min(config.input.readers, files.count)   // input.xml.split: auto
         let readOptions = options
         let logger = self.logger
         let live = LockedBox(config.input.readers)

@@ -1,3 +1,6 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,7 +25,9 @@ import Darwin
 /// With `cutsOnly` (a split read, whose segment parsers check every byte themselves and
 /// run this guard before libxml2 sees a segment), the guard gives verdicts only up to the
 /// end of the root's start tag; past it, it only follows depth to place the cuts, jumping
-/// from one `<` to the next eight bytes at a time: a `<` in a well-formed document always
+/// from one `<` to the next sixteen bytes at a time (SSE2; eight with SWAR elsewhere), by
+/// the rules ``scanCuts(_:count:from:)`` lists, the same wherever chunks end: a `<` in a
+/// well-formed document always
 /// opens markup (it cannot occur in text or attribute values), so only start tags (for a
 /// quoted `>` and `/>`), comments, CDATA sections and processing instructions are walked.
 /// On a malformed document its cuts may be wrong; a wrong cut makes a segment fail to
@@ -333,24 +338,26 @@ package struct XMLMarkupGuard {
 
     /// Past the root's start tag with `cutsOnly`: follows depth from `<` to `<` and notes
     /// the cuts, with no verdicts. Linear, whatever the bytes: every byte is looked at at
-    /// most once (eight at a time outside tags), and the state carries over between chunks.
+    /// most once (sixteen at a time with SSE2 outside names and values), and the state
+    /// carries over between chunks, so the cuts do not depend on where chunks end.
+    ///
+    /// The rules, byte by byte (``XMLCutScanTests`` holds them as a one-byte-at-a-time
+    /// reference and checks this scan against it): in text, `<` opens markup; after it, `/`
+    /// is an end tag (depth − 1; the root's ends the scan), `!-` a comment ending at the
+    /// first `>` after two `-`, `![` a CDATA section ending at the first `>` after `]]`,
+    /// any other `!` ends the scan (malformed), `?` a processing instruction ending at the
+    /// first `>` after `?`; anything else is a start tag (a cut before it when it is
+    /// directly below the root and far enough on; depth + 1) from the byte after `<`,
+    /// ending at the first `>` outside quotes, `/>` closing it again.
     private mutating func scanCuts(_ base: UnsafePointer<UInt8>, count n: Int, from start: Int) {
         if cutState == .text && (depth <= 0 || nextCut == Int.max) { cutState = .done }
         var i = start
         while i < n {
-            if cutState == .text {
-                i = scanCutsInText(base, count: n, from: i)
-                continue
-            }
             switch cutState {
             case .done:
                 return
             case .text:
-                let j = XMLMarkupGuard.find(0x3C, 0x3C, in: base, from: i, to: n)
-                if j == n { return }
-                tagStart = offset + j
-                i = j + 1
-                cutState = .lessThan
+                i = scanCutsInText(base, count: n, from: i)
             case .lessThan:
                 switch base[i] {
                 case UInt8(ascii: "/"):
@@ -364,6 +371,7 @@ package struct XMLMarkupGuard {
                     i += 1
                     cutState = .instruction
                 default:
+                    // A start tag; its first byte is the tag's too (`<>`, `<"`).
                     beginStartTag(at: tagStart)
                     cutState = nextCut == Int.max ? .done : .startTag
                 }
@@ -373,7 +381,7 @@ package struct XMLMarkupGuard {
                 // `<!--` or `<![CDATA[`; anything else (a DOCTYPE inside the root) is malformed.
                 cutState = byte == UInt8(ascii: "-") ? .comment : byte == UInt8(ascii: "[") ? .cdata : .done
             case .startTag:
-                let j = XMLMarkupGuard.find(0x3E, 0x22, 0x27, in: base, from: i, to: n)
+                let j = XMLMarkupGuard.findTagStop(in: base, from: i, to: n)
                 if j == n { return }
                 i = j + 1
                 if base[j] == 0x3E {
@@ -384,12 +392,12 @@ package struct XMLMarkupGuard {
                     cutState = .quoted
                 }
             case .quoted:
-                let j = XMLMarkupGuard.find(quote, quote, in: base, from: i, to: n)
+                let j = XMLMarkupGuard.findByte(quote, in: base, from: i, to: n)
                 if j == n { return }
                 i = j + 1
                 cutState = .startTag
             case .comment, .cdata, .instruction:
-                let j = XMLMarkupGuard.find(0x3E, 0x3E, in: base, from: i, to: n)
+                let j = XMLMarkupGuard.findByte(0x3E, in: base, from: i, to: n)
                 if j == n { return }
                 i = j + 1
                 let one = byte(before: j, in: base, back: 1), two = byte(before: j, in: base, back: 2)
@@ -413,7 +421,7 @@ package struct XMLMarkupGuard {
         var depth = self.depth
         defer { self.depth = depth }
         while true {
-            let j = XMLMarkupGuard.find(0x3C, 0x3C, in: base, from: i, to: n)
+            let j = XMLMarkupGuard.findByte(0x3C, in: base, from: i, to: n)
             if j &+ 1 >= n {
                 if j < n {
                     tagStart = offset &+ j
@@ -445,16 +453,17 @@ package struct XMLMarkupGuard {
                 }
             }
             depth &+= 1
-            var k = j &+ 2
+            // From the tag's first byte on (its name's, or a stray `>` or quote).
+            var k = j &+ 1
             while true {
-                k = XMLMarkupGuard.find(0x3E, 0x22, 0x27, in: base, from: k, to: n)
+                k = XMLMarkupGuard.findTagStop(in: base, from: k, to: n)
                 if k == n {
                     cutState = .startTag
                     return n
                 }
                 let byte = base[k]
                 if byte == 0x3E { break }
-                k = XMLMarkupGuard.find(byte, byte, in: base, from: k &+ 1, to: n)
+                k = XMLMarkupGuard.findByte(byte, in: base, from: k &+ 1, to: n)
                 if k == n {
                     quote = byte
                     cutState = .quoted
@@ -480,6 +489,60 @@ package struct XMLMarkupGuard {
     private static let startTagStops: UInt64 = 1 << 0 | 1 << 0x22 | 1 << 0x27 | 1 << 0x3D | 1 << 0x3E
 
     private var tokenTooLong: String { "a markup token is longer than input.xml.max_token_bytes (\(maxTokenBytes) bytes)" }
+
+    /// The index of the first `>`, `"` or `'` in `base[from..<to]`, or `to` (the cut scan in a start tag).
+    @inline(__always)
+    static func findTagStop(in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        #if arch(x86_64)
+        let gt = _mm_set1_epi8(0x3E), dq = _mm_set1_epi8(0x22), sq = _mm_set1_epi8(0x27)
+        @inline(__always) func stops(_ at: Int) -> Int32 {
+            let v = _mm_loadu_si128(UnsafeRawPointer(base + at).assumingMemoryBound(to: __m128i.self))
+            return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, dq)), _mm_cmpeq_epi8(v, sq)))
+        }
+        var i = start
+        while i &+ 16 <= end {
+            let m = stops(i)
+            if m != 0 { return i &+ Int(m.trailingZeroBitCount) }
+            i &+= 16
+        }
+        if i >= end { return end }
+        if end >= 16 {
+            // The last bytes: one step ending at `end` (within the buffer), the bytes before `i` shifted out.
+            let m = Int(stops(end &- 16)) &>> (i &- (end &- 16))
+            return m != 0 ? i &+ m.trailingZeroBitCount : end
+        }
+        return find(0x3E, 0x22, 0x27, in: base, from: i, to: end)
+        #else
+        return find(0x3E, 0x22, 0x27, in: base, from: start, to: end)
+        #endif
+    }
+
+    /// The index of the first byte equal to `a` in `base[from..<to]`, or `to` (the cut scan).
+    /// With SSE2 (part of the x86-64 baseline), sixteen bytes a step: one compare and one
+    /// movemask; the last step ends at `to`, so no byte loop is left over.
+    @inline(__always)
+    static func findByte(_ a: UInt8, in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        #if arch(x86_64)
+        let wanted = _mm_set1_epi8(CChar(bitPattern: a))
+        @inline(__always) func hits(_ at: Int) -> Int32 {
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(UnsafeRawPointer(base + at).assumingMemoryBound(to: __m128i.self)), wanted))
+        }
+        var i = start
+        while i &+ 16 <= end {
+            let m = hits(i)
+            if m != 0 { return i &+ Int(m.trailingZeroBitCount) }
+            i &+= 16
+        }
+        if i >= end { return end }
+        if end >= 16 {
+            let m = Int(hits(end &- 16)) &>> (i &- (end &- 16))
+            return m != 0 ? i &+ m.trailingZeroBitCount : end
+        }
+        return find(a, a, in: base, from: i, to: end)
+        #else
+        return find(a, a, in: base, from: start, to: end)
+        #endif
+    }
 
     /// The index of the first byte in `base[from..<to]` equal to `a`, `b` or `c`, or `to`.
     @inline(__always)
