@@ -55,6 +55,8 @@ package final class DecodedInput: @unchecked Sendable {
     private let fileSize: Int
     /// Set while a helper thread inflates ahead of the reader.
     private var ahead: InflateAhead?
+    /// A helper thread inflated ahead of the reader at some point (tests, the outcome).
+    private(set) var inflatedAhead = false
     /// Set while a large bzip2 file is decoded on several threads.
     private var parallel: ParallelBzip2?
     /// What the inspector given to ``startInflatingAhead(inspecting:)`` said about the
@@ -370,6 +372,7 @@ package final class DecodedInput: @unchecked Sendable {
         guard ahead == nil, parallel == nil, inflater != nil, fileSize > chunkSize else { return false }
         let ahead = InflateAhead(chunkSize: chunkSize, fileBytes: fileBytes, decodedBytes: decodedBytes)
         self.ahead = ahead
+        inflatedAhead = true
         ahead.start { [unowned(unsafe) self] buffer throws(InputFault) in
             guard let count = try self.nextInflated(into: buffer) else { return nil }
             let verdict = inspect?(UnsafeBufferPointer(start: buffer, count: count))

@@ -74,6 +74,9 @@ public struct FileReadOutcome: Sendable, Equatable {
     /// The segments an XML file was parsed in on several cores (`input.xml.split`), 0 when
     /// it was read by one parser.
     public var xmlSegments = 0
+    /// Whether a helper thread inflated the file ahead of its reader (XML, with a core to
+    /// spare: see ``FileReader/inflatesAhead(concurrentFiles:cores:)``).
+    public var inflatedAhead = false
 
     public init(batches: Int = 0, records: Int = 0, fileBytes: Int = 0, decodedBytes: Int = 0, failure: RecordError? = nil, cancelled: Bool = false) {
         self.batches = batches

@@ -57,6 +57,32 @@ extension InputsTests {
             #expect(try readTogether(copies: 1, concurrentFiles: 64, split: .always)[0].segments > 10)
         }
 
+        /// An unsplit gzip XML file is inflated ahead on a helper thread only when the files
+        /// read at once leave a core for it; either way the records are the same.
+        @Test func inflatingAheadNeedsACoreToSpare() throws {
+            #expect(FileReader.inflatesAhead(concurrentFiles: 1, cores: 2))
+            #expect(!FileReader.inflatesAhead(concurrentFiles: 2, cores: 2))
+            #expect(!FileReader.inflatesAhead(concurrentFiles: 1, cores: 1))
+            #expect(!FileReader.inflatesAhead(concurrentFiles: 0, cores: 1))
+            #expect(FileReader.inflatesAhead(concurrentFiles: 3, cores: 4))
+            let dir = try TempDir()
+            var xml = "<?xml version=\"1.0\"?>\n<orders>\n"
+            for i in 0..<3000 { xml += "  <order id=\"\(i)\"><status>paid</status><total>\(i).50</total></order>\n" }
+            xml += "</orders>\n"
+            let file = try dir.write("doc.xml.gz", gzipMember(xml))
+            var options = ReadOptions(format: .xml, batchSize: 64, chunkSize: 4096, xml: XMLOptions(records: [XMLRecordPath("/orders/order")!]))
+            options.xml.split = .off
+            let cores = ProcessorCount.available
+            var reads: [(FileReadOutcome, [Batch])] = []
+            for files in [1, cores, cores + 1] {
+                options.concurrentFiles = files
+                reads.append(readAll(file, options))
+                #expect(reads.last!.0.inflatedAhead == (cores > files), "\(files) files on \(cores) cores")
+                #expect(reads.last!.0.failure == nil && reads.last!.0.records == 3000)
+            }
+            for read in reads.dropFirst() { #expect(texts(read.1) == texts(reads[0].1)) }
+        }
+
         @Test func theDecisionIsThePlainArithmeticOfCoresAndFiles() {
             let cores = ProcessorCount.available
             var options = XMLOptions()
