@@ -193,7 +193,7 @@ package final class FieldSet: @unchecked Sendable {
         let container = tape[object]
         guard container.kind == .object else { return }
         let level = levels[levelIndex]
-        let memo = slots + slotCount + levelIndex * FieldSet.memoStride
+        let memo = slots + (slotCount &+ levelIndex &* FieldSet.memoStride)
         var ordinal = 0
         var remaining = level.count
         let first = level.first
@@ -201,7 +201,7 @@ package final class FieldSet: @unchecked Sendable {
         let text = view.bytes.baseAddress!
         let byteCount = view.bytes.count
         let keyBase = keys.baseAddress!
-        var k = object + 1
+        var k = object &+ 1
         let end = Int(container.next)
         // The members the previous record's pass looked at, while their keys are the same.
         let remembered = memo[0]
@@ -216,13 +216,13 @@ package final class FieldSet: @unchecked Sendable {
             let match = seen[2]
             if match >= 0 {
                 let entry = entries[match]
-                slots[entry.slot] = k + 1
-                if entry.level >= 0 { scan(view, level: entry.level, object: k + 1, slots) }
-                remaining -= 1
+                slots[entry.slot] = k &+ 1
+                if entry.level >= 0 { scan(view, level: entry.level, object: k &+ 1, slots) }
+                remaining &-= 1
                 if remaining == 0 { return }
             }
             ordinal &+= 1
-            k = Int(tape[k + 1].next)
+            k = Int(tape[k &+ 1].next)
         }
         while k < end {
             let key = tape[k]
@@ -271,12 +271,12 @@ package final class FieldSet: @unchecked Sendable {
             ordinal &+= 1
             if match >= 0 {
                 let entry = entries[match]
-                slots[entry.slot] = k + 1
-                if entry.level >= 0 { scan(view, level: entry.level, object: k + 1, slots) }
-                remaining -= 1
+                slots[entry.slot] = k &+ 1
+                if entry.level >= 0 { scan(view, level: entry.level, object: k &+ 1, slots) }
+                remaining &-= 1
                 if remaining == 0 { return }
             }
-            k = Int(tape[k + 1].next)
+            k = Int(tape[k &+ 1].next)
         }
     }
 }

@@ -266,6 +266,9 @@ final class CallNode: Node, @unchecked Sendable {
         }
     }
 
+    /// Whether this is the built-in `round(x)` with its one argument.
+    var isRound: Bool { builtin == .round }
+
     /// For `len(path)` where the path has a slot in its stage's ``FieldSet``: that slot
     /// (the caller may then count an array or object node itself, as ``evaluateLen(_:)``
     /// does); -1 otherwise.

@@ -228,6 +228,10 @@ final class ArithmeticNode: Node, @unchecked Sendable {
 
     override var isConstant: Bool { left.isConstant && right.isConstant }
 
+    /// The field of a field-and-number-literal node, and the literal (see ``ScaledRound``).
+    var numberFieldNode: PathNode? { numberField?.takeUnretainedValue() }
+    var numberConstantValue: JSONNumber { numberConstant }
+
     /// The result when the node is a field and a number literal and the field holds a
     /// number; nil otherwise (the caller then takes ``evaluate(_:)``).
     @inline(__always)

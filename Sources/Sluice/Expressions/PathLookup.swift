@@ -19,6 +19,9 @@ package final class PathLookup: @unchecked Sendable {
     let slot: Int
     private let steps: UnsafeMutableBufferPointer<Step>
     private let keys: UnsafeMutableBufferPointer<UInt8>
+    /// The key's length when the path is one key (`status`), looked up with one inlined
+    /// `member` call; -1 otherwise.
+    private let singleKeyCount: Int
 
     /// - Parameter fields: the stage's builder; a path of keys gets a slot in it, read by
     ///   ``resolve(in:root:resolved:)`` from the slots its ``FieldSet`` resolved.
@@ -38,6 +41,7 @@ package final class PathLookup: @unchecked Sendable {
                 flat.append(Step(keyStart: 0, keyCount: -2, index: 0))
             }
         }
+        singleKeyCount = flat.count == 1 && flat[0].keyCount >= 0 ? flat[0].keyCount : -1
         steps = .allocate(capacity: flat.count)
         _ = steps.initialize(from: flat)
         keys = .allocate(capacity: max(keyBytes.count, 1))
@@ -52,6 +56,9 @@ package final class PathLookup: @unchecked Sendable {
     /// The tape index of the path's value in the record at `root`, or nil when missing.
     @inline(__always)
     func resolve(in view: JSONView, root: Int) -> Int? {
+        if singleKeyCount >= 0 {
+            return view.member(of: root, key: UnsafeBufferPointer(start: keys.baseAddress!, count: singleKeyCount))
+        }
         var node = root
         for step in UnsafeBufferPointer(steps) {
             if step.keyCount >= 0 {

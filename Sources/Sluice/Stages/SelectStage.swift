@@ -100,6 +100,11 @@ public struct SelectStage: Stage {
             /// For `len(path)` with a slot: that slot. An array or object node there is
             /// counted in the loop; anything else (a string, null, missing) is evaluated.
             var lengthSlot: Int
+            /// For `round(path * 10^k)` with a slot: that slot, and `k` in `roundPower`. A
+            /// number literal there that ``ScaledRound`` takes is written from its text;
+            /// anything else (a string, missing, an exponent, more digits) is evaluated.
+            var roundSlot: Int
+            var roundPower: Int
         }
 
         let ops: UnsafeMutableBufferPointer<Op>
@@ -146,8 +151,11 @@ public struct SelectStage: Stage {
                 if let path = paths[k] {
                     slot = path._withUnsafeGuaranteedRef { $0.lookup.slot }
                 }
-                let lengthSlot = (fields[k].expression.root as? CallNode)?.lengthOfPathSlot ?? -1
-                ops[k] = Op(slot: slot, prefixStart: padded.count, prefixLength: range.count, prefixRoom: room, lengthSlot: lengthSlot)
+                let call = fields[k].expression.root as? CallNode
+                let lengthSlot = call?.lengthOfPathSlot ?? -1
+                let scaled = call?.scaledRoundOfPath
+                ops[k] = Op(slot: slot, prefixStart: padded.count, prefixLength: range.count, prefixRoom: room, lengthSlot: lengthSlot,
+                            roundSlot: scaled?.slot ?? -1, roundPower: scaled?.power ?? 0)
                 padded.append(contentsOf: prefixBytes[range])
                 padded.append(contentsOf: repeatElement(0, count: room - range.count))
             }
@@ -244,6 +252,7 @@ public struct SelectStage: Stage {
                         let tape = view.tape
                         // No bytes means no nodes: a slot then never resolves and the pointer is never read.
                         let text = view.bytes.baseAddress ?? SelectStage.null.utf8Start
+                        let byteCount = view.bytes.count
                         let ops = program.ops
                         let prefixes = UnsafePointer(program.paddedPrefixes.baseAddress!)
                         for slot in records {
@@ -287,6 +296,20 @@ public struct SelectStage: Stage {
                                         out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
                                         out.appendReserved(decimal: Int64(entry.count))
                                         continue
+                                    }
+                                }
+                                if op.roundSlot >= 0, resolved[op.roundSlot] >= 0 {
+                                    // `round(path * 10^k)` of a short decimal: its digits, as evaluating gives.
+                                    let entry = tape[resolved[op.roundSlot]]
+                                    if entry.kind == .number {
+                                        let source = text + Int(entry.start)
+                                        let length = Int(entry.end &- entry.start)
+                                        let power = op.roundPower
+                                        let readable = byteCount &- Int(entry.start)
+                                        out.reserve(op.prefixRoom &+ ScaledRound.room(count: length, power: power))
+                                        out.appendPadded(prefixes + op.prefixStart, count: op.prefixLength)
+                                        if out.appendReserved({ ScaledRound.write(source, count: length, readable: readable, power: power, to: $0) }) { continue }
+                                        out.removeLast(op.prefixLength)
                                     }
                                 }
                                 switch program.evaluate(k, evaluation) {

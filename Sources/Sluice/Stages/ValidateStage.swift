@@ -163,9 +163,15 @@ public struct ValidateStage: Stage {
             let required: Bool
             /// Bit `TapeClass` set for each kind of value every type rule on the field accepts.
             let accepted: UInt16
+            /// For a path of one key (`id`, `total`): the key's bytes in `keys` — looked up
+            /// with one `member` call instead of a walk of the lookup's steps; -1 otherwise.
+            var keyStart = -1
+            var keyCount = 0
         }
 
         let checks: UnsafeMutableBufferPointer<Check>
+        /// The one-key checks' keys, back to back.
+        let keys: UnsafeMutableBufferPointer<UInt8>
 
         /// The class of a tape entry for `accepted`: its kind, and integers apart from
         /// other numbers.
@@ -202,19 +208,37 @@ public struct ValidateStage: Stage {
                 let accepted = rule.type.map { Checks.mask($0) | 1 << Checks.tapeClass(TapeEntry(kind: .null, start: 0, end: 0, next: 0)) } ?? all
                 list.append(Check(lookup: rule.lookup, required: false, accepted: accepted))
             }
+            var keyBytes: [UInt8] = []
+            for k in list.indices {
+                let path = list[k].lookup.takeUnretainedValue().path
+                if path.steps.count == 1, case .key(let key) = path.steps[0] {
+                    list[k].keyStart = keyBytes.count
+                    list[k].keyCount = key.count
+                    keyBytes.append(contentsOf: key)
+                }
+            }
+            keys = .allocate(capacity: max(keyBytes.count, 1))
+            _ = keys.initialize(from: keyBytes)
             let buffer = UnsafeMutableBufferPointer<Check>.allocate(capacity: max(list.count, 1))
             _ = buffer.initialize(from: list)
             checks = UnsafeMutableBufferPointer(start: buffer.baseAddress, count: list.count)
         }
 
-        deinit { checks.deallocate() }
+        deinit {
+            checks.deallocate()
+            keys.deallocate()
+        }
 
         @inline(__always)
         func pass(root: Int, view: JSONView) -> Bool {
             let tape = view.tape
+            let keyBase = UnsafePointer(keys.baseAddress!)
             for k in 0..<checks.count {
                 let check = checks[k]
-                guard let node = check.lookup._withUnsafeGuaranteedRef({ $0.resolve(in: view, root: root) }) else {
+                let found = check.keyStart >= 0
+                    ? view.member(of: root, key: UnsafeBufferPointer(start: keyBase + check.keyStart, count: check.keyCount))
+                    : check.lookup._withUnsafeGuaranteedRef({ $0.resolve(in: view, root: root) })
+                guard let node = found else {
                     if check.required { return false }
                     continue
                 }

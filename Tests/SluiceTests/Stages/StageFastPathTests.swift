@@ -47,6 +47,8 @@ import Testing
         ValidateStage.Config(required: ["id"], types: [.init(field: "total", type: "string"), .init(field: "n", type: "null"), .init(field: "x", type: "array")]),
         ValidateStage.Config(types: [.init(field: "status", type: "string"), .init(field: "id", type: "bool")]),
         ValidateStage.Config(required: ["id", "id", "status"], types: [.init(field: "status", type: "object"), .init(field: "x", type: "number")]),
+        // Paths of more than one step (looked up by their steps, not as one key) beside one-key paths.
+        ValidateStage.Config(required: ["x.id", "status"], types: [.init(field: "x.id", type: "int"), .init(field: "x[0]", type: "string"), .init(field: "total", type: "number")]),
     ])
     func validateDecidesAsItsMessagesDo(_ config: ValidateStage.Config) throws {
         let stage = try ValidateStage.make(config: config)

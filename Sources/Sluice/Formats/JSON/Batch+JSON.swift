@@ -112,6 +112,9 @@ extension Batch {
     ///     view.member(of: Int(batch.records[0].tapeStart), path: ["customer", "country"]).flatMap(view.string)
     /// }
     /// ```
+    // Inlinable: called from another module, a generic `withView` took each stage's record
+    // loop through unspecialised closure contexts (sift's decide closure a real call per record).
+    @inlinable
     public func withView<R, E: Error>(_ body: (JSONView) throws(E) -> R) throws(E) -> R {
         try bytes.withUnsafeBufferPointer { (bytes) throws(E) -> R in
             try tape.withUnsafeBufferPointer { (tape) throws(E) -> R in

@@ -123,6 +123,17 @@ struct OutputBytes: ~Copyable {
         count += n
     }
 
+    /// Lets `body` write into room already made by ``reserve(_:)``, at the end; `body`
+    /// returns how many bytes it wrote, which are kept, or a negative number: nothing is
+    /// kept (false).
+    @inline(__always)
+    mutating func appendReserved(_ body: (UnsafeMutablePointer<UInt8>) -> Int) -> Bool {
+        let n = body(base + count)
+        guard n >= 0 else { return false }
+        count += n
+        return true
+    }
+
     @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         if let start = bytes.baseAddress { append(start, count: bytes.count) }
