@@ -1223,37 +1223,9 @@ struct XMLLineCounter {
 
     /// Counts the newlines up to `base[i]` (`countedTo` is never before `bufferStart`).
     mutating func count(to i: Int, in base: UnsafePointer<UInt8>, bufferStart: Int) {
-        var j = countedTo - bufferStart
+        let j = countedTo - bufferStart
         guard j < i else { return }
-        var count = 0
-        // Sixteen bytes at a time: each newline lane adds -1 (up to 127 rounds per sum).
-        let newline = SIMD16<UInt8>(repeating: 0x0A)
-        while j + 16 <= i {
-            var lanes = SIMD16<Int8>(repeating: 0)
-            var rounds = 0
-            while j + 16 <= i && rounds < 127 {
-                let v = UnsafeRawPointer(base + j).loadUnaligned(as: SIMD16<UInt8>.self)
-                lanes &+= unsafeBitCast(v .== newline, to: SIMD16<Int8>.self)
-                j += 16
-                rounds += 1
-            }
-            count -= Int(SIMD16<Int16>(truncatingIfNeeded: lanes).wrappedSum())
-        }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        while j + 8 <= i {
-            let t = UInt64(littleEndian: UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self)) ^ (ones &* 0x0A)
-            // Exactly the zero bytes of t (no borrow between bytes).
-            let zero = ~(((t & low7) &+ low7) | t) & high
-            count += zero.nonzeroBitCount
-            j += 8
-        }
-        while j < i {
-            if base[j] == 0x0A { count += 1 }
-            j += 1
-        }
-        lines += count
+        lines += XMLSegmentedFramer.newlines(in: base, from: j, to: i)
         countedTo = bufferStart + i
     }
 }
