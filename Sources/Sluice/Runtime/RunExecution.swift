@@ -198,12 +198,7 @@ struct RunExecution {
                                 let started = monotonicSeconds()
                                 let ranBefore = ran
                                 defer { blocked += monotonicSeconds() - started - (ran - ranBefore) }
-                                if executor.readersRun {
-                                    guard executor.acquire(gate, file: index, ran: &ran),
-                                          executor.submitAndRun(previous, ending: nil, ran: &ran) else { throw CancellationError() }
-                                } else {
-                                    guard gate.acquire(file: index), executor.submit(previous) else { throw CancellationError() }
-                                }
+                                guard executor.hand(previous, ending: nil, gate: gate, file: index, ran: &ran) else { throw CancellationError() }
                             }
                             held = batch
                         }
@@ -219,9 +214,7 @@ struct RunExecution {
                         if let last = held.take() {
                             let started = monotonicSeconds()
                             var ran = 0.0
-                            let submitted = executor.readersRun
-                                ? executor.acquire(gate, file: index, ran: &ran) && executor.submitAndRun(last, ending: end, ran: &ran)
-                                : gate.acquire(file: index) && executor.submit(last, ending: end)
+                            let submitted = executor.hand(last, ending: end, gate: gate, file: index, ran: &ran)
                             mine.blocked += monotonicSeconds() - started - ran
                             mine.stageWork += ran
                             if !submitted { break }

@@ -239,6 +239,20 @@ final class StageExecutor: Sendable {
         }
     }
 
+    /// A reader's batch (with its file's `ending` when it is the file's last): a ticket of
+    /// `gate`, then the first stage — run by this reader when ``readersRun`` (see
+    /// ``submitAndRun(_:ending:ran:)``), queued for the shared threads otherwise.
+    /// - Returns: false when the run is cancelled.
+    func hand(_ batch: consuming Batch, ending: FileEnd?, gate: AdmissionGate, file: Int, ran: inout Double) -> Bool {
+        if readersRun {
+            guard acquire(gate, file: file, ran: &ran) else { return false }
+            return submitAndRun(batch, ending: ending, ran: &ran)
+        }
+        guard gate.acquire(file: file) else { return false }
+        if let ending { return submit(batch, ending: ending) }
+        return submit(batch)
+    }
+
     /// A reader whose files are done: serves the shared lanes like a shared thread until
     /// they are over.
     func serveAsSharedThread() {
